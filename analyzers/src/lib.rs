@@ -1,0 +1,1 @@
+//! Text and person-name analysis; being written.

@@ -1,0 +1,64 @@
+//! Connections to PostgreSQL and the schema migrations every binary applies at start.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::Result;
+
+/// The schema migrations in `migrations/`, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Opens a pool of at most `max_connections` connections to `database_url`.
+///
+/// # Errors
+/// Fails when the URL is malformed or the server cannot be reached within ten seconds.
+pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool> {
+    let options: PgConnectOptions = database_url.parse()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.application_name("atlas"))
+        .await?;
+    Ok(pool)
+}
+
+/// Applies every migration not yet applied; concurrent callers wait on a lock.
+///
+/// # Errors
+/// Fails when a migration fails or one already applied was edited since.
+pub async fn migrate(pool: &PgPool) -> Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// Returns `url` with its password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|index| index + 3) else {
+        return url.to_owned();
+    };
+    let Some(at) = url[scheme_end..].find('@').map(|index| index + scheme_end) else {
+        return url.to_owned();
+    };
+    match url[scheme_end..at].split_once(':') {
+        Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end], &url[at..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redact_url_hides_only_the_password() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("redis://:pw@h:6379"), "redis://:***@h:6379");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+}

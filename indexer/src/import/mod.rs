@@ -1,0 +1,317 @@
+//! Import of bibliographic source files into `raw_records` and `author_profiles`.
+//!
+//! Reading and checksumming run on a blocking thread and hand batches over a bounded
+//! channel to the writer, so parsing overlaps the database round trips and memory stays
+//! bounded by the channel, whatever the size of the input.
+
+pub mod checksum;
+pub mod formats;
+pub mod progress;
+pub mod record;
+pub mod writer;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+use self::formats::{Format, ReadOptions};
+use self::progress::Progress;
+use self::record::{Location, Parsed, Rejected, SourceProfile};
+use self::writer::{BatchOutcome, PreparedRecord};
+use crate::{Error, Result};
+
+/// How an import reads and writes.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Limits applied while reading.
+    pub read: ReadOptions,
+    /// Records written per statement and transaction.
+    pub batch_size: usize,
+    /// Where to write one JSON line per rejected item, if anywhere.
+    pub rejects_path: Option<PathBuf>,
+    /// Whether to draw a progress bar (on a terminal) rather than log lines.
+    pub progress_bar: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            read: ReadOptions::default(),
+            batch_size: 1_000,
+            rejects_path: None,
+            progress_bar: false,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Files read.
+    pub num_files: u64,
+    /// Bytes of input read.
+    pub num_bytes: u64,
+    /// Items read: records and profiles' works, good or rejected.
+    pub num_read: u64,
+    /// Records new to the database.
+    pub num_inserted: u64,
+    /// Records already stored as they are.
+    pub num_unchanged: u64,
+    /// Records stored before with other content, now with a new version.
+    pub num_new_versions: u64,
+    /// Profiles created.
+    pub num_profiles_created: u64,
+    /// Profiles whose names or institution changed.
+    pub num_profiles_updated: u64,
+    /// Profiles read that were already stored as they are.
+    pub num_profiles_unchanged: u64,
+    /// Items rejected, with where and why.
+    pub rejected: Vec<Rejected>,
+    /// Wall time of the import.
+    pub elapsed: Duration,
+}
+
+impl ImportSummary {
+    /// Returns records handled per second.
+    pub fn records_per_sec(&self) -> f64 {
+        self.num_read as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Returns input megabytes (10^6 bytes) read per second.
+    pub fn megabytes_per_sec(&self) -> f64 {
+        self.num_bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    fn absorb_batch(&mut self, outcome: BatchOutcome) {
+        self.num_inserted += outcome.num_inserted;
+        self.num_unchanged += outcome.num_unchanged;
+        self.num_new_versions += outcome.num_new_versions;
+        self.rejected.extend(outcome.rejected);
+    }
+}
+
+/// What the reading thread hands to the writer.
+enum Message {
+    Records(Vec<PreparedRecord>),
+    Profile(Box<SourceProfile>, Vec<PreparedRecord>, Location),
+    Rejected(Rejected),
+    FileDone { num_bytes: u64 },
+}
+
+/// Batches in flight between reader and writer; bounds the memory an import uses.
+const CHANNEL_NUM_BATCHES: usize = 4;
+
+/// Imports every file in `paths` (directories are walked, files sorted by name) as
+/// `format`, returning what was done.
+///
+/// # Errors
+/// Fails when an input path does not exist, the rejects file cannot be written, or
+/// PostgreSQL fails for a reason other than a record's content. Batches written before a
+/// failure stay written; running the same import again completes it.
+pub async fn import_files(
+    pool: &PgPool,
+    format: Format,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<ImportSummary> {
+    let started = Instant::now();
+    let files = expand_paths(paths)?;
+    let total_num_bytes = files.iter().map(|(_, num_bytes)| num_bytes).sum();
+    let mut rejects_file = open_rejects_file(options.rejects_path.as_deref())?;
+    let progress = Progress::new(options.progress_bar, total_num_bytes);
+
+    let (sender, mut receiver) = mpsc::channel(CHANNEL_NUM_BATCHES);
+    let read_options = options.read;
+    let batch_size = options.batch_size.max(1);
+    let reader = tokio::task::spawn_blocking(move || {
+        read_files(format, &files, read_options, batch_size, &sender);
+    });
+
+    let mut summary = ImportSummary::default();
+    while let Some(message) = receiver.recv().await {
+        let num_rejected_before = summary.rejected.len();
+        match message {
+            Message::Records(records) => {
+                summary.num_read += records.len() as u64;
+                summary.absorb_batch(writer::write_records(pool, &records).await?);
+            }
+            Message::Profile(profile, works, location) => {
+                summary.num_read += works.len() as u64;
+                let outcome = writer::write_profile(pool, &profile, &works).await?;
+                summary.num_profiles_created += u64::from(outcome.created);
+                summary.num_profiles_updated += u64::from(outcome.updated);
+                summary.num_profiles_unchanged += u64::from(!outcome.created && !outcome.updated);
+                for (kind, value) in outcome.conflicting_identities {
+                    summary.rejected.push(Rejected {
+                        location: location.clone(),
+                        reason: format!(
+                            "identity `{kind}` `{value}` of `{}` already belongs to another profile; kept there",
+                            profile.orcid
+                        ),
+                    });
+                }
+                summary.absorb_batch(outcome.works);
+            }
+            Message::Rejected(rejected) => {
+                summary.num_read += 1;
+                summary.rejected.push(rejected);
+            }
+            Message::FileDone { num_bytes } => {
+                summary.num_files += 1;
+                summary.num_bytes += num_bytes;
+            }
+        }
+        for rejected in &summary.rejected[num_rejected_before..] {
+            tracing::warn!(place = %rejected.location, reason = %rejected.reason, "rejected");
+            write_reject(
+                rejects_file.as_mut(),
+                rejected,
+                options.rejects_path.as_deref(),
+            )?;
+        }
+        progress.update(&summary);
+    }
+    reader
+        .await
+        .map_err(|error| Error::Task(error.to_string()))?;
+
+    if let (Some(file), Some(path)) = (rejects_file.as_mut(), options.rejects_path.as_deref()) {
+        file.flush().map_err(|source| Error::Output {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    summary.elapsed = started.elapsed();
+    progress.finish(&summary);
+    Ok(summary)
+}
+
+/// Reads every file, sending batches to the writer; stops early if the writer is gone.
+fn read_files(
+    format: Format,
+    files: &[(PathBuf, u64)],
+    options: ReadOptions,
+    batch_size: usize,
+    sender: &mpsc::Sender<Message>,
+) {
+    let mut batch = Vec::with_capacity(batch_size);
+    for (path, num_bytes) in files {
+        let outcomes = match formats::read(format, path, options) {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                let rejected = Rejected {
+                    location: Location::file(path),
+                    reason: format!("cannot read file: {error}"),
+                };
+                if sender.blocking_send(Message::Rejected(rejected)).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        for outcome in outcomes {
+            let message = match outcome {
+                Ok(Parsed::Record(record, location)) => {
+                    batch.push(PreparedRecord::new(record, location));
+                    if batch.len() < batch_size {
+                        continue;
+                    }
+                    Message::Records(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(batch_size),
+                    ))
+                }
+                Ok(Parsed::Profile(mut profile, location)) => {
+                    let works = std::mem::take(&mut profile.works)
+                        .into_iter()
+                        .map(|work| PreparedRecord::new(work, location.clone()))
+                        .collect();
+                    Message::Profile(profile, works, location)
+                }
+                Err(rejected) => Message::Rejected(rejected),
+            };
+            if sender.blocking_send(message).is_err() {
+                return;
+            }
+        }
+        if !batch.is_empty() {
+            let records = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+            if sender.blocking_send(Message::Records(records)).is_err() {
+                return;
+            }
+        }
+        if sender
+            .blocking_send(Message::FileDone {
+                num_bytes: *num_bytes,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Returns the files named by `paths` with their sizes, walking directories in name order.
+fn expand_paths(paths: &[PathBuf]) -> Result<Vec<(PathBuf, u64)>> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect_files(path, &mut files)?;
+    }
+    Ok(files)
+}
+
+fn collect_files(path: &Path, files: &mut Vec<(PathBuf, u64)>) -> Result<()> {
+    let input_error = |source| Error::Input {
+        path: path.to_owned(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(input_error)?;
+    if !metadata.is_dir() {
+        files.push((path.to_owned(), metadata.len()));
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(input_error)?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|entry| {
+            let name = entry
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or("");
+            !name.starts_with('.')
+        })
+        .collect();
+    entries.sort();
+    for entry in entries {
+        collect_files(&entry, files)?;
+    }
+    Ok(())
+}
+
+fn open_rejects_file(path: Option<&Path>) -> Result<Option<BufWriter<File>>> {
+    let Some(path) = path else { return Ok(None) };
+    let file = File::create(path).map_err(|source| Error::Output {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(Some(BufWriter::new(file)))
+}
+
+fn write_reject(
+    file: Option<&mut BufWriter<File>>,
+    rejected: &Rejected,
+    path: Option<&Path>,
+) -> Result<()> {
+    let (Some(file), Some(path)) = (file, path) else {
+        return Ok(());
+    };
+    let line = serde_json::to_string(rejected).unwrap_or_default();
+    writeln!(file, "{line}").map_err(|source| Error::Output {
+        path: path.to_owned(),
+        source,
+    })
+}

@@ -1,0 +1,402 @@
+//! Import into a real PostgreSQL:
+//!
+//! 1. every real sample imports with counts that match the files;
+//! 2. importing the same file twice adds nothing, whatever its key order and whitespace;
+//! 3. a changed record adds exactly one new version, which becomes current;
+//! 4. bad input is skipped and reported with its place, and the good records around it land;
+//! 5. a record PostgreSQL refuses rejects only itself, not its batch;
+//! 6. ORCID summaries create profiles with identities, and updating one changes only it;
+//! 7. an import killed at any moment and run again ends as one clean run would.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use indexer::import::formats::Format;
+use indexer::import::record::Location;
+use indexer::import::writer::{write_records, PreparedRecord};
+use indexer::import::{import_files, ImportOptions, ImportSummary};
+use indexer::testing::TestDatabase;
+use sqlx::PgPool;
+
+fn samples_dir() -> PathBuf {
+    std::env::var_os("ATLAS_SAMPLES_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"),
+        PathBuf::from,
+    )
+}
+
+async fn import(pool: &PgPool, format: Format, paths: &[PathBuf]) -> ImportSummary {
+    import_files(pool, format, paths, &ImportOptions::default())
+        .await
+        .expect("import runs")
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn every_sample_imports_with_counts_that_match_the_files() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let samples = samples_dir();
+    let cases: [(Format, Vec<PathBuf>, &str, i64); 5] = [
+        (
+            Format::Openalex,
+            vec![samples.join("openalex/works-2022-schema.jsonl")],
+            "openalex",
+            410,
+        ),
+        (
+            Format::Openalex,
+            vec![samples.join("openalex/works-2024-schema.jsonl")],
+            "openalex",
+            442,
+        ),
+        (
+            Format::Crossref,
+            vec![
+                samples.join("crossref/works-a.jsonl"),
+                samples.join("crossref/works-b.jsonl"),
+            ],
+            "crossref",
+            571,
+        ),
+        (
+            Format::DblpAcm,
+            vec![samples.join("dblp-acm/dblp.csv")],
+            "dblp",
+            2616,
+        ),
+        (
+            Format::DblpAcm,
+            vec![samples.join("dblp-acm/acm.csv")],
+            "acm",
+            2294,
+        ),
+    ];
+    for (format, paths, source, expected) in cases {
+        let summary = import(pool, format, &paths).await;
+        assert!(
+            summary.rejected.is_empty(),
+            "{source}: {:?}",
+            summary.rejected
+        );
+        let sql = format!("select count(*) from current_raw_records where source = '{source}'");
+        assert_eq!(count(pool, &sql).await, expected, "{source} records");
+    }
+
+    // One of the eight ORCID files is ORCID's error response for a locked record: it names
+    // no person, so it is rejected rather than made into an empty profile.
+    let orcid = import(pool, Format::Orcid, &[samples.join("orcid/summaries")]).await;
+    assert_eq!(orcid.rejected.len(), 1, "{:?}", orcid.rejected);
+    assert!(orcid.rejected[0]
+        .location
+        .path
+        .ends_with("0000-0001-5078-5000.xml"));
+    assert!(
+        orcid.rejected[0].reason.contains("locked"),
+        "{}",
+        orcid.rejected[0].reason
+    );
+    assert_eq!(count(pool, "select count(*) from author_profiles").await, 7);
+    assert_eq!(
+        count(
+            pool,
+            "select count(*) from current_raw_records where source = 'orcid'"
+        )
+        .await,
+        551
+    );
+
+    // One of the six HAL XML files is HAL's error answer for a record it does not have.
+    let hal = import(pool, Format::Hal, &[samples.join("hal")]).await;
+    assert_eq!(hal.rejected.len(), 1, "{:?}", hal.rejected);
+    assert!(
+        hal.rejected[0].reason.contains("badArgument"),
+        "{}",
+        hal.rejected[0].reason
+    );
+    let num_hal = count(
+        pool,
+        "select count(*) from current_raw_records where source = 'hal'",
+    )
+    .await;
+    assert_eq!(num_hal, 36 + 5, "36 search API docs and 5 OAI-PMH records");
+}
+
+#[tokio::test]
+async fn importing_twice_adds_nothing_and_a_change_adds_one_version() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let dir = tempfile::tempdir().unwrap();
+    let first = write_file(
+        dir.path(),
+        "a.jsonl",
+        b"{\"id\":\"https://openalex.org/W1\",\"title\":\"Attention is all you need\",\"publication_year\":2017}\n\
+          {\"id\":\"https://openalex.org/W2\",\"title\":\"B\"}\n",
+    );
+    let summary = import(pool, Format::Openalex, std::slice::from_ref(&first)).await;
+    assert_eq!(
+        (
+            summary.num_read,
+            summary.num_inserted,
+            summary.num_unchanged
+        ),
+        (2, 2, 0)
+    );
+
+    let again = import(pool, Format::Openalex, std::slice::from_ref(&first)).await;
+    assert_eq!(
+        (
+            again.num_inserted,
+            again.num_new_versions,
+            again.num_unchanged
+        ),
+        (0, 0, 2)
+    );
+
+    let reordered = write_file(
+        dir.path(),
+        "b.jsonl",
+        b"{ \"publication_year\": 2017, \"title\": \"Attention is all you need\",  \"id\": \"https://openalex.org/W1\" }\n",
+    );
+    let same = import(pool, Format::Openalex, &[reordered]).await;
+    assert_eq!(
+        (same.num_inserted, same.num_new_versions, same.num_unchanged),
+        (0, 0, 1)
+    );
+
+    let changed = write_file(
+        dir.path(),
+        "c.jsonl",
+        b"{\"id\":\"https://openalex.org/W1\",\"title\":\"Attention Is All You Need\",\"publication_year\":2017}\n",
+    );
+    let new_version = import(pool, Format::Openalex, &[changed]).await;
+    assert_eq!(
+        (new_version.num_inserted, new_version.num_new_versions),
+        (0, 1)
+    );
+
+    assert_eq!(count(pool, "select count(*) from raw_records").await, 3);
+    let current_title: String = sqlx::query_scalar(
+        "select data ->> 'title' from current_raw_records where source = 'openalex' and source_id = 'W1'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(current_title, "Attention Is All You Need");
+}
+
+#[tokio::test]
+async fn bad_input_is_reported_with_its_place_and_good_records_land() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let dir = tempfile::tempdir().unwrap();
+    let mut content = Vec::new();
+    content.extend_from_slice(b"{\"id\":\"https://openalex.org/W10\",\"title\":\"good one\"}\n");
+    content.extend_from_slice(b"{\"id\":\"https://openalex.org/W11\",\"title\":\n");
+    content.extend_from_slice(
+        b"{\"id\":\"https://openalex.org/W12\",\"title\":\"bad \xff\xfe utf8\"}\n",
+    );
+    content.extend_from_slice(b"{\"title\":\"no id at all\"}\n");
+    content.extend_from_slice(
+        b"{\"id\":\"https://openalex.org/W13\",\"title\":\"nul \\u0000 inside\"}\n",
+    );
+    let oversized = format!(
+        "{{\"id\":\"https://openalex.org/W14\",\"title\":\"{}\"}}\n",
+        "x".repeat(2 << 20)
+    );
+    content.extend_from_slice(oversized.as_bytes());
+    content.extend_from_slice(b"{\"id\":\"https://openalex.org/W15\",\"title\":\"good two\"}\n");
+    let path = write_file(dir.path(), "mixed.jsonl", &content);
+    let rejects = dir.path().join("rejects.jsonl");
+
+    let options = ImportOptions {
+        rejects_path: Some(rejects.clone()),
+        ..ImportOptions::default()
+    };
+    let summary = import_files(
+        pool,
+        Format::Openalex,
+        std::slice::from_ref(&path),
+        &options,
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(summary.num_inserted, 2, "both good records land");
+    let lines: Vec<u64> = summary
+        .rejected
+        .iter()
+        .filter_map(|rejected| rejected.location.line)
+        .collect();
+    assert_eq!(lines, vec![2, 3, 4, 5, 6], "{:#?}", summary.rejected);
+    for rejected in &summary.rejected {
+        assert_eq!(rejected.location.path, path);
+        assert!(!rejected.reason.is_empty());
+    }
+    assert!(
+        summary.rejected[2].reason.contains("id"),
+        "{}",
+        summary.rejected[2].reason
+    );
+
+    let written: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(written.len(), 5);
+    assert_eq!(written[0]["line"], 2);
+    assert!(written[0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("mixed.jsonl"));
+    assert_eq!(count(pool, "select count(*) from raw_records").await, 2);
+}
+
+#[tokio::test]
+async fn a_record_postgresql_refuses_rejects_only_itself() {
+    let database = TestDatabase::create().await;
+    let record = |source_id: &str, line: u64| PreparedRecord {
+        source: "test".into(),
+        source_id: source_id.into(),
+        entity_type: "work".into(),
+        data_json: format!("{{\"id\":\"{source_id}\"}}"),
+        checksum: format!("checksum-{source_id}"),
+        location: Location::line("batch.jsonl", line),
+    };
+    // An empty source id breaks the `raw_records_source_nonempty` constraint.
+    let batch = vec![record("a", 1), record("", 2), record("b", 3)];
+    let outcome = write_records(&database.pool, &batch).await.unwrap();
+    assert_eq!(outcome.num_inserted, 2);
+    assert_eq!(outcome.rejected.len(), 1);
+    assert_eq!(outcome.rejected[0].location.line, Some(2));
+    assert!(
+        outcome.rejected[0]
+            .reason
+            .contains("raw_records_source_nonempty"),
+        "{}",
+        outcome.rejected[0].reason
+    );
+}
+
+#[tokio::test]
+async fn orcid_profiles_are_created_with_identities_and_updated_in_place() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let summaries = samples_dir().join("orcid/summaries");
+    let first = import(pool, Format::Orcid, std::slice::from_ref(&summaries)).await;
+    assert_eq!(
+        first.num_profiles_created, 7,
+        "the eighth file is a locked record"
+    );
+    assert_eq!(first.rejected.len(), 1, "{:?}", first.rejected);
+
+    let num_orcid_identities = count(
+        pool,
+        "select count(*) from profile_identities where identifier_type = 'orcid'",
+    )
+    .await;
+    assert_eq!(num_orcid_identities, 7);
+    let num_names = count(
+        pool,
+        "select count(*) from profile_identities where identifier_type = 'name'",
+    )
+    .await;
+    assert!(
+        num_names >= 7,
+        "every profile is known by at least its display name"
+    );
+    let num_linked_works = count(
+        pool,
+        "select count(*) from current_raw_records r
+         join author_profiles p on r.source_id like p.primary_orcid || ':%'
+         where r.source = 'orcid'",
+    )
+    .await;
+    assert_eq!(num_linked_works, 551, "each work summary names its person");
+
+    let second = import(pool, Format::Orcid, std::slice::from_ref(&summaries)).await;
+    assert_eq!(
+        (second.num_profiles_created, second.num_profiles_updated),
+        (0, 0)
+    );
+    assert_eq!(second.num_profiles_unchanged, 7);
+    assert_eq!(second.num_inserted + second.num_new_versions, 0);
+}
+
+/// Builds an OpenAlex-shaped file of `num_records` records from the real samples, each with
+/// an id of its own.
+fn large_openalex_file(dir: &Path, num_records: usize) -> PathBuf {
+    let sample =
+        std::fs::read_to_string(samples_dir().join("openalex/works-2022-schema.jsonl")).unwrap();
+    let works: Vec<serde_json::Value> = sample
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let path = dir.join("large.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    for index in 0..num_records {
+        let mut work = works[index % works.len()].clone();
+        work["id"] = serde_json::Value::String(format!("https://openalex.org/W9{index:08}"));
+        writeln!(file, "{work}").unwrap();
+    }
+    file.flush().unwrap();
+    path
+}
+
+async fn stored_versions(pool: &PgPool) -> Vec<(String, String, String)> {
+    sqlx::query_as("select source, source_id, checksum from raw_records order by 1, 2, 3")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_import_killed_at_any_moment_and_rerun_ends_as_one_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = large_openalex_file(dir.path(), 6_000);
+    let binary = env!("CARGO_BIN_EXE_indexer");
+    let run = |database_url: &str| {
+        Command::new(binary)
+            .args(["import", "--format", "openalex", "--batch-size", "200"])
+            .arg(&path)
+            .env("DATABASE_URL", database_url)
+            .env("ATLAS_LOG_FORMAT", "json")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start indexer")
+    };
+
+    let clean = TestDatabase::create().await;
+    assert!(run(&clean.url).wait().unwrap().success());
+    let expected = stored_versions(&clean.pool).await;
+    assert_eq!(expected.len(), 6_000);
+
+    let killed = TestDatabase::create().await;
+    for kill_after_ms in [150_u64, 400, 700] {
+        let mut child = run(&killed.url);
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        child.kill().ok();
+        child.wait().unwrap();
+    }
+    let partial = stored_versions(&killed.pool).await;
+    assert!(partial.len() <= expected.len());
+    assert!(run(&killed.url).wait().unwrap().success());
+    assert_eq!(stored_versions(&killed.pool).await, expected);
+    assert_eq!(
+        count(&killed.pool, "select count(*) from raw_record_heads").await,
+        6_000
+    );
+}

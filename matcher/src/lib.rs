@@ -1,0 +1,1 @@
+//! Candidate generation and scoring; being written.

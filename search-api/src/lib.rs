@@ -1,0 +1,1 @@
+//! The Meilisearch-compatible HTTP search service; being written.
