@@ -12,4 +12,12 @@ export ATLAS_TEST_REDIS_URL="${ATLAS_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --all-targets --locked
+# Documentation examples and benchmarks (each benchmark runs once, as a smoke test) first;
+# then every unit and integration test, whose summary closes the output.
+cargo test --workspace --doc --locked
+cargo test --workspace --benches --locked
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --lib --bins --tests --locked --no-fail-fast
+fi
