@@ -10,6 +10,9 @@ export ATLAS_SAMPLES_DIR="${ATLAS_SAMPLES_DIR:-$(cd .. && pwd)/shared/data}"
 export ATLAS_TEST_DATABASE_URL="${ATLAS_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export ATLAS_TEST_REDIS_URL="${ATLAS_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
+# The Kubernetes manifests and Dockerfile, offline: render, schemas, checkov, hadolint.
+scripts/check-k8s.sh
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Documentation examples and benchmarks (each benchmark runs once, as a smoke test) first;
