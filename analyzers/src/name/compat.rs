@@ -1,0 +1,278 @@
+//! Whether two written forms of a name can denote the same person, as a librarian judges it:
+//! an initial agrees with a given name that starts with it, two different full given names
+//! disagree unless a known variant relates them, order and particles do not matter.
+
+use std::fmt;
+
+use super::parse::{GivenName, PersonName};
+use super::variants::GivenNameVariants;
+
+/// How two name forms relate, from strongest to weakest agreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameAgreement {
+    /// Same surname and the same full given names (`John Smith`, `Smith, John`).
+    Full,
+    /// Same surname; given names agree through the variant table (`Chris`, `Christopher`).
+    Variant,
+    /// Same surname; at least one given name agrees only by its initial (`J. Smith`).
+    Initials,
+    /// Same surname; at least one side has no given name to compare.
+    SurnameOnly,
+    /// Same surname but given names that cannot denote one person (`John`, `James`).
+    Conflict,
+    /// Different surnames.
+    SurnameMismatch,
+}
+
+impl NameAgreement {
+    /// Returns true when the two forms may denote the same person.
+    pub fn is_compatible(self) -> bool {
+        !matches!(
+            self,
+            NameAgreement::Conflict | NameAgreement::SurnameMismatch
+        )
+    }
+}
+
+impl fmt::Display for NameAgreement {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let label = match self {
+            NameAgreement::Full => "full",
+            NameAgreement::Variant => "variant",
+            NameAgreement::Initials => "initials",
+            NameAgreement::SurnameOnly => "surname_only",
+            NameAgreement::Conflict => "conflict",
+            NameAgreement::SurnameMismatch => "surname_mismatch",
+        };
+        formatter.write_str(label)
+    }
+}
+
+/// The agreement of two name forms with a sentence explaining it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameCompatibility {
+    /// How the names relate.
+    pub agreement: NameAgreement,
+    /// Why, in words a librarian reads in a match explanation.
+    pub reason: String,
+}
+
+/// Compares two parsed names; see [`NameAgreement`] for the outcomes.
+pub fn compatibility(
+    first: &PersonName,
+    second: &PersonName,
+    variants: &GivenNameVariants,
+) -> NameCompatibility {
+    let first_surnames = first.surname_keys();
+    let second_surnames = second.surname_keys();
+    let Some(shared_surname) = first_surnames
+        .iter()
+        .find(|key| second_surnames.contains(key))
+    else {
+        return NameCompatibility {
+            agreement: NameAgreement::SurnameMismatch,
+            reason: format!(
+                "surnames `{}` and `{}` differ",
+                first_surnames.first().map_or("", String::as_str),
+                second_surnames.first().map_or("", String::as_str)
+            ),
+        };
+    };
+
+    // A given name that is one of the other form's surname words was a surname part the
+    // parser could not place (`Victoriano Santana Sanjurjo` against `Santana Sanjurjo`).
+    let first_given = given_components(first, &second_surnames);
+    let second_given = given_components(second, &first_surnames);
+    if first_given.is_empty() || second_given.is_empty() {
+        return NameCompatibility {
+            agreement: NameAgreement::SurnameOnly,
+            reason: format!("surname `{shared_surname}` agrees; no given names to compare"),
+        };
+    }
+
+    let (shorter, longer) = if first_given.len() <= second_given.len() {
+        (&first_given, &second_given)
+    } else {
+        (&second_given, &first_given)
+    };
+    match align_given_names(shorter, longer, variants) {
+        Ok(alignment) => NameCompatibility {
+            agreement: alignment.agreement,
+            reason: format!("{}; surname `{shared_surname}` agrees", alignment.evidence),
+        },
+        Err((shorter_name, longer_name)) => NameCompatibility {
+            agreement: NameAgreement::Conflict,
+            reason: format!(
+                "surname `{shared_surname}` agrees but given names `{shorter_name}` and \
+                 `{longer_name}` conflict"
+            ),
+        },
+    }
+}
+
+/// One component of a given name: `jean-pierre` has two.
+#[derive(Debug, Clone)]
+struct GivenComponent<'n> {
+    folded: &'n str,
+    digraph: Option<&'n str>,
+    is_initial: bool,
+}
+
+fn given_components<'n>(
+    name: &'n PersonName,
+    other_surnames: &[String],
+) -> Vec<GivenComponent<'n>> {
+    let mut components = Vec::new();
+    for given in &name.given {
+        let is_compound = given.part.folded.contains('-');
+        for folded in given.components() {
+            if !given.is_initial && other_surnames.iter().any(|surname| surname == folded) {
+                continue;
+            }
+            components.push(GivenComponent {
+                folded,
+                digraph: digraph_of(given, is_compound),
+                is_initial: folded.chars().count() == 1,
+            });
+        }
+    }
+    components
+}
+
+fn digraph_of(given: &GivenName, is_compound: bool) -> Option<&str> {
+    if is_compound {
+        return None;
+    }
+    given.part.digraph.as_deref()
+}
+
+struct Alignment {
+    agreement: NameAgreement,
+    evidence: String,
+}
+
+/// Aligns the shorter list of given names with the longer one, in order: the first names
+/// must agree (unless the longer form starts with an initial the shorter form drops, as in
+/// `J. Edgar Hoover` and `Edgar Hoover`), and each later name of the shorter form must agree
+/// with a later name of the longer form. Returns the conflicting pair otherwise.
+fn align_given_names(
+    shorter: &[GivenComponent<'_>],
+    longer: &[GivenComponent<'_>],
+    variants: &GivenNameVariants,
+) -> Result<Alignment, (String, String)> {
+    let first_match = match component_agreement(&shorter[0], &longer[0], variants) {
+        Some(agreement) => Some((0, agreement)),
+        None if longer[0].is_initial => {
+            longer
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find_map(|(index, candidate)| {
+                    component_agreement(&shorter[0], candidate, variants)
+                        .map(|agreement| (index, agreement))
+                })
+        }
+        None => None,
+    };
+    let Some((mut longer_index, first_agreement)) = first_match else {
+        return Err((shorter[0].folded.to_string(), longer[0].folded.to_string()));
+    };
+
+    let mut weakest = first_agreement;
+    let mut evidence = vec![describe(
+        &shorter[0],
+        &longer[longer_index],
+        first_agreement,
+    )];
+    for component in &shorter[1..] {
+        longer_index += 1;
+        let found = longer[longer_index.min(longer.len())..]
+            .iter()
+            .enumerate()
+            .find_map(|(offset, candidate)| {
+                component_agreement(component, candidate, variants)
+                    .map(|agreement| (longer_index + offset, agreement))
+            });
+        let Some((matched_index, agreement)) = found else {
+            let other = longer
+                .get(longer_index)
+                .or(longer.last())
+                .map_or("", |c| c.folded);
+            return Err((component.folded.to_string(), other.to_string()));
+        };
+        longer_index = matched_index;
+        weakest = weaker(weakest, agreement);
+        evidence.push(describe(component, &longer[matched_index], agreement));
+    }
+    Ok(Alignment {
+        agreement: weakest,
+        evidence: evidence.join(", "),
+    })
+}
+
+fn component_agreement(
+    first: &GivenComponent<'_>,
+    second: &GivenComponent<'_>,
+    variants: &GivenNameVariants,
+) -> Option<NameAgreement> {
+    let spelled_alike = first.folded == second.folded
+        || first
+            .digraph
+            .is_some_and(|digraph| digraph == second.folded)
+        || second
+            .digraph
+            .is_some_and(|digraph| digraph == first.folded);
+    if spelled_alike {
+        return Some(if first.is_initial {
+            NameAgreement::Initials
+        } else {
+            NameAgreement::Full
+        });
+    }
+    if first.is_initial || second.is_initial {
+        let first_letter = first.folded.chars().next();
+        let agrees = first_letter.is_some() && first_letter == second.folded.chars().next();
+        return agrees.then_some(NameAgreement::Initials);
+    }
+    variants
+        .are_variants(first.folded, second.folded)
+        .then_some(NameAgreement::Variant)
+}
+
+fn weaker(first: NameAgreement, second: NameAgreement) -> NameAgreement {
+    let rank = |agreement| match agreement {
+        NameAgreement::Full => 0,
+        NameAgreement::Variant => 1,
+        _ => 2,
+    };
+    if rank(second) > rank(first) {
+        second
+    } else {
+        first
+    }
+}
+
+fn describe(
+    first: &GivenComponent<'_>,
+    second: &GivenComponent<'_>,
+    agreement: NameAgreement,
+) -> String {
+    match agreement {
+        NameAgreement::Variant => {
+            format!(
+                "given name `{}` is a known variant of `{}`",
+                first.folded, second.folded
+            )
+        }
+        NameAgreement::Initials if first.folded != second.folded => {
+            let (initial, name) = if first.is_initial {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            format!("initial `{}` agrees with `{}`", initial.folded, name.folded)
+        }
+        NameAgreement::Initials => format!("initial `{}` agrees", first.folded),
+        _ => format!("given name `{}` agrees", first.folded),
+    }
+}

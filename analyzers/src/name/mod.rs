@@ -1,0 +1,15 @@
+//! Person names: parsing the written forms, retrieval keys, the given-name variant table,
+//! the compatibility of two forms, and the name analyzer's tokens.
+
+mod compat;
+mod keys;
+mod parse;
+mod tokens;
+mod variants;
+
+pub use compat::{compatibility, NameAgreement, NameCompatibility};
+pub use keys::NameKeys;
+pub use parse::{is_particle, GivenName, NamePart, PersonName};
+pub use tokens::name_tokens;
+pub(crate) use tokens::push_name_tokens;
+pub use variants::GivenNameVariants;

@@ -1,0 +1,174 @@
+//! The person-name analyzer: folded name words with their parts and joined forms, digraph
+//! spellings and particle joins at the same position, and the initials of given names, so
+//! that every written form of a name meets the others in the index. Never stemmed.
+
+use std::ops::Range;
+
+use super::parse::{is_particle, PersonName};
+use crate::normalize::fold_with_digraphs;
+use crate::text::push_text_tokens;
+use crate::token::{AnalyzedToken, TokenKind, TokenSink};
+
+/// Returns the tokens of one person name, as indexed by [`crate::NAME_ANALYZER`]. A
+/// multi-valued author field is analyzed one name at a time.
+pub fn name_tokens(name: &str) -> Vec<AnalyzedToken> {
+    let mut tokens = Vec::new();
+    push_name_tokens(name, &mut tokens);
+    tokens
+}
+
+/// Writes the name tokens of `name` into `sink`, in position order (tantivy records the
+/// positions of a term as increasing deltas).
+pub(crate) fn push_name_tokens(name: &str, sink: &mut impl TokenSink) {
+    let mut tokens: Vec<AnalyzedToken> = Vec::new();
+    let mut recorder = WordRecorder {
+        name,
+        sink: &mut tokens,
+        words: Vec::new(),
+    };
+    push_text_tokens(name, &mut recorder);
+    let words = recorder.words;
+
+    push_particle_joins(&words, &mut tokens);
+    push_initials(name, &words, &mut tokens);
+    tokens.sort_by_key(|token| token.position);
+    for token in tokens {
+        let span = token.offset_from..token.offset_to;
+        sink.push_token(
+            token.kind,
+            &token.text,
+            span,
+            token.position,
+            token.position_length,
+        );
+    }
+}
+
+/// Longest value parsed as a person name for initials; a longer value is not one name
+/// (an affiliation or a whole author list in one field) and gets word tokens only.
+const MAX_PARSED_NAME_NUM_BYTES: usize = 512;
+
+/// A word token as emitted, kept to derive particle joins and initials.
+struct RecordedWord {
+    folded: String,
+    span: Range<usize>,
+    position: usize,
+}
+
+/// Passes word tokens through, adds their digraph spellings, and records whole words.
+struct WordRecorder<'n, S> {
+    name: &'n str,
+    sink: &'n mut S,
+    words: Vec<RecordedWord>,
+}
+
+impl<S: TokenSink> TokenSink for WordRecorder<'_, S> {
+    fn push_token(
+        &mut self,
+        kind: TokenKind,
+        text: &str,
+        span: Range<usize>,
+        position: usize,
+        position_length: usize,
+    ) {
+        self.sink
+            .push_token(kind, text, span.clone(), position, position_length);
+        if !matches!(kind, TokenKind::Word | TokenKind::Part | TokenKind::Joined) {
+            return;
+        }
+        let original = &self.name[span.clone()];
+        if let Some(mut digraph) = fold_with_digraphs(original) {
+            digraph.retain(char::is_alphanumeric);
+            if digraph != text {
+                let variant_span = span.clone();
+                self.sink.push_token(
+                    TokenKind::Variant,
+                    &digraph,
+                    variant_span,
+                    position,
+                    position_length,
+                );
+            }
+        }
+        if matches!(kind, TokenKind::Word | TokenKind::Joined) {
+            self.words.push(RecordedWord {
+                folded: text.to_string(),
+                span,
+                position,
+            });
+        }
+    }
+}
+
+/// Emits `vanderberg` and `derberg` for `van der Berg`, `obrien` for `O Brien`: a particle
+/// written apart is also indexed attached to the word that follows it.
+fn push_particle_joins(words: &[RecordedWord], sink: &mut impl TokenSink) {
+    for (start, word) in words.iter().enumerate() {
+        if !is_particle(&word.folded) && !matches!(word.folded.as_str(), "o" | "d" | "l") {
+            continue;
+        }
+        let mut joined = word.folded.clone();
+        for next in &words[start + 1..] {
+            joined.push_str(&next.folded);
+            if is_particle(&next.folded) {
+                continue;
+            }
+            let span = word.span.start..next.span.end;
+            let position_length = next.position + 1 - word.position;
+            sink.push_token(
+                TokenKind::ParticleJoined,
+                &joined,
+                span,
+                word.position,
+                position_length,
+            );
+            break;
+        }
+    }
+}
+
+/// Emits the initial of each full given name at its position, and the initials of all given
+/// names together (`jq` for `John Q. Smith`) at the first one's position.
+fn push_initials(name: &str, words: &[RecordedWord], sink: &mut impl TokenSink) {
+    if name.len() > MAX_PARSED_NAME_NUM_BYTES {
+        return;
+    }
+    let parsed = PersonName::parse(name);
+    let mut initials = String::new();
+    let mut initials_span: Option<Range<usize>> = None;
+    let mut first_position = None;
+    for given in &parsed.given {
+        let Some(word) = words
+            .iter()
+            .find(|word| word.span.start == given.part.span.start)
+        else {
+            continue;
+        };
+        first_position.get_or_insert(word.position);
+        let span = initials_span.get_or_insert(given.part.span.clone());
+        span.end = given.part.span.end.max(span.end);
+        for component in given.components() {
+            let Some(initial) = component.chars().next() else {
+                continue;
+            };
+            initials.push(initial);
+            if !given.is_initial {
+                let mut buffer = [0u8; 4];
+                let text = initial.encode_utf8(&mut buffer);
+                sink.push_token(
+                    TokenKind::Initial,
+                    text,
+                    given.part.span.clone(),
+                    word.position,
+                    1,
+                );
+            }
+        }
+    }
+    let (Some(span), Some(position)) = (initials_span, first_position) else {
+        return;
+    };
+    if initials.chars().count() >= 2 && !words.iter().any(|word| word.folded == initials) {
+        sink.push_token(TokenKind::Initial, &initials, span, position, 1);
+    }
+}
