@@ -11,7 +11,10 @@
 
 pub mod db;
 pub mod error;
+pub mod feed;
+pub mod follow;
 pub mod import;
+pub mod index;
 pub mod testing;
 
 pub use error::{Error, Result};

@@ -3,11 +3,14 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use indexer::follow::{FollowOptions, Follower};
 use indexer::import::formats::{Format, ReadOptions};
 use indexer::import::{self, ImportOptions, ImportSummary};
+use indexer::index::{BuildOptions, BuildReport, IndexKind, VerifyOptions, VerifyReport};
 
 /// Imports bibliographic records into PostgreSQL and builds the search indexes from it.
 #[derive(Debug, Parser)]
@@ -43,6 +46,94 @@ enum Command {
     Migrate,
     /// Imports source files (or directories of them) into raw_records and author_profiles.
     Import(ImportArgs),
+    /// Builds new generations of the search indexes from PostgreSQL and makes them current.
+    Build(BuildArgs),
+    /// Compares the search indexes with PostgreSQL; exits with status 3 when they differ.
+    Verify(VerifyArgs),
+    /// Follows the change feed, keeping the indexes equal to PostgreSQL until stopped;
+    /// builds an index first when it does not exist.
+    Follow(FollowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct FollowArgs {
+    #[command(flatten)]
+    selection: IndexSelectionArgs,
+
+    /// Shards of an index built because it did not exist; the number of cores when unset.
+    #[arg(long, env = "ATLAS_SHARDS")]
+    shards: Option<usize>,
+
+    /// Writer memory per index in MB, shared by its shards (at least 15 MB per shard).
+    #[arg(long, env = "ATLAS_WRITER_HEAP_MB", default_value_t = 128)]
+    writer_heap_mb: usize,
+
+    /// Longest time in milliseconds an applied change waits before it is committed and
+    /// searchable.
+    #[arg(long, env = "ATLAS_COMMIT_INTERVAL_MS", default_value_t = 500)]
+    commit_interval_ms: u64,
+
+    /// Applied documents that trigger a commit before the interval has passed.
+    #[arg(long, env = "ATLAS_COMMIT_DOCS", default_value_t = 10_000)]
+    commit_docs: usize,
+
+    /// How often in milliseconds to look at the feed when no notification arrives.
+    #[arg(long, env = "ATLAS_POLL_INTERVAL_MS", default_value_t = 1_000)]
+    poll_interval_ms: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct IndexSelectionArgs {
+    /// Directory holding the indexes, one subdirectory per index.
+    #[arg(long, env = "ATLAS_INDEX_DIR", default_value = "./data/indexes")]
+    index_dir: PathBuf,
+
+    /// Index to act on: records, works or profiles; repeat it or separate with commas. All
+    /// three when omitted.
+    #[arg(long = "index", env = "ATLAS_INDEXES", value_delimiter = ',')]
+    indexes: Vec<IndexKind>,
+}
+
+impl IndexSelectionArgs {
+    fn kinds(&self) -> Vec<IndexKind> {
+        if self.indexes.is_empty() {
+            IndexKind::ALL.to_vec()
+        } else {
+            self.indexes.clone()
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct BuildArgs {
+    #[command(flatten)]
+    selection: IndexSelectionArgs,
+
+    /// Shards of each new generation; the number of cores when unset.
+    #[arg(long, env = "ATLAS_SHARDS")]
+    shards: Option<usize>,
+
+    /// Writer memory per index in MB, shared by its shards (at least 15 MB per shard).
+    #[arg(long, env = "ATLAS_WRITER_HEAP_MB", default_value_t = 128)]
+    writer_heap_mb: usize,
+
+    /// Rows read from PostgreSQL per query.
+    #[arg(long, env = "ATLAS_BUILD_PAGE_ROWS", default_value_t = 1000)]
+    page_rows: usize,
+}
+
+#[derive(Debug, clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    selection: IndexSelectionArgs,
+
+    /// Ids listed per index and kind of drift (missing, extra, differing).
+    #[arg(long, env = "ATLAS_VERIFY_MAX_LISTED_IDS", default_value_t = 100)]
+    max_listed_ids: usize,
+
+    /// Rows read from PostgreSQL per query.
+    #[arg(long, env = "ATLAS_BUILD_PAGE_ROWS", default_value_t = 1000)]
+    page_rows: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +165,9 @@ struct ImportArgs {
 
 /// Exit status when the import finished but rejected some items.
 const EXIT_SOME_REJECTED: u8 = 2;
+
+/// Exit status when `verify` found an index that differs from PostgreSQL.
+const EXIT_DRIFT: u8 = 3;
 
 fn main() -> ExitCode {
     let config = Config::parse();
@@ -134,6 +228,139 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             } else {
                 Ok(ExitCode::from(EXIT_SOME_REJECTED))
+            }
+        }
+        Command::Build(args) => {
+            let options = BuildOptions {
+                num_shards: args
+                    .shards
+                    .unwrap_or_else(|| BuildOptions::default().num_shards),
+                writer_heap_num_bytes: args.writer_heap_mb.saturating_mul(1024 * 1024),
+                page_num_rows: args.page_rows,
+                progress_bar: std::io::stderr().is_terminal(),
+            };
+            let kinds = args.selection.kinds();
+            let report = indexer::index::build(&pool, &args.selection.index_dir, &kinds, &options)
+                .await
+                .context("build failed")?;
+            print_build_report(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify(args) => {
+            let options = VerifyOptions {
+                max_listed_ids: args.max_listed_ids,
+                page_num_rows: args.page_rows,
+                progress_bar: std::io::stderr().is_terminal(),
+            };
+            let kinds = args.selection.kinds();
+            let report = indexer::index::verify(&pool, &args.selection.index_dir, &kinds, &options)
+                .await
+                .context("verification failed")?;
+            print_verify_report(&report);
+            if report.has_drift() {
+                Ok(ExitCode::from(EXIT_DRIFT))
+            } else {
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+        Command::Follow(args) => {
+            indexer::db::migrate(&pool)
+                .await
+                .context("failed to migrate")?;
+            let options = FollowOptions {
+                index_dir: args.selection.index_dir.clone(),
+                kinds: args.selection.kinds(),
+                poll_interval: Duration::from_millis(args.poll_interval_ms.max(1)),
+                commit_interval: Duration::from_millis(args.commit_interval_ms),
+                commit_num_docs: args.commit_docs.max(1),
+                build: BuildOptions {
+                    num_shards: args
+                        .shards
+                        .unwrap_or_else(|| BuildOptions::default().num_shards),
+                    writer_heap_num_bytes: args.writer_heap_mb.saturating_mul(1024 * 1024),
+                    progress_bar: std::io::stderr().is_terminal(),
+                    ..BuildOptions::default()
+                },
+            };
+            Follower::new(pool, options)
+                .run(shutdown_signal())
+                .await
+                .context("follower failed")?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Resolves at the first ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+fn print_build_report(report: &BuildReport) {
+    println!("consistent with snapshot {}", report.position);
+    for index in &report.indexes {
+        println!(
+            "{} {}: {} documents in {} shards, {:.2} s, {:.0} documents/s, {:.1} MB on disk",
+            index.kind,
+            index.generation,
+            index.num_docs,
+            index.num_shards,
+            index.elapsed.as_secs_f64(),
+            index.docs_per_sec(),
+            index.size_num_bytes as f64 / 1e6,
+        );
+    }
+}
+
+fn print_verify_report(report: &VerifyReport) {
+    println!("compared with snapshot {}", report.position);
+    for index in &report.indexes {
+        let kind = index.kind;
+        let Some(generation) = &index.generation else {
+            println!("{kind}: not built; {} documents missing", index.num_missing);
+            continue;
+        };
+        let verdict = if index.has_drift() { "DRIFT" } else { "ok" };
+        println!(
+            "{kind} {generation}: {verdict}: {} missing, {} extra, {} differing",
+            index.num_missing, index.num_extra, index.num_differing
+        );
+        for shard in &index.shards {
+            println!(
+                "  shard {}: {} documents indexed, {} in postgresql, checksums {:016x} / {:016x}{}",
+                shard.shard,
+                shard.num_docs_index,
+                shard.num_docs_database,
+                shard.checksum_index,
+                shard.checksum_database,
+                if shard.matches() { "" } else { "  differs" },
+            );
+        }
+        for (label, ids) in [
+            ("missing", &index.missing),
+            ("extra", &index.extra),
+            ("differing", &index.differing),
+        ] {
+            for id in ids {
+                println!("  {label} {id}");
             }
         }
     }
