@@ -10,6 +10,18 @@ export ATLAS_SAMPLES_DIR="${ATLAS_SAMPLES_DIR:-$(cd .. && pwd)/shared/data}"
 export ATLAS_TEST_DATABASE_URL="${ATLAS_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export ATLAS_TEST_REDIS_URL="${ATLAS_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
+# Tests drop their databases when they end; a test process killed midway cannot, so
+# databases of tests that started over two hours ago (their names carry a UUIDv7, whose
+# first 48 bits are the creation time in milliseconds) are dropped here.
+psql "$ATLAS_TEST_DATABASE_URL" -qAt <<'SQL' | while read -r stale; do
+select datname from pg_database
+where datname ~ '^atlas_test_[0-9a-f]{32}$'
+  and ('x' || substr(datname, 12, 12))::bit(48)::bigint
+      < (extract(epoch from now()) * 1000)::bigint - 2 * 3600 * 1000
+SQL
+  psql "$ATLAS_TEST_DATABASE_URL" -qc "drop database if exists \"$stale\" with (force)"
+done
+
 # The Kubernetes manifests and Dockerfile, offline: render, schemas, checkov, hadolint.
 scripts/check-k8s.sh
 
