@@ -409,7 +409,7 @@ fn print_summary(summary: &ImportSummary, rejects: Option<&std::path::Path>) {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ATLAS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn"));
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,

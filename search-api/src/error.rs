@@ -230,6 +230,58 @@ error_codes! {
     /// A search ran out of its time budget before it could answer.
     SearchTimeBudgetExceeded =>
         "search_time_budget_exceeded", SERVICE_UNAVAILABLE, System;
+    /// The indexes are not open yet: the replica is still building or loading them.
+    IndexesNotLoaded => "indexes_not_loaded", SERVICE_UNAVAILABLE, System;
+    /// `offset` of `GET /indexes` is not a non-negative integer.
+    InvalidIndexOffset => "invalid_index_offset", BAD_REQUEST, InvalidRequest;
+    /// `limit` of `GET /indexes` is not a non-negative integer.
+    InvalidIndexLimit => "invalid_index_limit", BAD_REQUEST, InvalidRequest;
+    /// No task has the requested uid.
+    TaskNotFound => "task_not_found", NOT_FOUND, InvalidRequest;
+    /// A task uid is not a non-negative integer.
+    InvalidTaskUids => "invalid_task_uids", BAD_REQUEST, InvalidRequest;
+    /// The `/keys` routes were called on a service started without a master key.
+    MissingMasterKey => "missing_master_key", UNAUTHORIZED, Auth;
+    /// No API key has the requested uid or key.
+    ApiKeyNotFound => "api_key_not_found", NOT_FOUND, InvalidRequest;
+    /// A key with the requested uid exists already.
+    ApiKeyAlreadyExists => "api_key_already_exists", CONFLICT, InvalidRequest;
+    /// `actions` of a key is not a list of known actions.
+    InvalidApiKeyActions => "invalid_api_key_actions", BAD_REQUEST, InvalidRequest;
+    /// `indexes` of a key is not a list of index uids or patterns.
+    InvalidApiKeyIndexes => "invalid_api_key_indexes", BAD_REQUEST, InvalidRequest;
+    /// `expiresAt` of a key is not an RFC 3339 date in the future, or null.
+    InvalidApiKeyExpiresAt => "invalid_api_key_expires_at", BAD_REQUEST, InvalidRequest;
+    /// `name` of a key is not a string.
+    InvalidApiKeyName => "invalid_api_key_name", BAD_REQUEST, InvalidRequest;
+    /// `description` of a key is not a string.
+    InvalidApiKeyDescription => "invalid_api_key_description", BAD_REQUEST, InvalidRequest;
+    /// `uid` of a key is not a UUID.
+    InvalidApiKeyUid => "invalid_api_key_uid", BAD_REQUEST, InvalidRequest;
+    /// `offset` of `GET /keys` is not a non-negative integer.
+    InvalidApiKeyOffset => "invalid_api_key_offset", BAD_REQUEST, InvalidRequest;
+    /// `limit` of `GET /keys` is not a non-negative integer.
+    InvalidApiKeyLimit => "invalid_api_key_limit", BAD_REQUEST, InvalidRequest;
+    /// A new key has no `actions`.
+    MissingApiKeyActions => "missing_api_key_actions", BAD_REQUEST, InvalidRequest;
+    /// A new key has no `indexes`.
+    MissingApiKeyIndexes => "missing_api_key_indexes", BAD_REQUEST, InvalidRequest;
+    /// A new key has no `expiresAt` (null is allowed, absent is not).
+    MissingApiKeyExpiresAt => "missing_api_key_expires_at", BAD_REQUEST, InvalidRequest;
+    /// An update of a key changes its `uid`.
+    ImmutableApiKeyUid => "immutable_api_key_uid", BAD_REQUEST, InvalidRequest;
+    /// An update of a key changes its `key`.
+    ImmutableApiKeyKey => "immutable_api_key_key", BAD_REQUEST, InvalidRequest;
+    /// An update of a key changes its `actions`.
+    ImmutableApiKeyActions => "immutable_api_key_actions", BAD_REQUEST, InvalidRequest;
+    /// An update of a key changes its `indexes`.
+    ImmutableApiKeyIndexes => "immutable_api_key_indexes", BAD_REQUEST, InvalidRequest;
+    /// An update of a key changes its `expiresAt`.
+    ImmutableApiKeyExpiresAt => "immutable_api_key_expires_at", BAD_REQUEST, InvalidRequest;
+    /// An update of a key changes its `createdAt`.
+    ImmutableApiKeyCreatedAt => "immutable_api_key_created_at", BAD_REQUEST, InvalidRequest;
+    /// An update of a key changes its `updatedAt`.
+    ImmutableApiKeyUpdatedAt => "immutable_api_key_updated_at", BAD_REQUEST, InvalidRequest;
     /// Our fault; the details are logged, never shown.
     Internal => "internal", INTERNAL_SERVER_ERROR, Internal;
 }
@@ -328,7 +380,8 @@ impl ApiError {
             Code::ImmutableIndex,
             format!(
                 "documents of index `{index_uid}` come from PostgreSQL and cannot be written \
-                 through this API; change the records in PostgreSQL and the index follows"
+                 through this API; import records with `indexer import` (or change them in \
+                 PostgreSQL) and the index follows"
             ),
         )
     }

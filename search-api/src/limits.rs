@@ -105,3 +105,12 @@ pub const DEFAULT_MIN_WORD_SIZE_FOR_ONE_TYPO: u8 = 5;
 
 /// Shortest word, in characters, forgiven two typos; Meilisearch's default.
 pub const DEFAULT_MIN_WORD_SIZE_FOR_TWO_TYPOS: u8 = 9;
+
+/// Engine calls (searches, document reads, candidate retrieval) running at once per core;
+/// more wait their turn, their time budget running, instead of each taking a thread of the
+/// blocking pool and all of them slowing down together.
+pub const MAX_CONCURRENT_ENGINE_CALLS_PER_CORE: usize = 2;
+
+/// Items per page of `GET /indexes` and `GET /keys` when no `limit` is given; Meilisearch's
+/// default.
+pub const DEFAULT_LIST_LIMIT: usize = 20;

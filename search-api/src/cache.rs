@@ -1,0 +1,91 @@
+//! The search response cache in Redis.
+//!
+//! A key names the index, its generation, the settings in force, the validated search and
+//! the tenant token's rules. A commit changes the generation, so entries written before it
+//! are never read again and expire with their TTL; nothing has to be invalidated.
+
+use std::time::Duration;
+
+use redis::AsyncCommands;
+use sha2::{Digest, Sha256};
+
+use crate::redis_conn::RedisConn;
+
+/// Bumped when the cached bytes change shape, so that old entries are not read.
+const CACHE_FORMAT_VERSION: u32 = 1;
+
+/// What identifies one cached search response.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheKeyParts<'a> {
+    /// The index searched.
+    pub index_uid: &'a str,
+    /// Its generation and commit, as the engine names them; changes at every commit.
+    pub generation: &'a str,
+    /// The settings in force, in a canonical text.
+    pub settings: &'a str,
+    /// The validated search in a canonical text.
+    pub search: &'a str,
+    /// The tenant token's rules in a canonical text, when a token asked.
+    pub tenant_rules: Option<&'a str>,
+}
+
+/// The response cache: Redis with a TTL, or nothing when the TTL is zero.
+#[derive(Debug, Clone)]
+pub struct ResponseCache {
+    redis: RedisConn,
+    ttl: Duration,
+}
+
+impl ResponseCache {
+    /// Returns a cache in `redis` whose entries live `ttl`; a zero TTL disables it.
+    pub fn new(redis: RedisConn, ttl: Duration) -> Self {
+        ResponseCache { redis, ttl }
+    }
+
+    /// Returns whether the cache is in use.
+    pub fn is_enabled(&self) -> bool {
+        !self.ttl.is_zero()
+    }
+
+    /// Returns the Redis key of a search.
+    pub fn key(&self, parts: &CacheKeyParts<'_>) -> String {
+        let mut hasher = Sha256::new();
+        for part in [
+            parts.settings,
+            parts.search,
+            parts.tenant_rules.unwrap_or("no tenant token"),
+        ] {
+            hasher.update(part.len().to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let digest = hex::encode(hasher.finalize());
+        self.redis.key(&format!(
+            "cache:v{CACHE_FORMAT_VERSION}:{}:{}:{digest}",
+            parts.index_uid, parts.generation
+        ))
+    }
+
+    /// Returns the cached response under `key`; `None` on a miss or when Redis is down.
+    pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
+        if !self.is_enabled() {
+            return None;
+        }
+        self.redis
+            .run(|mut connection| async move { connection.get::<_, Option<Vec<u8>>>(key).await })
+            .await
+            .flatten()
+    }
+
+    /// Stores `response` under `key` with the TTL; does nothing when Redis is down.
+    pub async fn put(&self, key: &str, response: &[u8]) {
+        if !self.is_enabled() {
+            return;
+        }
+        let ttl_secs = self.ttl.as_secs().max(1);
+        self.redis
+            .run(|mut connection| async move {
+                connection.set_ex::<_, _, ()>(key, response, ttl_secs).await
+            })
+            .await;
+    }
+}

@@ -1,0 +1,535 @@
+//! Candidate retrieval for the matcher: for each researcher profile, the records that may
+//! be its works, with the reasons they were found.
+//!
+//! A record is found by a name form of the profile among its authors (surname keys exact
+//! or within the typo budget, given names and initials as a librarian compares them, see
+//! [`analyzers::compatibility`]), by the title of one of the profile's known works, or by
+//! the profile's ORCID iD among the record's. Every author string of a retrieved record is
+//! checked again against the name form, so a record is kept only for an author that may be
+//! the person, and each match says which author string matched and how well.
+
+use std::collections::{BTreeMap, HashSet};
+
+use analyzers::{
+    compatibility, fold, text_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
+};
+use indexer::index::schema as fields;
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, TantivyDocument, Term};
+
+use super::catalog::IndexCatalog;
+use super::documents::{id_of, texts};
+use super::tuning::{
+    CANDIDATE_POOL_PER_QUERY, MAX_CANDIDATE_THREADS, MAX_CANDIDATE_TITLE_WORDS,
+    MIN_TITLE_WORD_SHARE,
+};
+use super::typo::{max_typos_for_word_len, osa_distance};
+use super::Deadline;
+use crate::error::{ApiError, Result};
+use crate::params::TypoTolerance;
+
+/// A batch of profiles to find candidate records for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandidateRequest {
+    /// The profiles.
+    pub profiles: Vec<CandidateProfile>,
+    /// Records returned per profile at most, best first.
+    pub limit_per_profile: usize,
+}
+
+/// What is known of one profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandidateProfile {
+    /// The profile's id, echoed in the response.
+    pub id: String,
+    /// Every name form the person is known by (`John Q. Smith`, `Smith, J.`).
+    pub names: Vec<String>,
+    /// Titles of works known to be the person's.
+    pub titles: Vec<String>,
+    /// The person's ORCID iD, bare or as a URL.
+    pub orcid: Option<String>,
+}
+
+/// The candidates of every profile, in request order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateResponse {
+    /// One entry per profile.
+    pub results: Vec<ProfileCandidates>,
+}
+
+/// The candidates of one profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileCandidates {
+    /// The profile's id.
+    pub profile_id: String,
+    /// Candidate records, best first.
+    pub hits: Vec<CandidateHit>,
+}
+
+/// One candidate record and why it was found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateHit {
+    /// The record's id.
+    pub record_id: String,
+    /// Strength of the evidence, in `[0, 1]`.
+    pub score: f64,
+    /// Each piece of evidence.
+    pub matches: Vec<CandidateMatch>,
+}
+
+/// What a candidate was found by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// A name form of the profile among the record's authors.
+    Name,
+    /// The title of a known work.
+    Title,
+    /// The profile's ORCID iD among the record's.
+    Orcid,
+}
+
+/// One piece of evidence for a candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateMatch {
+    /// What matched.
+    pub kind: MatchKind,
+    /// The name form, title or ORCID iD searched.
+    pub query: String,
+    /// The record's attribute that matched.
+    pub field: String,
+    /// The value that matched: the author string, the record's title, the ORCID iD.
+    pub matched_value: String,
+    /// Typos between the searched surname and the record's.
+    pub typos: u8,
+    /// For names, how the two forms agree (`full`, `variant`, `initials`,
+    /// `surname_only`).
+    pub agreement: Option<String>,
+}
+
+/// Retrieves the candidates of every profile of `request`, profiles in parallel.
+///
+/// # Errors
+///
+/// `search_time_budget_exceeded` past the deadline; an internal error when the index
+/// cannot be read.
+pub(crate) fn retrieve(
+    searchers: &[Searcher],
+    request: &CandidateRequest,
+    variants: &GivenNameVariants,
+    deadline: &Deadline,
+) -> Result<CandidateResponse> {
+    let profiles = &request.profiles;
+    let num_threads = MAX_CANDIDATE_THREADS
+        .min(std::thread::available_parallelism().map_or(1, usize::from))
+        .min(profiles.len())
+        .max(1);
+    let chunk_len = profiles.len().div_ceil(num_threads).max(1);
+    let retriever = Retriever {
+        searchers,
+        variants,
+        deadline,
+        limit: request.limit_per_profile,
+    };
+    let chunks: Vec<Result<Vec<ProfileCandidates>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = profiles
+            .chunks(chunk_len)
+            .map(|chunk| {
+                let retriever = &retriever;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|profile| retriever.profile(profile))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(ApiError::internal("candidate retrieval panicked")))
+            })
+            .collect()
+    });
+    let mut results = Vec::with_capacity(profiles.len());
+    for chunk in chunks {
+        results.extend(chunk?);
+    }
+    Ok(CandidateResponse { results })
+}
+
+struct Retriever<'a> {
+    searchers: &'a [Searcher],
+    variants: &'a GivenNameVariants,
+    deadline: &'a Deadline,
+    limit: usize,
+}
+
+/// The evidence gathered for one record.
+struct Evidence {
+    matches: Vec<CandidateMatch>,
+    strengths: Vec<f64>,
+}
+
+impl Retriever<'_> {
+    fn profile(&self, profile: &CandidateProfile) -> Result<ProfileCandidates> {
+        let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
+        let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
+        let mut add = |record_id: String, found: CandidateMatch, strength: f64| {
+            let entry = evidence.entry(record_id).or_insert_with(|| Evidence {
+                matches: Vec::new(),
+                strengths: Vec::new(),
+            });
+            if !entry.matches.contains(&found) {
+                entry.matches.push(found);
+                entry.strengths.push(strength);
+            }
+        };
+
+        if let Some(orcid) = profile.orcid.as_deref().and_then(bare_orcid) {
+            self.deadline.check()?;
+            let term = Term::from_field_text(catalog.field(fields::ORCIDS), &orcid);
+            for stored in self.retrieve(&TermQuery::new(term, IndexRecordOption::Basic))? {
+                let found = CandidateMatch {
+                    kind: MatchKind::Orcid,
+                    query: orcid.clone(),
+                    field: fields::ORCIDS.to_owned(),
+                    matched_value: orcid.clone(),
+                    typos: 0,
+                    agreement: None,
+                };
+                add(id_of(catalog, &stored), found, 1.0);
+            }
+        }
+
+        for name in &profile.names {
+            self.deadline.check()?;
+            let parsed = PersonName::parse(name);
+            let Some(query) = name_query(catalog, &parsed) else {
+                continue;
+            };
+            for stored in self.retrieve(query.as_ref())? {
+                for (found, strength) in self.name_matches(catalog, name, &parsed, &stored) {
+                    add(id_of(catalog, &stored), found, strength);
+                }
+            }
+        }
+
+        for title in &profile.titles {
+            self.deadline.check()?;
+            let words = title_words(title);
+            let Some(query) = title_query(catalog, &words) else {
+                continue;
+            };
+            for stored in self.retrieve(query.as_ref())? {
+                let Some(record_title) = texts(catalog, fields::TITLE, &stored).next() else {
+                    continue;
+                };
+                let Some(similarity) = title_similarity(&words, &title_words(record_title)) else {
+                    continue;
+                };
+                let found = CandidateMatch {
+                    kind: MatchKind::Title,
+                    query: title.clone(),
+                    field: fields::TITLE.to_owned(),
+                    matched_value: record_title.to_owned(),
+                    typos: 0,
+                    agreement: None,
+                };
+                add(id_of(catalog, &stored), found, similarity);
+            }
+        }
+
+        let mut hits: Vec<CandidateHit> = evidence
+            .into_iter()
+            .map(|(record_id, evidence)| CandidateHit {
+                record_id,
+                score: combined_strength(&evidence.strengths),
+                matches: evidence.matches,
+            })
+            .collect();
+        hits.sort_by(|first, second| {
+            second
+                .score
+                .total_cmp(&first.score)
+                .then_with(|| first.record_id.cmp(&second.record_id))
+        });
+        hits.truncate(self.limit);
+        Ok(ProfileCandidates {
+            profile_id: profile.id.clone(),
+            hits,
+        })
+    }
+
+    /// Returns the stored records matching `query` on every shard, the best
+    /// [`CANDIDATE_POOL_PER_QUERY`] of each.
+    fn retrieve(&self, query: &dyn Query) -> Result<Vec<TantivyDocument>> {
+        let mut found = Vec::new();
+        for searcher in self.searchers {
+            let top = searcher
+                .search(query, &TopDocs::with_limit(CANDIDATE_POOL_PER_QUERY))
+                .map_err(ApiError::internal)?;
+            for (_, address) in top {
+                found.push(searcher.doc(address).map_err(ApiError::internal)?);
+            }
+            self.deadline.check()?;
+        }
+        Ok(found)
+    }
+
+    /// Returns the authors of a record that may be the person named `name`, with their
+    /// agreement and its strength.
+    fn name_matches(
+        &self,
+        catalog: &IndexCatalog,
+        name: &str,
+        parsed: &PersonName,
+        stored: &TantivyDocument,
+    ) -> Vec<(CandidateMatch, f64)> {
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        for field in [fields::AUTHORS, fields::AUTHOR_NAME_VARIANTS] {
+            for author in texts(catalog, field, stored) {
+                if !seen.insert(author) {
+                    continue;
+                }
+                let Some((agreement, typos)) = self.agreement(parsed, author) else {
+                    continue;
+                };
+                let strength = match agreement {
+                    NameAgreement::Full => 0.9,
+                    NameAgreement::Variant => 0.8,
+                    NameAgreement::Initials => 0.7,
+                    _ => 0.4,
+                } - 0.15 * f64::from(typos);
+                let candidate = CandidateMatch {
+                    kind: MatchKind::Name,
+                    query: name.to_owned(),
+                    field: field.to_owned(),
+                    matched_value: author.to_owned(),
+                    typos,
+                    agreement: Some(agreement.to_string()),
+                };
+                found.push((candidate, strength));
+            }
+        }
+        found
+    }
+
+    /// Returns how an author string agrees with the searched name, and the typos between
+    /// their surnames; `None` when they cannot be the same person.
+    fn agreement(&self, parsed: &PersonName, author: &str) -> Option<(NameAgreement, u8)> {
+        let author_name = PersonName::parse(author);
+        let exact = compatibility(parsed, &author_name, self.variants);
+        if exact.agreement != NameAgreement::SurnameMismatch {
+            return exact
+                .agreement
+                .is_compatible()
+                .then_some((exact.agreement, 0));
+        }
+        let typos = surname_typos(parsed, &author_name)?;
+        let mut respelled = author_name;
+        respelled.surname.clone_from(&parsed.surname);
+        respelled.particles.clone_from(&parsed.particles);
+        let agreement = compatibility(parsed, &respelled, self.variants).agreement;
+        agreement.is_compatible().then_some((agreement, typos))
+    }
+}
+
+/// Returns the typos between the closest surname keys of two names, when within the typo
+/// budget of the searched surname.
+fn surname_typos(searched: &PersonName, author: &PersonName) -> Option<u8> {
+    let tolerance = TypoTolerance::default();
+    let author_keys = author.surname_keys();
+    searched
+        .surname_keys()
+        .iter()
+        .filter_map(|key| {
+            let key_chars: Vec<char> = key.chars().collect();
+            let budget = usize::from(max_typos_for_word_len(key_chars.len(), &tolerance));
+            author_keys
+                .iter()
+                .map(|other| osa_distance(&key_chars, &other.chars().collect::<Vec<_>>()))
+                .filter(|distance| *distance <= budget)
+                .min()
+        })
+        .min()
+        .and_then(|typos| u8::try_from(typos).ok())
+}
+
+/// Returns the query for records naming `name` among their authors: a surname key, exact
+/// or within its typo budget, required; given names and initials rank the records where
+/// they also appear first.
+fn name_query(catalog: &IndexCatalog, name: &PersonName) -> Option<Box<dyn Query>> {
+    let keys = name.keys();
+    if keys.surnames.is_empty() {
+        return None;
+    }
+    let tolerance = TypoTolerance::default();
+    let name_fields = [
+        catalog.field(fields::AUTHORS),
+        catalog.field(fields::AUTHOR_NAME_VARIANTS),
+    ];
+    let mut surname_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut given_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for field in name_fields {
+        for key in &keys.surnames {
+            let term = Term::from_field_text(field, key);
+            let max_typos = max_typos_for_word_len(key.chars().count(), &tolerance);
+            surname_clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                    2.0,
+                )),
+            ));
+            if max_typos > 0 {
+                surname_clauses.push((
+                    Occur::Should,
+                    Box::new(FuzzyTermQuery::new(term, max_typos, true)),
+                ));
+            }
+        }
+        let initials = keys.initials.chars().map(String::from);
+        for given in keys.given_names.iter().cloned().chain(initials) {
+            let term = Term::from_field_text(field, &given);
+            given_clauses.push((
+                Occur::Should,
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            ));
+        }
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, Box::new(BooleanQuery::new(surname_clauses)))];
+    if !given_clauses.is_empty() {
+        clauses.push((Occur::Should, Box::new(BooleanQuery::new(given_clauses))));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// Returns the folded words of a title, the first [`MAX_CANDIDATE_TITLE_WORDS`].
+fn title_words(title: &str) -> Vec<String> {
+    text_tokens(title)
+        .into_iter()
+        .filter(|token| matches!(token.kind, TokenKind::Word | TokenKind::Joined))
+        .map(|token| token.text)
+        .take(MAX_CANDIDATE_TITLE_WORDS)
+        .collect()
+}
+
+/// Returns the query for records whose title holds most of `words`.
+fn title_query(catalog: &IndexCatalog, words: &[String]) -> Option<Box<dyn Query>> {
+    if words.is_empty() {
+        return None;
+    }
+    let field = catalog.field(fields::TITLE);
+    let distinct: Vec<&String> = {
+        let mut seen = HashSet::new();
+        words.iter().filter(|word| seen.insert(*word)).collect()
+    };
+    let clauses: Vec<(Occur, Box<dyn Query>)> = distinct
+        .iter()
+        .map(|word| {
+            let term = Term::from_field_text(field, word);
+            let query: Box<dyn Query> =
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
+            (Occur::Should, query)
+        })
+        .collect();
+    let minimum = ((distinct.len() as f64) * MIN_TITLE_WORD_SHARE).ceil() as usize;
+    Some(Box::new(BooleanQuery::with_minimum_required_clauses(
+        clauses,
+        minimum.max(1),
+    )))
+}
+
+/// Returns the similarity of two titles' words (Dice's coefficient on distinct words), when
+/// the record's title holds enough of the searched title's words.
+fn title_similarity(searched: &[String], found: &[String]) -> Option<f64> {
+    let searched: HashSet<&String> = searched.iter().collect();
+    let found: HashSet<&String> = found.iter().collect();
+    if searched.is_empty() || found.is_empty() {
+        return None;
+    }
+    let common = searched.intersection(&found).count() as f64;
+    if common / (searched.len() as f64) < MIN_TITLE_WORD_SHARE {
+        return None;
+    }
+    Some(2.0 * common / (searched.len() + found.len()) as f64)
+}
+
+/// Combines independent pieces of evidence: the chance that all of them are wrong
+/// shrinks with each.
+fn combined_strength(strengths: &[f64]) -> f64 {
+    let all_wrong: f64 = strengths
+        .iter()
+        .map(|strength| 1.0 - strength.clamp(0.0, 1.0))
+        .product();
+    1.0 - all_wrong
+}
+
+/// Returns an ORCID iD without its resolver, folded as the index holds it.
+fn bare_orcid(orcid: &str) -> Option<String> {
+    let trimmed = orcid.trim();
+    let bare = trimmed
+        .rsplit_once("orcid.org/")
+        .map_or(trimmed, |(_, bare)| bare)
+        .trim_matches('/');
+    let folded = fold(bare);
+    (!folded.is_empty()).then_some(folded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orcids_lose_their_resolver() {
+        assert_eq!(
+            bare_orcid("https://orcid.org/0000-0002-1825-009X").as_deref(),
+            Some("0000-0002-1825-009x")
+        );
+        assert_eq!(
+            bare_orcid(" 0000-0002-1825-0097 ").as_deref(),
+            Some("0000-0002-1825-0097")
+        );
+        assert_eq!(bare_orcid("  "), None);
+    }
+
+    #[test]
+    fn titles_are_compared_by_their_words() {
+        let searched = title_words("Attention is all you need");
+        let same = title_words("Attention Is All You Need.");
+        let longer = title_words("Attention is all you need: transformers for translation");
+        let other = title_words("Convolutional sequence to sequence learning");
+        assert_eq!(title_similarity(&searched, &same), Some(1.0));
+        let similarity = title_similarity(&searched, &longer).unwrap();
+        assert!(similarity > 0.6 && similarity < 1.0, "{similarity}");
+        assert_eq!(title_similarity(&searched, &other), None);
+    }
+
+    #[test]
+    fn evidence_adds_up() {
+        assert_eq!(combined_strength(&[]), 0.0);
+        assert!((combined_strength(&[0.5, 0.5]) - 0.75).abs() < 1e-9);
+        assert_eq!(combined_strength(&[1.0, 0.2]), 1.0);
+    }
+
+    #[test]
+    fn surname_typos_are_counted_within_the_budget() {
+        let searched = PersonName::parse("Anna Kowalski");
+        assert_eq!(
+            surname_typos(&searched, &PersonName::parse("A. Kowalsky")),
+            Some(1)
+        );
+        assert_eq!(
+            surname_typos(&searched, &PersonName::parse("A. Nowak")),
+            None
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! Facet counts over the documents a search matched: values read from fast columns
+//! (numbers, dates, labels) or, for identifiers, from the inverted index. Each shard counts
+//! every value; the merge adds them up before cutting to `maxValuesPerFacet`, so the
+//! counts are exact whatever the number of shards.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
+
+use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
+use super::documents::format_date;
+use super::tuning::MAX_FACET_VALUES_COUNTED;
+use super::Deadline;
+use crate::error::{ApiError, Result};
+use crate::response::{FacetDistribution, FacetStats};
+
+/// Collects the matching documents of each segment, in order.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchingDocsCollector;
+
+/// The segment part of [`MatchingDocsCollector`].
+#[derive(Debug)]
+pub struct MatchingDocsSegmentCollector {
+    segment: SegmentOrdinal,
+    docs: Vec<DocId>,
+}
+
+impl Collector for MatchingDocsCollector {
+    type Fruit = Vec<(SegmentOrdinal, Vec<DocId>)>;
+    type Child = MatchingDocsSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        Ok(MatchingDocsSegmentCollector {
+            segment,
+            docs: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for MatchingDocsSegmentCollector {
+    type Fruit = Vec<(SegmentOrdinal, Vec<DocId>)>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.docs.push(doc);
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        vec![(self.segment, self.docs)]
+    }
+}
+
+/// The counts of one facet on one shard, or merged.
+#[derive(Debug, Clone, Default)]
+pub struct FacetCounts {
+    /// Documents per value.
+    pub values: HashMap<String, u64>,
+    /// The smallest and largest numeric value, for numeric facets.
+    pub range: Option<(f64, f64)>,
+}
+
+impl FacetCounts {
+    fn add(&mut self, value: String, num_docs: u64) {
+        if self.values.len() < MAX_FACET_VALUES_COUNTED || self.values.contains_key(&value) {
+            *self.values.entry(value).or_default() += num_docs;
+        }
+    }
+
+    fn add_number(&mut self, number: f64) {
+        self.range = Some(match self.range {
+            None => (number, number),
+            Some((min, max)) => (min.min(number), max.max(number)),
+        });
+    }
+
+    /// Adds the counts of another shard.
+    pub fn merge(&mut self, other: FacetCounts) {
+        for (value, num_docs) in other.values {
+            self.add(value, num_docs);
+        }
+        if let Some((min, max)) = other.range {
+            self.add_number(min);
+            self.add_number(max);
+        }
+    }
+}
+
+/// Counts the values of `facets` among `matching` documents of the shard read by
+/// `searcher`.
+///
+/// # Errors
+///
+/// `search_time_budget_exceeded` past the deadline; an internal error when a column or
+/// the index cannot be read.
+pub fn count_facets(
+    catalog: &IndexCatalog,
+    searcher: &Searcher,
+    matching: &[(SegmentOrdinal, Vec<DocId>)],
+    facets: &[String],
+    deadline: &Deadline,
+) -> Result<BTreeMap<String, FacetCounts>> {
+    let mut all = BTreeMap::new();
+    for name in facets {
+        let Some(attribute) = catalog.attribute(name) else {
+            continue;
+        };
+        deadline.check()?;
+        let mut counts = FacetCounts::default();
+        for (segment, docs) in matching {
+            let reader = searcher.segment_reader(*segment);
+            count_segment(catalog, attribute, reader, docs, &mut counts)
+                .map_err(ApiError::internal)?;
+        }
+        all.insert(name.clone(), counts);
+    }
+    Ok(all)
+}
+
+fn count_segment(
+    catalog: &IndexCatalog,
+    attribute: &Attribute,
+    reader: &SegmentReader,
+    docs: &[DocId],
+    counts: &mut FacetCounts,
+) -> tantivy::Result<()> {
+    let fast_fields = reader.fast_fields();
+    let name = attribute.name;
+    match attribute.value {
+        ValueKind::I64 if attribute.is_fast => {
+            let column = fast_fields.i64(name)?;
+            for &doc in docs {
+                for value in column.values_for_doc(doc) {
+                    counts.add(value.to_string(), 1);
+                    counts.add_number(value as f64);
+                }
+            }
+        }
+        ValueKind::U64 if attribute.is_fast => {
+            let column = fast_fields.u64(name)?;
+            for &doc in docs {
+                for value in column.values_for_doc(doc) {
+                    counts.add(value.to_string(), 1);
+                    counts.add_number(value as f64);
+                }
+            }
+        }
+        ValueKind::Date if attribute.is_fast => {
+            let column = fast_fields.date(name)?;
+            for &doc in docs {
+                for value in column.values_for_doc(doc) {
+                    counts.add(format_date(value), 1);
+                }
+            }
+        }
+        ValueKind::Text(analysis) if attribute.is_fast && analysis == Analysis::Raw => {
+            let Some(column) = fast_fields.str(name)? else {
+                return Ok(());
+            };
+            let mut num_docs_per_ordinal: HashMap<u64, u64> = HashMap::new();
+            for &doc in docs {
+                for ordinal in column.term_ords(doc) {
+                    *num_docs_per_ordinal.entry(ordinal).or_default() += 1;
+                }
+            }
+            let mut value = String::new();
+            for (ordinal, num_docs) in num_docs_per_ordinal {
+                value.clear();
+                if column.ord_to_str(ordinal, &mut value)? {
+                    counts.add(value.clone(), num_docs);
+                }
+            }
+        }
+        _ => count_from_postings(catalog, attribute, reader, docs, counts)?,
+    }
+    Ok(())
+}
+
+/// Counts the values of an attribute without a usable column by walking its terms'
+/// postings against the matching documents.
+fn count_from_postings(
+    catalog: &IndexCatalog,
+    attribute: &Attribute,
+    reader: &SegmentReader,
+    docs: &[DocId],
+    counts: &mut FacetCounts,
+) -> tantivy::Result<()> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let max_doc = reader.max_doc() as usize;
+    let mut is_matching = vec![0u64; max_doc.div_ceil(64)];
+    for &doc in docs {
+        is_matching[doc as usize / 64] |= 1 << (doc % 64);
+    }
+    let inverted_index = reader.inverted_index(catalog.field(attribute.name))?;
+    let mut terms = inverted_index.terms().stream()?;
+    while terms.advance() {
+        let mut postings =
+            inverted_index.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+        let mut num_docs = 0;
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            if is_matching[doc as usize / 64] & (1 << (doc % 64)) != 0 {
+                num_docs += 1;
+            }
+            doc = postings.advance();
+        }
+        if num_docs > 0 {
+            counts.add(String::from_utf8_lossy(terms.key()).into_owned(), num_docs);
+        }
+    }
+    Ok(())
+}
+
+/// Returns `facetDistribution` and `facetStats` from the merged counts: the values with
+/// the most documents (ties by value), at most `max_values_per_facet` per facet.
+pub fn facet_response(
+    counts: BTreeMap<String, FacetCounts>,
+    max_values_per_facet: usize,
+) -> (FacetDistribution, BTreeMap<String, FacetStats>) {
+    let mut distribution = FacetDistribution::new();
+    let mut stats = BTreeMap::new();
+    for (name, facet) in counts {
+        let mut values: Vec<(String, u64)> = facet.values.into_iter().collect();
+        values.sort_by(|first, second| second.1.cmp(&first.1).then_with(|| first.0.cmp(&second.0)));
+        values.truncate(max_values_per_facet);
+        distribution.insert(name.clone(), values.into_iter().collect());
+        if let Some((min, max)) = facet.range {
+            stats.insert(name, FacetStats { min, max });
+        }
+    }
+    (distribution, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_counts_are_cut_by_count_then_value() {
+        let mut first = FacetCounts::default();
+        first.add("hal".into(), 3);
+        first.add("crossref".into(), 1);
+        first.add_number(2019.0);
+        let mut second = FacetCounts::default();
+        second.add("crossref".into(), 3);
+        second.add("openalex".into(), 2);
+        second.add_number(2021.0);
+        first.merge(second);
+        let counts = BTreeMap::from([("source".to_owned(), first)]);
+        let (distribution, stats) = facet_response(counts, 2);
+        assert_eq!(
+            distribution["source"],
+            BTreeMap::from([("crossref".to_owned(), 4), ("hal".to_owned(), 3)])
+        );
+        assert_eq!(stats["source"].min, 2019.0);
+        assert_eq!(stats["source"].max, 2021.0);
+    }
+}

@@ -1,0 +1,272 @@
+//! One search on every shard at once: each shard retrieves its candidates, counts its
+//! matches and facet values, and ranks its best candidates precisely; the caller merges the
+//! shards' ranked lists into the global order, which is exact because every shard returns
+//! at least the `offset + limit` best of its own documents.
+
+use std::collections::BTreeMap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
+
+use super::catalog::IndexCatalog;
+use super::facets::{count_facets, FacetCounts, MatchingDocsCollector};
+use super::filter::filter_query;
+use super::query::QueryPlan;
+use super::rank::{rank_document, unranked_document, RankedDocument};
+use super::rules::{HitOrder, ValueOrderCollector};
+use super::tuning::MAX_RERANK_POOL;
+use super::Deadline;
+use crate::error::{ApiError, Result};
+use crate::filter::FilterExpr;
+
+/// Stored documents read between two deadline checks.
+const DOCS_BETWEEN_DEADLINE_CHECKS: usize = 32;
+
+/// What every shard runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ShardSearch<'a> {
+    /// The index.
+    pub catalog: &'static IndexCatalog,
+    /// The query; `None` for a placeholder search.
+    pub plan: Option<&'a QueryPlan>,
+    /// The filter.
+    pub filter: Option<&'a FilterExpr>,
+    /// The order of hits.
+    pub order: &'a HitOrder,
+    /// Candidates retrieved and ranked per shard.
+    pub num_candidates: usize,
+    /// Facets to count.
+    pub facets: &'a [String],
+    /// When to give up.
+    pub deadline: &'a Deadline,
+}
+
+/// What one shard found.
+#[derive(Debug, Default)]
+pub struct ShardResult {
+    /// Documents matching the query and filter.
+    pub num_matching: usize,
+    /// Its best candidates, ranked, best first.
+    pub ranked: Vec<RankedDocument>,
+    /// Facet counts over all its matching documents.
+    pub facets: BTreeMap<String, FacetCounts>,
+}
+
+/// Runs `search` on every shard in parallel, one thread per shard, and returns their
+/// results in shard order.
+///
+/// # Errors
+///
+/// The first error of a shard: a budget exceeded, a filter refused, a read that failed.
+pub fn search_shards(searchers: &[Searcher], search: ShardSearch<'_>) -> Result<Vec<ShardResult>> {
+    if searchers.len() == 1 {
+        return Ok(vec![search_shard(&searchers[0], search)?]);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = searchers
+            .iter()
+            .map(|searcher| scope.spawn(move || search_shard(searcher, search)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(ApiError::internal("a shard search panicked")))
+            })
+            .collect()
+    })
+}
+
+/// Runs `search` on one shard.
+///
+/// # Errors
+///
+/// As [`search_shards`].
+pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<ShardResult> {
+    let query = shard_query(searcher, &search)?;
+    let facets = (!search.facets.is_empty()).then_some(MatchingDocsCollector);
+    search.deadline.check()?;
+
+    let (num_matching, addresses, matching) = match search.plan.filter(|plan| !plan.is_empty()) {
+        Some(_) => {
+            let top = TopDocs::with_limit(search.num_candidates.max(1));
+            let (num_matching, top, matching) = searcher
+                .search(&query, &(Count, top, facets))
+                .map_err(ApiError::internal)?;
+            let mut addresses: Vec<DocAddress> = top.iter().map(|(_, address)| *address).collect();
+            // Documents tied with the last candidate are ranked too, so that which of them
+            // are ranked does not depend on how documents are spread over shards.
+            if let Some((last_score, _)) = top.last().filter(|_| num_matching > top.len()) {
+                let ties = MinScoreCollector {
+                    min_score: *last_score,
+                    limit: MAX_RERANK_POOL.max(search.num_candidates),
+                };
+                addresses = searcher.search(&query, &ties).map_err(ApiError::internal)?;
+            }
+            (num_matching, addresses, matching)
+        }
+        None => {
+            let top = ValueOrderCollector {
+                criteria: search.order.value_criteria(),
+                limit: search.num_candidates,
+            };
+            let (num_matching, top, matching) = searcher
+                .search(&query, &(Count, top, facets))
+                .map_err(ApiError::internal)?;
+            let addresses: Vec<DocAddress> = top.into_iter().map(|(_, address)| address).collect();
+            (num_matching, addresses, matching)
+        }
+    };
+    search.deadline.check()?;
+
+    let ranked = rank_candidates(searcher, &search, &addresses)?;
+    let facets = match matching {
+        Some(matching) => count_facets(
+            search.catalog,
+            searcher,
+            &matching,
+            search.facets,
+            search.deadline,
+        )?,
+        None => BTreeMap::new(),
+    };
+    Ok(ShardResult {
+        num_matching,
+        ranked,
+        facets,
+    })
+}
+
+/// Returns the documents of the shard matching the query words and the filter, without
+/// the excluded words.
+fn shard_query(searcher: &Searcher, search: &ShardSearch<'_>) -> Result<Box<dyn Query>> {
+    let words: Box<dyn Query> = match search.plan {
+        Some(plan) => plan.to_query(search.catalog),
+        None => Box::new(AllQuery),
+    };
+    let Some(filter) = search.filter else {
+        return Ok(words);
+    };
+    let filter = filter_query(search.catalog, filter, searcher)?;
+    Ok(Box::new(BooleanQuery::new(vec![
+        (Occur::Must, words),
+        (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
+    ])))
+}
+
+/// Reads and ranks the candidates, best first.
+fn rank_candidates(
+    searcher: &Searcher,
+    search: &ShardSearch<'_>,
+    addresses: &[DocAddress],
+) -> Result<Vec<RankedDocument>> {
+    let mut ranked = Vec::with_capacity(addresses.len());
+    for (index, address) in addresses.iter().enumerate() {
+        if index % DOCS_BETWEEN_DEADLINE_CHECKS == 0 {
+            search.deadline.check()?;
+        }
+        let stored: TantivyDocument = searcher.doc(*address).map_err(ApiError::internal)?;
+        let document = match search.plan.filter(|plan| !plan.is_empty()) {
+            Some(plan) => rank_document(plan, search.catalog, &search.order.rules, stored),
+            None => unranked_document(search.catalog, &search.order.rules, stored),
+        };
+        ranked.push(document);
+    }
+    sort_ranked(&mut ranked, search.order);
+    Ok(ranked)
+}
+
+/// Sorts documents best first under `order`.
+pub fn sort_ranked(documents: &mut [RankedDocument], order: &HitOrder) {
+    documents.sort_by(|first, second| {
+        first.key.cmp(&second.key).then_with(|| {
+            if order.id_descending {
+                second.id.cmp(&first.id)
+            } else {
+                first.id.cmp(&second.id)
+            }
+        })
+    });
+}
+
+/// Returns the matching documents of a shard for a filter alone, in segment order.
+///
+/// # Errors
+///
+/// A filter that cannot be compiled, or a failed read.
+pub fn filtered_docs(
+    catalog: &'static IndexCatalog,
+    searcher: &Searcher,
+    filter: Option<&FilterExpr>,
+) -> Result<Vec<(SegmentOrdinal, Vec<DocId>)>> {
+    let query: Box<dyn Query> = match filter {
+        Some(filter) => filter_query(catalog, filter, searcher)?,
+        None => Box::new(AllQuery),
+    };
+    searcher
+        .search(&query, &MatchingDocsCollector)
+        .map_err(ApiError::internal)
+}
+
+/// Collects the documents scoring at least `min_score`, the best `limit` of them.
+#[derive(Debug, Clone, Copy)]
+struct MinScoreCollector {
+    min_score: Score,
+    limit: usize,
+}
+
+/// The segment part of [`MinScoreCollector`].
+struct MinScoreSegmentCollector {
+    segment: SegmentOrdinal,
+    min_score: Score,
+    docs: Vec<(Score, DocId)>,
+}
+
+impl Collector for MinScoreCollector {
+    type Fruit = Vec<DocAddress>;
+    type Child = MinScoreSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        Ok(MinScoreSegmentCollector {
+            segment,
+            min_score: self.min_score,
+            docs: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(Score, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
+        let mut all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
+        all.sort_by(|first, second| second.0.total_cmp(&first.0).then(first.1.cmp(&second.1)));
+        all.truncate(self.limit);
+        Ok(all.into_iter().map(|(_, address)| address).collect())
+    }
+}
+
+impl SegmentCollector for MinScoreSegmentCollector {
+    type Fruit = Vec<(Score, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if score >= self.min_score {
+            self.docs.push((score, doc));
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let segment = self.segment;
+        self.docs
+            .into_iter()
+            .map(|(score, doc)| (score, DocAddress::new(segment, doc)))
+            .collect()
+    }
+}

@@ -1,0 +1,451 @@
+//! The filter syntax tree as a tantivy query on one shard: ranges on fast numbers and dates,
+//! terms on strings and identifiers, with Meilisearch's semantics for `!=`, `NOT`,
+//! `EXISTS`, `IS NULL` and `IS EMPTY`.
+//!
+//! Meilisearch compares a number with a string that reads as one (`year = "2020"`) as
+//! numbers, and compares strings without regard to case; attributes with few values
+//! (`source`, `state`) are compared that way by reading their term dictionary, identifiers
+//! are folded as they were indexed.
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, Occur, Query, RangeQuery, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
+
+use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
+use crate::error::{ApiError, Code, Result};
+use crate::filter::{Comparison, Condition, ConditionOperator, FilterExpr, FilterValue};
+
+/// Returns the query matching the documents `expression` selects, for the shard read by
+/// `searcher` (values of small-vocabulary attributes are looked up in its dictionaries).
+///
+/// # Errors
+///
+/// `invalid_search_filter` for an attribute the index does not have (validation normally
+/// refuses it first); an internal error when a term dictionary cannot be read.
+pub fn filter_query(
+    catalog: &IndexCatalog,
+    expression: &FilterExpr,
+    searcher: &Searcher,
+) -> Result<Box<dyn Query>> {
+    let compiler = FilterCompiler { catalog, searcher };
+    compiler.compile(expression)
+}
+
+struct FilterCompiler<'a> {
+    catalog: &'a IndexCatalog,
+    searcher: &'a Searcher,
+}
+
+/// A filter value as the attribute compares it.
+enum Operand {
+    /// A number of an integer attribute, or a date in microseconds.
+    Number(f64),
+    /// A term of a text attribute.
+    Text(String),
+    /// A value the attribute can never hold (text compared with a number field).
+    Unmatchable,
+}
+
+impl FilterCompiler<'_> {
+    fn compile(&self, expression: &FilterExpr) -> Result<Box<dyn Query>> {
+        match expression {
+            FilterExpr::Condition(condition) => self.condition(condition),
+            FilterExpr::Not(inner) => Ok(negate(self.compile(inner)?)),
+            FilterExpr::And(children) => {
+                let clauses = children
+                    .iter()
+                    .map(|child| Ok((Occur::Must, self.compile(child)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Box::new(BooleanQuery::new(clauses)))
+            }
+            FilterExpr::Or(children) => {
+                let clauses = children
+                    .iter()
+                    .map(|child| Ok((Occur::Should, self.compile(child)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Box::new(BooleanQuery::new(clauses)))
+            }
+        }
+    }
+
+    fn condition(&self, condition: &Condition) -> Result<Box<dyn Query>> {
+        let attribute = self
+            .catalog
+            .attribute(&condition.attribute)
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::InvalidSearchFilter,
+                    format!(
+                        "attribute `{}` is not filterable in index `{}`",
+                        condition.attribute, self.catalog.kind
+                    ),
+                )
+            })?;
+        let field = self.catalog.field(attribute.name);
+        match &condition.operator {
+            ConditionOperator::Compare(Comparison::Equal, value) => {
+                self.equal(attribute, field, value)
+            }
+            ConditionOperator::Compare(Comparison::NotEqual, value) => {
+                Ok(negate(self.equal(attribute, field, value)?))
+            }
+            ConditionOperator::Compare(comparison, value) => {
+                let (low, high) = match comparison {
+                    Comparison::GreaterThan => (Bound::Excluded(value), Bound::Unbounded),
+                    Comparison::GreaterThanOrEqual => (Bound::Included(value), Bound::Unbounded),
+                    Comparison::LessThan => (Bound::Unbounded, Bound::Excluded(value)),
+                    _ => (Bound::Unbounded, Bound::Included(value)),
+                };
+                Ok(self.range(attribute, field, low, high))
+            }
+            ConditionOperator::Range { low, high } => Ok(self.range(
+                attribute,
+                field,
+                Bound::Included(low),
+                Bound::Included(high),
+            )),
+            ConditionOperator::In(values) => self.any_of(attribute, field, values),
+            ConditionOperator::NotIn(values) => Ok(negate(self.any_of(attribute, field, values)?)),
+            ConditionOperator::Exists => Ok(self.exists(attribute, field)),
+            ConditionOperator::NotExists => Ok(negate(self.exists(attribute, field))),
+            // Documents never hold `null`: an absent single value is left out of the
+            // document, an absent list is `[]`.
+            ConditionOperator::IsNull => Ok(Box::new(EmptyQuery)),
+            ConditionOperator::IsNotNull => Ok(Box::new(AllQuery)),
+            ConditionOperator::IsEmpty => Ok(self.is_empty(attribute, field)),
+            ConditionOperator::IsNotEmpty => Ok(negate(self.is_empty(attribute, field))),
+        }
+    }
+
+    fn equal(
+        &self,
+        attribute: &Attribute,
+        field: Field,
+        value: &FilterValue,
+    ) -> Result<Box<dyn Query>> {
+        match operand(attribute, value) {
+            Operand::Unmatchable => Ok(Box::new(EmptyQuery)),
+            Operand::Number(_) => Ok(self.range(
+                attribute,
+                field,
+                Bound::Included(value),
+                Bound::Included(value),
+            )),
+            Operand::Text(text) => {
+                let terms = self.text_terms(attribute, field, &text)?;
+                Ok(terms_query(terms))
+            }
+        }
+    }
+
+    fn any_of(
+        &self,
+        attribute: &Attribute,
+        field: Field,
+        values: &[FilterValue],
+    ) -> Result<Box<dyn Query>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut terms = Vec::new();
+        for value in values {
+            match operand(attribute, value) {
+                Operand::Unmatchable => {}
+                Operand::Text(text) => terms.extend(self.text_terms(attribute, field, &text)?),
+                Operand::Number(_) => {
+                    clauses.push((Occur::Should, self.equal(attribute, field, value)?))
+                }
+            }
+        }
+        if !terms.is_empty() {
+            clauses.push((Occur::Should, terms_query(terms)));
+        }
+        if clauses.is_empty() {
+            return Ok(Box::new(EmptyQuery));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    fn range(
+        &self,
+        attribute: &Attribute,
+        field: Field,
+        low: Bound<&FilterValue>,
+        high: Bound<&FilterValue>,
+    ) -> Box<dyn Query> {
+        match attribute.value {
+            ValueKind::I64 | ValueKind::U64 | ValueKind::Date => {
+                let bound = |bound: Bound<&FilterValue>, is_low: bool| match bound {
+                    Bound::Unbounded => Some(None),
+                    Bound::Included(value) | Bound::Excluded(value) => {
+                        match operand(attribute, value) {
+                            Operand::Number(number) => {
+                                let excluded = matches!(bound, Bound::Excluded(_));
+                                Some(Some(integer_bound(number, is_low, excluded)))
+                            }
+                            _ => None,
+                        }
+                    }
+                };
+                let (Some(low), Some(high)) = (bound(low, true), bound(high, false)) else {
+                    return Box::new(EmptyQuery);
+                };
+                numeric_range(attribute, field, low, high)
+            }
+            ValueKind::Text(_) | ValueKind::JsonText => {
+                let bound = |bound: Bound<&FilterValue>| -> Bound<Term> {
+                    match bound {
+                        Bound::Unbounded => Bound::Unbounded,
+                        Bound::Included(value) => Bound::Included(Term::from_field_text(
+                            field,
+                            &text_of(attribute, value),
+                        )),
+                        Bound::Excluded(value) => Bound::Excluded(Term::from_field_text(
+                            field,
+                            &text_of(attribute, value),
+                        )),
+                    }
+                };
+                let (low, high) = (bound(low), bound(high));
+                if matches!((&low, &high), (Bound::Unbounded, Bound::Unbounded)) {
+                    return self.exists(attribute, field);
+                }
+                let low = match low {
+                    Bound::Unbounded => Bound::Included(Term::from_field_text(field, "")),
+                    bound => bound,
+                };
+                Box::new(RangeQuery::new(low, high))
+            }
+        }
+    }
+
+    /// Returns the terms equal to `text` in a text attribute: the folded term for analysed
+    /// fields, every term that folds alike for small vocabularies, the text itself otherwise.
+    fn text_terms(&self, attribute: &Attribute, field: Field, text: &str) -> Result<Vec<Term>> {
+        let ValueKind::Text(analysis) = attribute.value else {
+            return Ok(vec![Term::from_field_text(field, text)]);
+        };
+        if analysis != Analysis::Raw {
+            return Ok(vec![Term::from_field_text(
+                field,
+                &analyzers::fold(text.trim()),
+            )]);
+        }
+        if !attribute.is_small_vocabulary {
+            return Ok(vec![Term::from_field_text(field, text)]);
+        }
+        let wanted = analyzers::fold(text);
+        let mut values = BTreeSet::new();
+        for segment in self.searcher.segment_readers() {
+            let inverted_index = segment.inverted_index(field).map_err(ApiError::internal)?;
+            let mut stream = inverted_index
+                .terms()
+                .stream()
+                .map_err(ApiError::internal)?;
+            while stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                if analyzers::fold(term) == wanted {
+                    values.insert(term.to_owned());
+                }
+            }
+        }
+        Ok(values
+            .iter()
+            .map(|value| Term::from_field_text(field, value))
+            .collect())
+    }
+
+    fn exists(&self, attribute: &Attribute, field: Field) -> Box<dyn Query> {
+        if attribute.is_array {
+            return Box::new(AllQuery);
+        }
+        has_value(attribute, field)
+    }
+
+    fn is_empty(&self, attribute: &Attribute, field: Field) -> Box<dyn Query> {
+        if attribute.is_array {
+            return negate(has_value(attribute, field));
+        }
+        Box::new(EmptyQuery)
+    }
+}
+
+/// Returns documents holding at least one value of the attribute.
+fn has_value(attribute: &Attribute, field: Field) -> Box<dyn Query> {
+    if attribute.is_fast && !matches!(attribute.value, ValueKind::Text(Analysis::Keyword)) {
+        return Box::new(ExistsQuery::new(attribute.name.to_owned(), false));
+    }
+    let first = Term::from_field_text(field, "");
+    Box::new(RangeQuery::new(Bound::Included(first), Bound::Unbounded))
+}
+
+/// Returns the documents not matching `query`, including those without the attribute.
+fn negate(query: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, Box::new(AllQuery)),
+        (Occur::MustNot, query),
+    ]))
+}
+
+/// Returns the documents holding any of `terms`: a union of term queries for a few, a
+/// `TermSetQuery` (which builds an FST first) for long `IN` lists.
+fn terms_query(terms: Vec<Term>) -> Box<dyn Query> {
+    let term_query =
+        |term: Term| -> Box<dyn Query> { Box::new(TermQuery::new(term, IndexRecordOption::Basic)) };
+    match terms.len() {
+        0 => Box::new(EmptyQuery),
+        1 => term_query(terms.into_iter().next().unwrap_or_else(|| unreachable!())),
+        num_terms if num_terms <= MAX_UNION_TERMS => Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|term| (Occur::Should, term_query(term)))
+                .collect(),
+        )),
+        _ => Box::new(TermSetQuery::new(terms)),
+    }
+}
+
+/// Most terms matched as a union of term queries; more are matched through an FST.
+const MAX_UNION_TERMS: usize = 64;
+
+/// Reads a filter value the way `attribute` compares it.
+fn operand(attribute: &Attribute, value: &FilterValue) -> Operand {
+    match (attribute.value, value) {
+        (ValueKind::I64 | ValueKind::U64, FilterValue::Number(number)) => Operand::Number(*number),
+        (ValueKind::I64 | ValueKind::U64, FilterValue::String(text)) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|number| number.is_finite())
+            .map_or(Operand::Unmatchable, Operand::Number),
+        (ValueKind::Date, value) => date_micros(value).map_or(Operand::Unmatchable, |micros| {
+            Operand::Number(micros as f64)
+        }),
+        (ValueKind::Text(_) | ValueKind::JsonText, value) => {
+            Operand::Text(text_of(attribute, value))
+        }
+    }
+}
+
+/// Returns a value as the text it is compared as: numbers without a fractional part are
+/// written without one, as they would be typed.
+fn text_of(_attribute: &Attribute, value: &FilterValue) -> String {
+    match value {
+        FilterValue::String(text) => text.clone(),
+        FilterValue::Number(number) if number.fract() == 0.0 && number.abs() < 1e15 => {
+            format!("{}", *number as i64)
+        }
+        FilterValue::Number(number) => number.to_string(),
+    }
+}
+
+/// Returns a date filter value in microseconds since the epoch: a number is seconds, as
+/// Meilisearch users store timestamps; text is RFC 3339 or a plain `YYYY-MM-DD` day.
+fn date_micros(value: &FilterValue) -> Option<i64> {
+    match value {
+        FilterValue::Number(seconds) => {
+            let micros = seconds * 1e6;
+            (micros.is_finite() && micros.abs() < 9.0e18).then_some(micros as i64)
+        }
+        FilterValue::String(text) => {
+            let text = text.trim();
+            if let Ok(date) = chrono::DateTime::parse_from_rfc3339(text) {
+                return Some(date.timestamp_micros());
+            }
+            if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                return day
+                    .and_hms_opt(0, 0, 0)
+                    .map(|midnight| midnight.and_utc().timestamp_micros());
+            }
+            text.parse::<f64>()
+                .ok()
+                .and_then(|seconds| date_micros(&FilterValue::Number(seconds)))
+        }
+    }
+}
+
+/// Returns the inclusive integer bound of a numeric comparison: `> 2020.5` is `>= 2021`,
+/// `<= 2020.5` is `<= 2020`.
+fn integer_bound(number: f64, is_low: bool, excluded: bool) -> i128 {
+    let clamp = |value: f64| value.clamp(-1.0e30, 1.0e30) as i128;
+    if is_low {
+        if excluded && number.fract() == 0.0 {
+            clamp(number) + 1
+        } else {
+            clamp(number.ceil())
+        }
+    } else if excluded && number.fract() == 0.0 {
+        clamp(number) - 1
+    } else {
+        clamp(number.floor())
+    }
+}
+
+fn numeric_range(
+    attribute: &Attribute,
+    field: Field,
+    low: Option<i128>,
+    high: Option<i128>,
+) -> Box<dyn Query> {
+    if let (Some(low), Some(high)) = (low, high) {
+        if low > high {
+            return Box::new(EmptyQuery);
+        }
+    }
+    let (min, max) = match attribute.value {
+        ValueKind::U64 => (0, i128::from(u64::MAX)),
+        _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
+    };
+    if low.is_some_and(|low| low > max) || high.is_some_and(|high| high < min) {
+        return Box::new(EmptyQuery);
+    }
+    let low = low.map(|low| low.clamp(min, max));
+    let high = high.map(|high| high.clamp(min, max));
+    let term = |value: i128| match attribute.value {
+        ValueKind::U64 => Term::from_field_u64(field, value as u64),
+        ValueKind::Date => Term::from_field_date(
+            field,
+            tantivy::DateTime::from_timestamp_micros(value as i64),
+        ),
+        _ => Term::from_field_i64(field, value as i64),
+    };
+    let bound =
+        |value: Option<i128>| value.map_or(Bound::Unbounded, |value| Bound::Included(term(value)));
+    match (low, high) {
+        (None, None) => Box::new(ExistsQuery::new(attribute.name.to_owned(), false)),
+        _ => Box::new(RangeQuery::new(bound(low), bound(high))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_bounds_round_toward_the_inside() {
+        assert_eq!(integer_bound(2020.0, true, true), 2021);
+        assert_eq!(integer_bound(2020.0, true, false), 2020);
+        assert_eq!(integer_bound(2020.5, true, true), 2021);
+        assert_eq!(integer_bound(2020.5, false, false), 2020);
+        assert_eq!(integer_bound(2020.0, false, true), 2019);
+    }
+
+    #[test]
+    fn dates_read_as_rfc_3339_days_or_seconds() {
+        let day = date_micros(&FilterValue::String("2024-01-02".into())).unwrap();
+        let instant = date_micros(&FilterValue::String("2024-01-02T00:00:00Z".into())).unwrap();
+        assert_eq!(day, instant);
+        assert_eq!(
+            date_micros(&FilterValue::Number(1.5)),
+            Some(1_500_000),
+            "numbers are seconds"
+        );
+        assert_eq!(date_micros(&FilterValue::String("yesterday".into())), None);
+    }
+}

@@ -1,0 +1,696 @@
+//! The search engine: executes validated searches, document reads and candidate retrieval
+//! over the sharded tantivy indexes the indexer writes, with Meilisearch's semantics.
+//!
+//! A search goes through these stages, the deadline checked between each:
+//!
+//! 1. [`query`]: `q` is analysed into units (words, phrases) and each word's typo and
+//!    prefix terms are found in the term dictionaries of all shards;
+//! 2. [`fanout`]: every shard, in parallel, runs the filter ([`filter`]) and the units as
+//!    one tantivy query scored by the words and typo criteria, counts the matches and the
+//!    facet values ([`facets`]), and ranks its best candidates precisely ([`rank`], with the
+//!    rules of [`rules`]);
+//! 3. the shards' ranked lists are merged into the page asked for, each hit shown as JSON
+//!    ([`documents`]) with `_formatted` and `_matchesPosition` ([`highlight`]).
+//!
+//! The design choice that matters: ranking happens on stored values re-analysed with the
+//! index's own analyzers, not on tantivy's BM25, so every shard layout ranks alike, each
+//! Meilisearch rule is computed as such, and the same pass yields the highlight ranges.
+//!
+//! Known shortcomings: when more documents than a shard's ranking pool tie on the first
+//! stage's words and typo scores, which of them get ranked precisely depends on the shard
+//! layout; `rankingScoreThreshold` and `distinct` leave the facet counts as if every match
+//! were a hit, as counting them exactly would rank every match.
+
+mod candidates;
+mod catalog;
+mod documents;
+mod facets;
+mod fanout;
+mod filter;
+mod highlight;
+mod query;
+mod rank;
+mod rules;
+pub mod tuning;
+mod typo;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use indexer::index::{schema as fields, IndexKind, ShardedIndex};
+use serde::Serialize;
+use serde_json::Value;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, TantivyDocument, Term};
+
+pub use candidates::{
+    CandidateHit, CandidateMatch, CandidateProfile, CandidateRequest, CandidateResponse, MatchKind,
+    ProfileCandidates,
+};
+pub use catalog::{Analysis, Attribute, IndexCatalog, SearchableAttribute, ValueKind};
+
+use self::facets::{facet_response, FacetCounts};
+use self::fanout::{search_shards, sort_ranked, ShardSearch};
+use self::highlight::format_hit;
+use self::query::QueryPlan;
+use self::rank::RankedDocument;
+use self::rules::HitOrder;
+use self::tuning::{MAX_RERANK_POOL, MIN_RERANK_POOL, RERANK_POOL_PER_HIT};
+use crate::error::{ApiError, Code, Result};
+use crate::filter::{Condition, ConditionOperator, FilterExpr};
+use crate::params::{
+    AttributeSelection, HitWindow, Settings, ValidatedDocumentsFetch, ValidatedMultiSearch,
+    ValidatedSearch,
+};
+use crate::response::{
+    DocumentsResponse, FederatedHit, FederatedSearchResponse, FederationHitInfo, HitsInfo,
+    SearchHit, SearchResponse,
+};
+
+/// Documents ranked per shard beyond `offset + limit` in a placeholder search, so that
+/// documents tied on the sort values near the page's end are ordered by id across shards.
+const PLACEHOLDER_TIE_SLACK: usize = 20;
+
+/// An index as `GET /indexes` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexUidInfo {
+    /// `records`, `works` or `profiles`.
+    pub uid: String,
+    /// Always `id`.
+    pub primary_key: String,
+    /// When the current generation was built.
+    pub created_at: DateTime<Utc>,
+    /// When the engine last saw a new commit of it.
+    pub updated_at: DateTime<Utc>,
+    /// Documents in the commits loaded.
+    pub number_of_documents: u64,
+}
+
+/// An index's statistics, as `GET /indexes/{uid}/stats` answers them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexStats {
+    /// Documents in the commits loaded.
+    pub number_of_documents: u64,
+    /// Always false: indexing happens in the follower, invisible to searches until it
+    /// commits.
+    pub is_indexing: bool,
+    /// Documents holding each attribute.
+    pub field_distribution: BTreeMap<String, u64>,
+}
+
+/// The point in time a search must finish by, and the budget it came from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    at: Instant,
+    budget_millis: u64,
+}
+
+impl Deadline {
+    fn new(at: Instant) -> Deadline {
+        let budget = at.saturating_duration_since(Instant::now());
+        Deadline {
+            at,
+            budget_millis: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Returns `search_time_budget_exceeded` once the deadline has passed.
+    pub(crate) fn check(&self) -> Result<()> {
+        if Instant::now() > self.at {
+            return Err(ApiError::search_time_budget_exceeded(self.budget_millis));
+        }
+        Ok(())
+    }
+}
+
+/// One open index: a generation's shards and the searchers of their commits last loaded.
+#[derive(Debug)]
+struct OpenIndex {
+    sharded: ShardedIndex,
+    searchers: Vec<Searcher>,
+    generation_key: String,
+    updated_at: DateTime<Utc>,
+}
+
+impl OpenIndex {
+    /// Loads the latest commits of `sharded` into searchers. The commit opstamps are read
+    /// before the readers reload, so the key is never newer than what the searchers see.
+    fn load(mut sharded: ShardedIndex, previous: Option<&OpenIndex>) -> Result<OpenIndex> {
+        let mut opstamps = Vec::with_capacity(sharded.num_shards());
+        for shard in sharded.shards() {
+            let metas = shard.index.load_metas().map_err(ApiError::internal)?;
+            opstamps.push(metas.opstamp.to_string());
+        }
+        sharded.reload().map_err(ApiError::internal)?;
+        let generation_key = format!("{}.{}", sharded.generation(), opstamps.join("."));
+        let updated_at = match previous {
+            Some(previous) if previous.generation_key == generation_key => previous.updated_at,
+            Some(_) => Utc::now(),
+            None => sharded.meta().created_at,
+        };
+        let searchers = sharded.searchers();
+        Ok(OpenIndex {
+            sharded,
+            searchers,
+            generation_key,
+            updated_at,
+        })
+    }
+
+    fn num_docs(&self) -> u64 {
+        self.searchers.iter().map(Searcher::num_docs).sum()
+    }
+}
+
+/// Executes searches over the indexes of one index directory; shared by the HTTP layer
+/// in an `Arc`, every method takes `&self` and may run on any thread.
+#[derive(Debug)]
+pub struct Engine {
+    index_dir: PathBuf,
+    indexes: RwLock<BTreeMap<IndexKind, Arc<OpenIndex>>>,
+}
+
+/// The outcome of one search before it is shaped into a response.
+struct SearchOutcome {
+    hits: Vec<SearchHit>,
+    scores: Vec<f64>,
+    num_matching: usize,
+    facets: BTreeMap<String, FacetCounts>,
+}
+
+impl Engine {
+    /// Opens every index built under `index_dir`; an index never built answers
+    /// `index_not_found` until [`Engine::refresh`] finds it.
+    ///
+    /// # Errors
+    ///
+    /// An internal error when an index exists but cannot be opened (unreadable files, a
+    /// schema of another version).
+    pub fn open(index_dir: &Path) -> Result<Engine> {
+        let engine = Engine {
+            index_dir: index_dir.to_path_buf(),
+            indexes: RwLock::new(BTreeMap::new()),
+        };
+        engine.refresh()?;
+        Ok(engine)
+    }
+
+    /// Moves every index to its current generation and latest commit: opens indexes built
+    /// since, reopens those a rebuild switched, reloads the readers of the others.
+    ///
+    /// # Errors
+    ///
+    /// An internal error when an index cannot be read; indexes refreshed before it keep
+    /// their new state, the others their old one.
+    pub fn refresh(&self) -> Result<()> {
+        for kind in IndexKind::ALL {
+            let previous = self.open_index(kind);
+            let sharded = match &previous {
+                Some(previous) => {
+                    let mut sharded = previous.sharded.clone();
+                    sharded.reopen_if_switched().map_err(ApiError::internal)?;
+                    sharded
+                }
+                None => match ShardedIndex::open_current(&self.index_dir, kind)
+                    .map_err(ApiError::internal)?
+                {
+                    Some(sharded) => sharded,
+                    None => continue,
+                },
+            };
+            let reloaded = OpenIndex::load(sharded, previous.as_deref())?;
+            tracing::debug!(index = %kind, generation = %reloaded.generation_key, "index loaded");
+            self.indexes
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(kind, Arc::new(reloaded));
+        }
+        Ok(())
+    }
+
+    /// Returns the open indexes, in `records`, `works`, `profiles` order.
+    pub fn index_uids(&self) -> Vec<IndexUidInfo> {
+        let indexes = self
+            .indexes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        indexes
+            .iter()
+            .map(|(kind, index)| IndexUidInfo {
+                uid: kind.name().to_owned(),
+                primary_key: fields::ID.to_owned(),
+                created_at: index.sharded.meta().created_at,
+                updated_at: index.updated_at,
+                number_of_documents: index.num_docs(),
+            })
+            .collect()
+    }
+
+    /// Returns a key that changes with every commit of the index `uid` (its generation
+    /// and the opstamp of each shard's commit), for response-cache keys; `None` when the
+    /// index is not open.
+    pub fn generation(&self, uid: &str) -> Option<String> {
+        let kind = kind_of(uid)?;
+        self.open_index(kind)
+            .map(|index| index.generation_key.clone())
+    }
+
+    /// Returns the catalog of the index `uid`: its attribute lists, which the HTTP layer
+    /// exposes in the settings.
+    pub fn catalog(uid: &str) -> Option<&'static IndexCatalog> {
+        IndexCatalog::of_uid(uid)
+    }
+
+    /// Returns the default settings of the index `uid`: its attribute lists and
+    /// Meilisearch's defaults.
+    pub fn default_settings(uid: &str) -> Option<Settings> {
+        IndexCatalog::of_uid(uid).map(IndexCatalog::default_settings)
+    }
+
+    /// Runs `search` on the index `uid`. Blocking CPU work: run it off the async runtime.
+    ///
+    /// # Errors
+    ///
+    /// `index_not_found`; `search_time_budget_exceeded` past `deadline`;
+    /// `invalid_search_filter` for a filter on an attribute the index lacks; an internal
+    /// error when the index cannot be read.
+    pub fn search(
+        &self,
+        uid: &str,
+        search: &ValidatedSearch,
+        settings: &Settings,
+        deadline: Instant,
+    ) -> Result<SearchResponse> {
+        let started = Instant::now();
+        let outcome = self.run_search(uid, search, settings, &Deadline::new(deadline))?;
+        let mut response = SearchResponse::new(
+            search,
+            outcome.hits,
+            outcome.num_matching,
+            started.elapsed(),
+        );
+        if !search.facets.is_empty() {
+            let (distribution, stats) = facet_response(outcome.facets, search.max_values_per_facet);
+            response.facet_distribution = Some(distribution);
+            response.facet_stats = Some(stats);
+        }
+        Ok(response)
+    }
+
+    /// Runs a federated multi-search: every query on its index, the hits merged by
+    /// ranking score times the query's weight.
+    ///
+    /// # Errors
+    ///
+    /// `bad_request` for a multi-search without federation; otherwise as
+    /// [`Engine::search`], for the first query that fails, its message prefixed with the
+    /// query's position.
+    pub fn federated_search(
+        &self,
+        request: &ValidatedMultiSearch,
+        settings: &dyn Fn(&str) -> Settings,
+        deadline: Instant,
+    ) -> Result<FederatedSearchResponse> {
+        let started = Instant::now();
+        let ValidatedMultiSearch::Federated {
+            pagination,
+            hit_window,
+            queries,
+        } = request
+        else {
+            return Err(ApiError::new(
+                Code::BadRequest,
+                "the multi-search is not federated; run its queries one by one",
+            ));
+        };
+        let deadline = Deadline::new(deadline);
+        let mut merged: Vec<(f64, usize, usize, FederatedHit)> = Vec::new();
+        let mut num_matching = 0;
+        let mut max_total_hits = usize::MAX;
+        for (position, query) in queries.iter().enumerate() {
+            let uid = query.index_uid.as_str();
+            let outcome = self
+                .run_search(uid, &query.search, &settings(uid), &deadline)
+                .map_err(|error| {
+                    error.with_message_prefix(&format!("in `queries[{position}]`: "))
+                })?;
+            num_matching += outcome.num_matching;
+            max_total_hits = max_total_hits.min(query.search.max_total_hits);
+            for (rank, (hit, score)) in outcome.hits.into_iter().zip(outcome.scores).enumerate() {
+                let weighted = score * query.weight;
+                let federated = FederatedHit {
+                    hit,
+                    federation: FederationHitInfo {
+                        index_uid: uid.to_owned(),
+                        queries_position: position,
+                        weighted_ranking_score: weighted,
+                    },
+                };
+                merged.push((weighted, position, rank, federated));
+            }
+        }
+        merged.sort_by(|first, second| {
+            second
+                .0
+                .total_cmp(&first.0)
+                .then_with(|| first.1.cmp(&second.1))
+                .then_with(|| first.2.cmp(&second.2))
+        });
+        let hits = merged
+            .into_iter()
+            .skip(hit_window.skip)
+            .take(hit_window.take)
+            .map(|(_, _, _, hit)| hit)
+            .collect();
+        let max_total_hits = if queries.is_empty() {
+            0
+        } else {
+            max_total_hits
+        };
+        Ok(FederatedSearchResponse {
+            hits,
+            processing_time_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            hits_info: HitsInfo::new(pagination, num_matching, max_total_hits),
+        })
+    }
+
+    /// Returns the document `id` of the index `uid`, with `fields` only when given (the id
+    /// always).
+    ///
+    /// # Errors
+    ///
+    /// `index_not_found`, `document_not_found`, or an internal error when the index cannot
+    /// be read.
+    pub fn document(&self, uid: &str, id: &str, fields: Option<&[String]>) -> Result<Value> {
+        let (catalog, index) = self.index(uid)?;
+        let term = Term::from_field_text(catalog.field(fields::ID), id);
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        for searcher in &index.searchers {
+            let top = searcher
+                .search(&query, &TopDocs::with_limit(1))
+                .map_err(ApiError::internal)?;
+            if let Some((_, address)) = top.first() {
+                let stored: TantivyDocument = searcher.doc(*address).map_err(ApiError::internal)?;
+                let selection = fields.map_or(AttributeSelection::All, |fields| {
+                    AttributeSelection::Only(fields.to_vec())
+                });
+                let document = documents::select(documents::to_json(catalog, &stored), &selection);
+                return Ok(Value::Object(document));
+            }
+        }
+        Err(ApiError::document_not_found(uid, id))
+    }
+
+    /// Returns a page of the documents of the index `uid` chosen by `fetch`'s filter and
+    /// ids, unranked, in shard and index order.
+    ///
+    /// # Errors
+    ///
+    /// `index_not_found`; `invalid_document_filter` for a filter on an attribute the index
+    /// lacks; an internal error when the index cannot be read.
+    pub fn documents(
+        &self,
+        uid: &str,
+        fetch: &ValidatedDocumentsFetch,
+    ) -> Result<DocumentsResponse> {
+        let (catalog, index) = self.index(uid)?;
+        let filter = documents_filter(fetch);
+        let mut total = 0;
+        let mut results = Vec::new();
+        for searcher in &index.searchers {
+            let matching =
+                fanout::filtered_docs(catalog, searcher, filter.as_ref()).map_err(|error| {
+                    match error {
+                        ApiError::Rejected { message, .. } => {
+                            ApiError::new(Code::InvalidDocumentFilter, message)
+                        }
+                        internal => internal,
+                    }
+                })?;
+            for (segment, docs) in matching {
+                for doc in docs {
+                    let is_in_page = total >= fetch.offset && results.len() < fetch.limit;
+                    total += 1;
+                    if !is_in_page {
+                        continue;
+                    }
+                    let address = tantivy::DocAddress::new(segment, doc);
+                    let stored: TantivyDocument =
+                        searcher.doc(address).map_err(ApiError::internal)?;
+                    results.push(documents::select(
+                        documents::to_json(catalog, &stored),
+                        &fetch.fields,
+                    ));
+                }
+            }
+        }
+        Ok(DocumentsResponse {
+            results,
+            offset: fetch.offset,
+            limit: fetch.limit,
+            total,
+        })
+    }
+
+    /// Returns the statistics of the index `uid`.
+    ///
+    /// # Errors
+    ///
+    /// `index_not_found`, or an internal error when the index cannot be read.
+    pub fn stats(&self, uid: &str) -> Result<IndexStats> {
+        let (catalog, index) = self.index(uid)?;
+        let number_of_documents = index.num_docs();
+        let mut field_distribution = BTreeMap::new();
+        for attribute in catalog.attributes {
+            let entry = catalog
+                .schema()
+                .get_field_entry(catalog.field(attribute.name));
+            let num_docs = if attribute.is_array || !entry.is_indexed() {
+                number_of_documents
+            } else {
+                let exists = FilterExpr::Condition(Condition {
+                    attribute: attribute.name.to_owned(),
+                    operator: ConditionOperator::Exists,
+                });
+                let mut num_docs = 0;
+                for searcher in &index.searchers {
+                    let query: Box<dyn Query> = filter::filter_query(catalog, &exists, searcher)?;
+                    num_docs += searcher
+                        .search(&query, &Count)
+                        .map_err(ApiError::internal)? as u64;
+                }
+                num_docs
+            };
+            field_distribution.insert(attribute.name.to_owned(), num_docs);
+        }
+        Ok(IndexStats {
+            number_of_documents,
+            is_indexing: false,
+            field_distribution,
+        })
+    }
+
+    /// Retrieves candidate records for each profile of `request`: records naming the
+    /// profile's name forms as an author, records titled as its known works, records
+    /// carrying its ORCID iD, merged per record with the reasons.
+    ///
+    /// # Errors
+    ///
+    /// `index_not_found` when the records index is not built;
+    /// `search_time_budget_exceeded` past `deadline`; an internal error when the index
+    /// cannot be read.
+    pub fn candidates(
+        &self,
+        request: &CandidateRequest,
+        variants: &analyzers::GivenNameVariants,
+        deadline: Instant,
+    ) -> Result<CandidateResponse> {
+        let (_, index) = self.index(IndexKind::Records.name())?;
+        candidates::retrieve(
+            &index.searchers,
+            request,
+            variants,
+            &Deadline::new(deadline),
+        )
+    }
+
+    fn open_index(&self, kind: IndexKind) -> Option<Arc<OpenIndex>> {
+        self.indexes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&kind)
+            .cloned()
+    }
+
+    fn index(&self, uid: &str) -> Result<(&'static IndexCatalog, Arc<OpenIndex>)> {
+        let kind = kind_of(uid).ok_or_else(|| ApiError::index_not_found(uid))?;
+        let index = self
+            .open_index(kind)
+            .ok_or_else(|| ApiError::index_not_found(uid))?;
+        Ok((IndexCatalog::of(kind), index))
+    }
+
+    fn run_search(
+        &self,
+        uid: &str,
+        search: &ValidatedSearch,
+        settings: &Settings,
+        deadline: &Deadline,
+    ) -> Result<SearchOutcome> {
+        let (catalog, index) = self.index(uid)?;
+        deadline.check()?;
+        let plan = match search.is_placeholder() {
+            true => None,
+            false => Some(QueryPlan::build(
+                catalog,
+                &search.searched_query,
+                search.attributes_to_search_on.as_deref(),
+                search.matching_strategy,
+                settings,
+                &index.searchers,
+                deadline,
+            )?),
+        };
+        let has_words = plan.as_ref().is_some_and(|plan| !plan.is_empty());
+        let order = if has_words {
+            HitOrder::for_query(catalog, settings, &search.sort)
+        } else {
+            HitOrder::for_placeholder(catalog, settings, &search.sort)
+        };
+        let num_candidates = num_candidates(search.hit_window, has_words);
+        let shard_search = ShardSearch {
+            catalog,
+            plan: plan.as_ref(),
+            filter: search.filter.as_ref(),
+            order: &order,
+            num_candidates,
+            facets: &search.facets,
+            deadline,
+        };
+        let results = search_shards(&index.searchers, shard_search)?;
+        deadline.check()?;
+
+        let mut num_matching = 0;
+        let mut ranked: Vec<RankedDocument> = Vec::new();
+        let mut facets: BTreeMap<String, FacetCounts> = BTreeMap::new();
+        let mut all_ranked = true;
+        for result in results {
+            num_matching += result.num_matching;
+            all_ranked &= result.ranked.len() == result.num_matching;
+            ranked.extend(result.ranked);
+            for (name, counts) in result.facets {
+                facets.entry(name).or_default().merge(counts);
+            }
+        }
+        sort_ranked(&mut ranked, &order);
+        if let Some(threshold) = search.ranking_score_threshold {
+            let num_ranked = ranked.len();
+            ranked.retain(|document| document.score >= threshold);
+            let num_below = num_ranked - ranked.len();
+            num_matching = if all_ranked {
+                ranked.len()
+            } else {
+                num_matching - num_below
+            };
+        }
+        let distinct = search
+            .distinct
+            .as_deref()
+            .or(settings.distinct_attribute.as_deref());
+        if let Some(attribute) = distinct.and_then(|name| catalog.attribute(name)) {
+            keep_distinct(catalog, attribute, &mut ranked);
+        }
+
+        let window = search.hit_window;
+        let mut hits = Vec::with_capacity(window.take);
+        let mut scores = Vec::with_capacity(window.take);
+        for document in ranked.into_iter().skip(window.skip).take(window.take) {
+            scores.push(document.score);
+            hits.push(shape_hit(catalog, plan.as_ref(), search, &document));
+        }
+        Ok(SearchOutcome {
+            hits,
+            scores,
+            num_matching,
+            facets,
+        })
+    }
+}
+
+/// Returns the index kind named `uid`.
+fn kind_of(uid: &str) -> Option<IndexKind> {
+    IndexKind::ALL.into_iter().find(|kind| kind.name() == uid)
+}
+
+/// Returns how many candidates each shard ranks for a page ending at `skip + take`.
+fn num_candidates(window: HitWindow, has_words: bool) -> usize {
+    let window_end = window.skip + window.take;
+    if !has_words {
+        return window_end + PLACEHOLDER_TIE_SLACK;
+    }
+    (window_end * RERANK_POOL_PER_HIT)
+        .clamp(MIN_RERANK_POOL, MAX_RERANK_POOL)
+        .max(window_end)
+}
+
+/// Keeps the best document of each value of `attribute`, as Meilisearch's `distinct`.
+fn keep_distinct(catalog: &IndexCatalog, attribute: &Attribute, ranked: &mut Vec<RankedDocument>) {
+    let mut seen = HashSet::new();
+    ranked.retain(|document| {
+        match documents::attribute_value(catalog, attribute, &document.stored) {
+            None => true,
+            Some(value) => seen.insert(value.to_string()),
+        }
+    });
+}
+
+/// Turns a ranked document into a hit: its retrieved attributes, `_formatted`,
+/// `_matchesPosition` and `_rankingScore` as asked.
+fn shape_hit(
+    catalog: &IndexCatalog,
+    plan: Option<&QueryPlan>,
+    search: &ValidatedSearch,
+    document: &RankedDocument,
+) -> SearchHit {
+    let full = documents::to_json(catalog, &document.stored);
+    let retrieved = documents::select(full.clone(), &search.attributes_to_retrieve);
+    let formatted = format_hit(catalog, plan, search, &full, &retrieved, &document.hits);
+    SearchHit {
+        document: retrieved,
+        formatted: formatted.formatted,
+        matches_position: formatted.matches_position,
+        ranking_score: search.show_ranking_score.then_some(document.score),
+        ranking_score_details: None,
+    }
+}
+
+/// Returns the filter of a documents fetch: its filter and its ids combined.
+fn documents_filter(fetch: &ValidatedDocumentsFetch) -> Option<FilterExpr> {
+    let ids = fetch.ids.as_ref().map(|ids| {
+        FilterExpr::Condition(Condition {
+            attribute: fields::ID.to_owned(),
+            operator: ConditionOperator::In(
+                ids.iter()
+                    .map(|id| crate::filter::FilterValue::String(id.clone()))
+                    .collect(),
+            ),
+        })
+    });
+    match (fetch.filter.clone(), ids) {
+        (Some(filter), Some(ids)) => Some(FilterExpr::And(vec![filter, ids])),
+        (filter, ids) => filter.or(ids),
+    }
+}
+
+/// Returns a deadline `budget` from now, for callers that hold a budget rather than an
+/// instant.
+pub fn deadline_in(budget: Duration) -> Instant {
+    Instant::now() + budget
+}

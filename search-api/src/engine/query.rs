@@ -1,0 +1,710 @@
+//! The query plan: `q` analysed into units (words and phrases) with every form a document
+//! may hold them in, and the tantivy query that retrieves candidates on one shard.
+//!
+//! A word matches its folded form, its umlaut digraph spelling, its parts written apart
+//! (`o'brien` → `o brien`), the join with its neighbour (`o brien` → `obrien`), its
+//! synonyms, its stem in the stemmed title field, and the indexed terms within its typo
+//! budget or, for the last word while typing, starting with it. Typo and prefix terms are
+//! found once per query in the term dictionaries of every shard, so that all shards search
+//! the same terms and rank alike.
+//!
+//! The first stage scores each unit by a constant per alternative, so a shard's top
+//! candidates are ordered by the words and typo criteria; [`super::rank`] orders them
+//! precisely.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+
+use analyzers::{fold, fold_with_digraphs, parse_query, PersonName, QueryWord};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery,
+    Query, TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
+use super::tuning::{
+    FIRST_STAGE_WORD_SCORE, MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_NAME_QUERY_UNITS,
+    MAX_ORDERED_WORDS, MAX_PREFIX_EXPANSIONS_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD,
+    MIN_PREFIX_NUM_CHARS, STEM_COST_UNITS, SYNONYM_COST_UNITS,
+};
+use super::typo::{max_typos_for_word_len, term_distance, WordAutomaton};
+use super::Deadline;
+use crate::error::{ApiError, Result};
+use crate::params::{MatchingStrategy, Settings};
+
+/// A searchable attribute as one search uses it.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchedAttribute {
+    /// Its rank among the searched attributes, 0 for the most important.
+    pub rank: usize,
+    /// Its declaration.
+    pub spec: &'static SearchableAttribute,
+    /// Whether typos are forgiven in it (`disableOnAttributes` turns this off).
+    pub allows_typos: bool,
+}
+
+/// An indexed term a word reaches through typos or as a prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Expansion {
+    /// Ranking cost, in quarter typos.
+    pub cost_units: u32,
+    /// Typos counted.
+    pub num_typos: u8,
+    /// Whether the term completes the typed word.
+    pub is_prefix: bool,
+}
+
+/// One unit of the query: a word, or a quoted phrase matched as a whole.
+#[derive(Debug, Clone)]
+pub struct QueryUnit {
+    /// Where the unit is in the query.
+    pub query_range: Range<usize>,
+    /// The folded words: one for a word, several for a phrase.
+    pub words: Vec<String>,
+    /// Whether the unit is a quoted phrase (exact words at consecutive positions).
+    pub is_phrase: bool,
+    /// Single terms that match the word exactly: the folded word and its digraph spelling.
+    pub exact_forms: Vec<String>,
+    /// Terms that match it as written together with a neighbouring word.
+    pub joined_forms: Vec<String>,
+    /// The word's parts when it is written with an apostrophe or hyphen.
+    pub parts: Vec<String>,
+    /// Synonyms from the settings, each as folded words.
+    pub synonyms: Vec<Vec<String>>,
+    /// The stem, for the stemmed title field.
+    pub stem: Option<String>,
+    /// The query's whitespace-separated chunk holding the word, folded as identifiers are.
+    pub keyword: Option<String>,
+    /// Typos the word may have.
+    pub max_typos: u8,
+    /// Whether the word is matched as a prefix.
+    pub is_prefix: bool,
+    /// Terms reached through typos or as a prefix, per analysis.
+    pub expansions: HashMap<Analysis, HashMap<String, Expansion>>,
+    /// Documents holding an exact form, summed over shards; orders `frequency` matching.
+    pub num_docs: u64,
+}
+
+/// How a single indexed token relates to a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenMatch {
+    /// Ranking cost, in quarter typos.
+    pub cost_units: u32,
+    /// Typos counted.
+    pub num_typos: u8,
+    /// Whether the token is the word itself, as typed.
+    pub is_exact: bool,
+}
+
+const EXACT: TokenMatch = TokenMatch {
+    cost_units: 0,
+    num_typos: 0,
+    is_exact: true,
+};
+
+impl QueryUnit {
+    /// Returns how `token`, a term of a field of `analysis`, matches this unit alone.
+    /// Phrases, parts and multi-word synonyms span several tokens and are matched by
+    /// [`super::rank`].
+    pub fn match_token(
+        &self,
+        analysis: Analysis,
+        token: &str,
+        allows_typos: bool,
+    ) -> Option<TokenMatch> {
+        if analysis == Analysis::Keyword {
+            return (self.keyword.as_deref() == Some(token)).then_some(EXACT);
+        }
+        if self.is_phrase {
+            return (self.words.len() == 1 && self.words[0] == token).then_some(EXACT);
+        }
+        if self.exact_forms.iter().any(|form| form == token)
+            || self.joined_forms.iter().any(|form| form == token)
+        {
+            return Some(EXACT);
+        }
+        if self
+            .synonyms
+            .iter()
+            .any(|synonym| synonym.len() == 1 && synonym[0] == token)
+        {
+            return Some(TokenMatch {
+                cost_units: SYNONYM_COST_UNITS,
+                num_typos: 0,
+                is_exact: false,
+            });
+        }
+        let expansion = self.expansions.get(&analysis)?.get(token)?;
+        if !allows_typos && expansion.num_typos > 0 {
+            return None;
+        }
+        Some(TokenMatch {
+            cost_units: expansion.cost_units,
+            num_typos: expansion.num_typos,
+            is_exact: false,
+        })
+    }
+
+    /// Returns whether a stemmed token matches the unit's stem.
+    pub fn match_stem(&self, stemmed_token: &str) -> Option<TokenMatch> {
+        let stem = self.stem.as_deref()?;
+        (stem == stemmed_token).then_some(TokenMatch {
+            cost_units: STEM_COST_UNITS,
+            num_typos: 0,
+            is_exact: false,
+        })
+    }
+
+    /// Returns the token sequences that match the unit at consecutive positions: the
+    /// phrase, the parts, multi-word synonyms (with their cost).
+    pub fn sequences(&self) -> Vec<(&[String], TokenMatch)> {
+        let mut sequences: Vec<(&[String], TokenMatch)> = Vec::new();
+        if self.is_phrase {
+            if self.words.len() > 1 {
+                sequences.push((&self.words, EXACT));
+            }
+            return sequences;
+        }
+        if self.parts.len() > 1 {
+            sequences.push((&self.parts, EXACT));
+        }
+        for synonym in self.synonyms.iter().filter(|synonym| synonym.len() > 1) {
+            let cost = TokenMatch {
+                cost_units: SYNONYM_COST_UNITS,
+                num_typos: 0,
+                is_exact: false,
+            };
+            sequences.push((synonym, cost));
+        }
+        sequences
+    }
+}
+
+/// The analysed query, ready to retrieve and rank candidates.
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    /// The units that documents should match, in query order.
+    pub units: Vec<QueryUnit>,
+    /// Units documents must not match (`-word`, `-"a phrase"`), exact forms only.
+    pub excluded: Vec<QueryUnit>,
+    /// Unit indexes from the last to be dropped to the first: query order for `last` and
+    /// `all`, rarest first for `frequency`.
+    pub keep_order: Vec<usize>,
+    /// How many units documents must match at least: all for `all`, one otherwise.
+    pub strategy: MatchingStrategy,
+    /// The attributes searched, most important first.
+    pub attributes: Vec<SearchedAttribute>,
+    /// The query read as a person's name, to compare with author names as a librarian
+    /// does; `None` for queries that cannot be a name (phrases, long queries).
+    pub query_name: Option<PersonName>,
+}
+
+impl QueryPlan {
+    /// Analyses `query` for `catalog`'s index under `settings`, expanding typo and prefix
+    /// terms in the dictionaries of every shard.
+    ///
+    /// # Errors
+    ///
+    /// `search_time_budget_exceeded` when the deadline passes while expanding; an internal
+    /// error when a term dictionary cannot be read.
+    pub fn build(
+        catalog: &'static IndexCatalog,
+        query: &str,
+        attributes_to_search_on: Option<&[String]>,
+        strategy: MatchingStrategy,
+        settings: &Settings,
+        searchers: &[Searcher],
+        deadline: &Deadline,
+    ) -> Result<QueryPlan> {
+        let attributes = searched_attributes(catalog, attributes_to_search_on, settings);
+        let analysed = parse_query(query);
+        let stop_words: BTreeSet<String> =
+            settings.stop_words.iter().map(|word| fold(word)).collect();
+        let disabled_words: BTreeSet<String> = settings
+            .typo_tolerance
+            .disable_on_words
+            .iter()
+            .map(|word| fold(word))
+            .collect();
+        let synonyms = folded_synonyms(settings);
+
+        let mut units: Vec<QueryUnit> = Vec::new();
+        let mut excluded: Vec<QueryUnit> = Vec::new();
+        let mut phrase_units: HashMap<(usize, bool), usize> = HashMap::new();
+        for (index, word) in analysed.words.iter().enumerate() {
+            let target = if word.is_excluded {
+                &mut excluded
+            } else {
+                &mut units
+            };
+            if let Some(phrase_id) = word.phrase_id {
+                match phrase_units.get(&(phrase_id, word.is_excluded)) {
+                    Some(&unit_index) => {
+                        let unit = &mut target[unit_index];
+                        unit.words.push(word.folded.clone());
+                        unit.query_range.end = word.original.end;
+                    }
+                    None => {
+                        phrase_units.insert((phrase_id, word.is_excluded), target.len());
+                        target.push(phrase_unit(word));
+                    }
+                }
+                continue;
+            }
+            if !word.is_excluded && stop_words.contains(&word.folded) && !word.is_prefix {
+                continue;
+            }
+            let previous = index
+                .checked_sub(1)
+                .map(|previous| &analysed.words[previous]);
+            let unit = word_unit(
+                query,
+                word,
+                previous,
+                &disabled_words,
+                &synonyms,
+                &settings.typo_tolerance,
+            );
+            target.push(unit);
+        }
+
+        for unit in &mut units {
+            deadline.check()?;
+            expand(unit, &attributes, catalog, searchers)?;
+        }
+        let keep_order = keep_order(&units, strategy);
+        let could_be_a_name = !units.is_empty()
+            && units.len() <= MAX_NAME_QUERY_UNITS
+            && units.iter().all(|unit| !unit.is_phrase);
+        let query_name = could_be_a_name
+            .then(|| PersonName::parse(query))
+            .filter(|name| !name.surname.is_empty());
+        Ok(QueryPlan {
+            units,
+            excluded,
+            keep_order,
+            strategy,
+            attributes,
+            query_name,
+        })
+    }
+
+    /// Returns whether the plan has no unit to match: every document matching the filter is
+    /// a hit, as in a placeholder search.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// Returns the query retrieving candidates: the units combined per the matching
+    /// strategy and scored by their first-stage weights, the exclusions removed.
+    pub fn to_query(&self, catalog: &IndexCatalog) -> Box<dyn Query> {
+        let num_units = self.units.len();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (keep_position, &unit_index) in self.keep_order.iter().enumerate() {
+            let weight = unit_weight(keep_position, num_units);
+            let query = self.unit_query(catalog, &self.units[unit_index], weight);
+            let occur = match self.strategy {
+                MatchingStrategy::All => Occur::Must,
+                _ if keep_position == 0 => Occur::Must,
+                _ => Occur::Should,
+            };
+            clauses.push((occur, query));
+        }
+        if clauses.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        for unit in &self.excluded {
+            clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn unit_query(&self, catalog: &IndexCatalog, unit: &QueryUnit, weight: f32) -> Box<dyn Query> {
+        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+        for attribute in &self.attributes {
+            let score = |cost_units: u32| {
+                let penalty = cost_units as f32 * 10.0 + attribute.rank as f32;
+                weight * FIRST_STAGE_WORD_SCORE * (1000.0 - penalty).max(1.0) / 1000.0
+            };
+            for field_name in attribute.spec.fields {
+                let field = catalog.field(field_name);
+                let mut push = |query: Box<dyn Query>, cost_units: u32| {
+                    disjuncts.push(Box::new(ConstScoreQuery::new(query, score(cost_units))));
+                };
+                if attribute.spec.analysis == Analysis::Keyword {
+                    if let Some(keyword) = &unit.keyword {
+                        push(term_query(Term::from_field_text(field, keyword)), 0);
+                    }
+                    continue;
+                }
+                for (sequence, token_match) in unit.sequences() {
+                    let terms = sequence
+                        .iter()
+                        .map(|word| Term::from_field_text(field, word))
+                        .collect();
+                    push(Box::new(PhraseQuery::new(terms)), token_match.cost_units);
+                }
+                let mut exact_terms: Vec<Term> = unit
+                    .exact_forms
+                    .iter()
+                    .chain(&unit.joined_forms)
+                    .map(|form| Term::from_field_text(field, form))
+                    .collect();
+                if unit.is_phrase && unit.words.len() == 1 {
+                    exact_terms.push(Term::from_field_text(field, &unit.words[0]));
+                }
+                if !exact_terms.is_empty() {
+                    push(terms_query(exact_terms), 0);
+                }
+                let synonym_terms: Vec<Term> = unit
+                    .synonyms
+                    .iter()
+                    .filter(|synonym| synonym.len() == 1)
+                    .map(|synonym| Term::from_field_text(field, &synonym[0]))
+                    .collect();
+                if !synonym_terms.is_empty() {
+                    push(terms_query(synonym_terms), SYNONYM_COST_UNITS);
+                }
+                let Some(expansions) = unit.expansions.get(&attribute.spec.analysis) else {
+                    continue;
+                };
+                let mut terms_by_cost: HashMap<u32, Vec<Term>> = HashMap::new();
+                for (term, expansion) in expansions {
+                    if expansion.num_typos > 0 && !attribute.allows_typos {
+                        continue;
+                    }
+                    terms_by_cost
+                        .entry(expansion.cost_units)
+                        .or_default()
+                        .push(Term::from_field_text(field, term));
+                }
+                for (cost_units, terms) in terms_by_cost {
+                    push(terms_query(terms), cost_units);
+                }
+            }
+            if let (Some(stem_field), Some(stem)) = (attribute.spec.stem_field, &unit.stem) {
+                let term = Term::from_field_text(catalog.field(stem_field), stem);
+                disjuncts.push(Box::new(ConstScoreQuery::new(
+                    term_query(term),
+                    score(STEM_COST_UNITS),
+                )));
+            }
+        }
+        if disjuncts.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        Box::new(DisjunctionMaxQuery::new(disjuncts))
+    }
+}
+
+/// Returns the first-stage weight of the unit kept at `keep_position`: each unit outweighs
+/// all the units kept after it together, so a shard's best candidates match the longest
+/// run of kept units.
+fn unit_weight(keep_position: usize, num_units: usize) -> f32 {
+    let num_ordered = num_units.min(MAX_ORDERED_WORDS);
+    let exponent = num_ordered.saturating_sub(keep_position.min(num_ordered - 1) + 1);
+    (1u32 << exponent) as f32
+}
+
+fn term_query(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+/// Returns the documents holding any of `terms`. A union of term queries rather than a
+/// `TermSetQuery`, which builds an FST per query: for the few dozen terms of a word that
+/// construction costs more than the search.
+fn terms_query(terms: Vec<Term>) -> Box<dyn Query> {
+    if terms.len() == 1 {
+        return term_query(terms.into_iter().next().unwrap_or_else(|| unreachable!()));
+    }
+    let clauses = terms
+        .into_iter()
+        .map(|term| (Occur::Should, term_query(term)))
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Returns the attributes searched: `attributesToSearchOn` when given, else all, in the
+/// index's order of importance.
+fn searched_attributes(
+    catalog: &'static IndexCatalog,
+    attributes_to_search_on: Option<&[String]>,
+    settings: &Settings,
+) -> Vec<SearchedAttribute> {
+    let disabled = &settings.typo_tolerance.disable_on_attributes;
+    catalog
+        .searchable
+        .iter()
+        .filter(|spec| {
+            attributes_to_search_on.is_none_or(|names| names.iter().any(|name| name == spec.name))
+        })
+        .enumerate()
+        .map(|(rank, spec)| SearchedAttribute {
+            rank,
+            spec,
+            allows_typos: !disabled.contains(spec.name),
+        })
+        .collect()
+}
+
+/// Returns the synonyms of the settings with keys and values folded; values split into
+/// words.
+fn folded_synonyms(settings: &Settings) -> HashMap<String, Vec<Vec<String>>> {
+    let mut synonyms: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    for (key, values) in &settings.synonyms {
+        let key = fold(key.trim());
+        for value in values {
+            let words: Vec<String> = analyzers::analyze_query(value)
+                .into_iter()
+                .map(|word| word.folded)
+                .collect();
+            if !words.is_empty() && words != [key.clone()] {
+                synonyms.entry(key.clone()).or_default().push(words);
+            }
+        }
+    }
+    synonyms
+}
+
+fn phrase_unit(word: &QueryWord) -> QueryUnit {
+    QueryUnit {
+        query_range: word.original.clone(),
+        words: vec![word.folded.clone()],
+        is_phrase: true,
+        exact_forms: Vec::new(),
+        joined_forms: Vec::new(),
+        parts: Vec::new(),
+        synonyms: Vec::new(),
+        stem: None,
+        keyword: None,
+        max_typos: 0,
+        is_prefix: false,
+        expansions: HashMap::new(),
+        num_docs: 0,
+    }
+}
+
+fn word_unit(
+    query: &str,
+    word: &QueryWord,
+    previous: Option<&QueryWord>,
+    disabled_words: &BTreeSet<String>,
+    synonyms: &HashMap<String, Vec<Vec<String>>>,
+    tolerance: &crate::params::TypoTolerance,
+) -> QueryUnit {
+    let original = &query[word.original.clone()];
+    let mut exact_forms = vec![word.folded.clone()];
+    if let Some(mut digraph) = fold_with_digraphs(original) {
+        digraph.retain(char::is_alphanumeric);
+        if !exact_forms.contains(&digraph) {
+            exact_forms.push(digraph);
+        }
+    }
+    let joined_forms = word
+        .joined_with_next
+        .iter()
+        .chain(previous.and_then(|previous| previous.joined_with_next.as_ref()))
+        .cloned()
+        .collect();
+    let has_digits = word.folded.chars().any(|ch| ch.is_ascii_digit());
+    let max_typos = if word.is_bigram_run || has_digits || disabled_words.contains(&word.folded) {
+        0
+    } else {
+        max_typos_for_word_len(word.num_chars, tolerance)
+    };
+    QueryUnit {
+        query_range: word.original.clone(),
+        words: vec![word.folded.clone()],
+        is_phrase: false,
+        exact_forms,
+        joined_forms,
+        parts: word.parts.clone(),
+        synonyms: synonyms.get(&word.folded).cloned().unwrap_or_default(),
+        // A stem equal to the word adds nothing to the exact match.
+        stem: word
+            .stem
+            .clone()
+            .filter(|stem| !stem.is_empty() && *stem != word.folded),
+        keyword: Some(fold(
+            chunk_around(query, word.original.start).trim_matches('"'),
+        )),
+        max_typos,
+        is_prefix: word.is_prefix && word.num_chars >= MIN_PREFIX_NUM_CHARS,
+        expansions: HashMap::new(),
+        num_docs: 0,
+    }
+}
+
+/// Returns the whitespace-separated chunk of `query` that holds byte `offset`.
+fn chunk_around(query: &str, offset: usize) -> &str {
+    let start = query[..offset]
+        .rfind(char::is_whitespace)
+        .map_or(0, |index| {
+            index + query[index..].chars().next().map_or(1, char::len_utf8)
+        });
+    let end = query[offset..]
+        .find(char::is_whitespace)
+        .map_or(query.len(), |index| offset + index);
+    &query[start..end]
+}
+
+/// Finds the terms a word reaches through typos or as a prefix in every shard, keeping
+/// the cheapest and most frequent, and counts the documents holding its exact forms.
+fn expand(
+    unit: &mut QueryUnit,
+    attributes: &[SearchedAttribute],
+    catalog: &IndexCatalog,
+    searchers: &[Searcher],
+) -> Result<()> {
+    if unit.is_phrase {
+        return Ok(());
+    }
+    let word = unit.words[0].clone();
+    let mut analyses: Vec<(Analysis, Vec<&str>)> = Vec::new();
+    for attribute in attributes {
+        let analysis = attribute.spec.analysis;
+        if analysis == Analysis::Keyword {
+            continue;
+        }
+        match analyses
+            .iter_mut()
+            .find(|(existing, _)| *existing == analysis)
+        {
+            Some((_, fields)) => fields.extend(attribute.spec.fields),
+            None => analyses.push((analysis, attribute.spec.fields.to_vec())),
+        }
+    }
+
+    for searcher in searchers {
+        for (_, fields) in &analyses {
+            for field_name in fields {
+                let field = catalog.field(field_name);
+                for form in &unit.exact_forms {
+                    let num_docs = searcher
+                        .doc_freq(&Term::from_field_text(field, form))
+                        .map_err(ApiError::internal)?;
+                    unit.num_docs += num_docs;
+                }
+            }
+        }
+    }
+    if unit.max_typos == 0 && !unit.is_prefix {
+        return Ok(());
+    }
+
+    for (analysis, fields) in analyses {
+        let automaton = WordAutomaton::new(&word, unit.max_typos, unit.is_prefix);
+        let mut frequencies: HashMap<String, u64> = HashMap::new();
+        'shards: for searcher in searchers {
+            for segment in searcher.segment_readers() {
+                for field_name in &fields {
+                    let inverted_index = segment
+                        .inverted_index(catalog.field(field_name))
+                        .map_err(ApiError::internal)?;
+                    let mut stream = inverted_index
+                        .terms()
+                        .search(&automaton)
+                        .into_stream()
+                        .map_err(ApiError::internal)?;
+                    while stream.advance() {
+                        let Ok(term) = std::str::from_utf8(stream.key()) else {
+                            continue;
+                        };
+                        let num_docs = u64::from(stream.value().doc_freq);
+                        *frequencies.entry(term.to_owned()).or_default() += num_docs;
+                        if frequencies.len() >= MAX_EXPANSION_CANDIDATES_PER_WORD {
+                            break 'shards;
+                        }
+                    }
+                }
+            }
+        }
+        let expansions = select_expansions(&word, unit, analysis, frequencies);
+        unit.expansions.insert(analysis, expansions);
+    }
+    Ok(())
+}
+
+/// Keeps the expansions the typo rules allow, cheapest then most frequent first, within
+/// the caps.
+fn select_expansions(
+    word: &str,
+    unit: &QueryUnit,
+    analysis: Analysis,
+    frequencies: HashMap<String, u64>,
+) -> HashMap<String, Expansion> {
+    let mut typo_terms = Vec::new();
+    let mut prefix_terms = Vec::new();
+    for (term, num_docs) in frequencies {
+        if unit.exact_forms.contains(&term) {
+            continue;
+        }
+        let Some(distance) = term_distance(word, &term, unit.max_typos, unit.is_prefix) else {
+            continue;
+        };
+        let Some(cost_units) = distance.cost_units(analysis, unit.max_typos) else {
+            continue;
+        };
+        let expansion = Expansion {
+            cost_units,
+            num_typos: distance.num_typos,
+            is_prefix: distance.is_prefix,
+        };
+        let entry = (cost_units, std::cmp::Reverse(num_docs), term, expansion);
+        if distance.is_prefix {
+            prefix_terms.push(entry);
+        } else {
+            typo_terms.push(entry);
+        }
+    }
+    typo_terms.sort();
+    prefix_terms.sort();
+    typo_terms.truncate(MAX_TYPO_EXPANSIONS_PER_WORD);
+    prefix_terms.truncate(MAX_PREFIX_EXPANSIONS_PER_WORD);
+    typo_terms
+        .into_iter()
+        .chain(prefix_terms)
+        .map(|(_, _, term, expansion)| (term, expansion))
+        .collect()
+}
+
+/// Returns the order in which units are kept when documents match only some: query order,
+/// or rarest first for `frequency`.
+fn keep_order(units: &[QueryUnit], strategy: MatchingStrategy) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    if strategy == MatchingStrategy::Frequency {
+        order.sort_by_key(|&index| (units[index].num_docs, index));
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_whitespace_separated() {
+        let query = "doi 10.1017/jfm.2018.1024 x";
+        assert_eq!(chunk_around(query, 4), "10.1017/jfm.2018.1024");
+        assert_eq!(chunk_around(query, 12), "10.1017/jfm.2018.1024");
+        assert_eq!(chunk_around(query, 0), "doi");
+        assert_eq!(chunk_around("é x", 0), "é");
+        assert_eq!(chunk_around("a é", 2), "é");
+    }
+
+    #[test]
+    fn each_unit_outweighs_all_later_units() {
+        for num_units in 1..=MAX_ORDERED_WORDS {
+            let weights: Vec<f32> = (0..num_units)
+                .map(|position| unit_weight(position, num_units))
+                .collect();
+            for position in 0..num_units {
+                let later: f32 = weights[position + 1..].iter().sum();
+                assert!(weights[position] > later, "{weights:?}");
+            }
+        }
+        assert_eq!(unit_weight(40, 40), 1.0);
+    }
+}

@@ -1,0 +1,607 @@
+//! Precise ranking of a shard's candidates, Meilisearch's way: the stored values of the
+//! searched attributes are analysed again with the index's analyzers, the query units are
+//! found in them (which also gives the byte ranges to highlight), and each candidate gets
+//! one value per ranking rule (words, typo, proximity, attribute, sort, exactness, custom
+//! `attribute:asc|desc` tie-breakers), compared in the order of the settings' rules.
+//!
+//! The ranking score folds the same values into `[0, 1]`: each rule splits the range left
+//! by the rules before it into as many buckets as it has values, so the score orders hits
+//! as the rules do, and a hit matching every word exactly in an attribute that is exactly
+//! the query scores 1.
+
+use std::ops::Range;
+
+use std::collections::HashSet;
+
+use analyzers::{
+    compatibility, name_tokens, stemmed_tokens, text_tokens, AnalyzedToken, GivenNameVariants,
+    NameAgreement, PersonName, TokenKind,
+};
+use tantivy::TantivyDocument;
+
+use super::catalog::{Analysis, IndexCatalog, ValueKind};
+use super::documents::{id_of, texts};
+use super::query::{QueryPlan, TokenMatch};
+use super::rules::{sort_value, SortRule};
+use super::tuning::{
+    FIRST_LETTER_TYPO_EXTRA_COST_UNITS, MAX_PROXIMITY, STEM_COST_UNITS, TYPO_COST_UNITS,
+};
+use crate::params::MatchingStrategy;
+
+/// Where a query unit was found in a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldHit {
+    /// The attribute (a field name) holding the value.
+    pub attribute: &'static str,
+    /// The value's position in a list attribute, 0 for a single value.
+    pub value_index: usize,
+    /// Byte range of the matched word(s) in the original value.
+    pub byte_range: Range<usize>,
+    /// Word position in the value.
+    pub position: usize,
+    /// The unit found, an index into the plan's units.
+    pub unit: usize,
+    /// How well it matched.
+    pub token_match: TokenMatch,
+    /// Rank of the searched attribute, 0 for the most important.
+    pub attribute_rank: usize,
+}
+
+/// Returns the tokens of a value as the field's analyzer indexed them.
+pub fn analyse(analysis: Analysis, text: &str) -> Vec<AnalyzedToken> {
+    match analysis {
+        Analysis::Text | Analysis::Raw => text_tokens(text),
+        Analysis::Name => name_tokens(text),
+        Analysis::Keyword => {
+            let trimmed = text.trim();
+            let start = text.len() - text.trim_start().len();
+            let folded = analyzers::fold(trimmed);
+            if folded.is_empty() {
+                return Vec::new();
+            }
+            vec![AnalyzedToken {
+                text: folded,
+                offset_from: start,
+                offset_to: start + trimmed.len(),
+                position: 0,
+                position_length: 1,
+                kind: TokenKind::Word,
+            }]
+        }
+    }
+}
+
+/// Where to look for units in one value.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueSite {
+    /// The attribute holding the value.
+    pub attribute: &'static str,
+    /// The value's position in a list attribute.
+    pub value_index: usize,
+    /// How the value was indexed.
+    pub analysis: Analysis,
+    /// Rank of the searched attribute.
+    pub attribute_rank: usize,
+    /// Whether typos are forgiven in it.
+    pub allows_typos: bool,
+    /// Whether the value also has a stemmed twin to match stems in.
+    pub has_stem: bool,
+}
+
+/// Finds every unit of `plan` in `text` and appends the hits to `hits`.
+pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<FieldHit>) {
+    let tokens = analyse(site.analysis, text);
+    let mut push = |unit: usize, token_match: TokenMatch, range: Range<usize>, position| {
+        hits.push(FieldHit {
+            attribute: site.attribute,
+            value_index: site.value_index,
+            byte_range: range,
+            position,
+            unit,
+            token_match,
+            attribute_rank: site.attribute_rank,
+        });
+    };
+    for token in &tokens {
+        for (unit_index, unit) in plan.units.iter().enumerate() {
+            if let Some(token_match) =
+                unit.match_token(site.analysis, &token.text, site.allows_typos)
+            {
+                push(
+                    unit_index,
+                    token_match,
+                    token.offset_from..token.offset_to,
+                    token.position,
+                );
+            }
+        }
+    }
+    if site.analysis != Analysis::Keyword {
+        for (unit_index, unit) in plan.units.iter().enumerate() {
+            for (sequence, token_match) in unit.sequences() {
+                for (range, position) in find_sequence(&tokens, sequence) {
+                    push(unit_index, token_match, range, position);
+                }
+            }
+        }
+    }
+    if site.has_stem && plan.units.iter().any(|unit| unit.stem.is_some()) {
+        let (_, stemmed) = stemmed_tokens(text);
+        for token in &stemmed {
+            for (unit_index, unit) in plan.units.iter().enumerate() {
+                if let Some(token_match) = unit.match_stem(&token.text) {
+                    push(
+                        unit_index,
+                        token_match,
+                        token.offset_from..token.offset_to,
+                        token.position,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Returns the byte ranges and first positions where `sequence` occurs at consecutive
+/// positions.
+fn find_sequence(tokens: &[AnalyzedToken], sequence: &[String]) -> Vec<(Range<usize>, usize)> {
+    let mut found = Vec::new();
+    let Some(first) = sequence.first() else {
+        return found;
+    };
+    for start in tokens.iter().filter(|token| &token.text == first) {
+        let mut end = start.offset_to;
+        let all_follow = sequence[1..].iter().enumerate().all(|(offset, word)| {
+            let position = start.position + offset + 1;
+            match tokens
+                .iter()
+                .find(|token| token.position == position && &token.text == word)
+            {
+                Some(token) => {
+                    end = end.max(token.offset_to);
+                    true
+                }
+                None => false,
+            }
+        });
+        if all_follow {
+            found.push((start.offset_from..end, start.position));
+        }
+    }
+    found
+}
+
+/// Returns the hits of `plan`'s units in every searched attribute of a stored document.
+pub fn document_hits(
+    plan: &QueryPlan,
+    catalog: &IndexCatalog,
+    stored: &TantivyDocument,
+) -> Vec<FieldHit> {
+    let mut hits = Vec::new();
+    for attribute in &plan.attributes {
+        for (field_index, field_name) in attribute.spec.fields.iter().enumerate() {
+            let Some(declared) = catalog.attribute(field_name) else {
+                continue;
+            };
+            for (value_index, text) in texts(catalog, declared.name, stored).enumerate() {
+                let site = ValueSite {
+                    attribute: declared.name,
+                    value_index,
+                    analysis: attribute.spec.analysis,
+                    attribute_rank: attribute.rank,
+                    allows_typos: attribute.allows_typos,
+                    has_stem: field_index == 0 && attribute.spec.stem_field.is_some(),
+                };
+                find_hits(plan, site, text, &mut hits);
+            }
+        }
+    }
+    hits
+}
+
+/// One candidate with its ranking values.
+#[derive(Debug, Clone)]
+pub struct RankedDocument {
+    /// The ranking values, lower is better, in the order of the rules.
+    pub key: Vec<i128>,
+    /// The document's id, the last tie-breaker.
+    pub id: String,
+    /// The ranking score in `[0, 1]`.
+    pub score: f64,
+    /// Where the units were found, for highlighting.
+    pub hits: Vec<FieldHit>,
+    /// The stored document.
+    pub stored: TantivyDocument,
+}
+
+/// The criteria of one candidate, computed from its hits.
+#[derive(Debug, Clone, Copy, Default)]
+struct Criteria {
+    num_units: usize,
+    num_kept: usize,
+    typo_cost: u32,
+    proximity: u32,
+    attribute_rank_sum: usize,
+    first_position: usize,
+    num_searched_attributes: usize,
+    num_exact: usize,
+    attribute_exactness: u8,
+    name_agreement: Option<NameAgreement>,
+}
+
+/// Ranks one candidate of a text search.
+pub fn rank_document(
+    plan: &QueryPlan,
+    catalog: &IndexCatalog,
+    rules: &[SortRule],
+    stored: TantivyDocument,
+) -> RankedDocument {
+    let hits = document_hits(plan, catalog, &stored);
+    let criteria = criteria(plan, catalog, &hits, &stored);
+    let mut key = Vec::with_capacity(rules.len());
+    for rule in rules {
+        match rule {
+            SortRule::Words => key.push(-(criteria.num_kept as i128)),
+            SortRule::Typo => key.push(i128::from(criteria.typo_cost)),
+            SortRule::Proximity => key.push(i128::from(criteria.proximity)),
+            SortRule::Attribute => key.push(
+                criteria.attribute_rank_sum as i128 * 10_000
+                    + criteria.first_position.min(9_999) as i128,
+            ),
+            SortRule::AttributeRank => key.push(criteria.attribute_rank_sum as i128),
+            SortRule::WordPosition => key.push(criteria.first_position as i128),
+            SortRule::Exactness => key.push(
+                -(i128::from(criteria.attribute_exactness) * 1_000 + criteria.num_exact as i128),
+            ),
+            SortRule::Value(criterion) => key.push(sort_value(catalog, criterion, &stored)),
+        }
+    }
+    RankedDocument {
+        key,
+        id: id_of(catalog, &stored),
+        score: ranking_score(&criteria, rules),
+        hits,
+        stored,
+    }
+}
+
+/// Returns a placeholder hit: sorted by its values only, with a score of 1.
+pub fn unranked_document(
+    catalog: &IndexCatalog,
+    rules: &[SortRule],
+    stored: TantivyDocument,
+) -> RankedDocument {
+    let key = rules
+        .iter()
+        .filter_map(|rule| match rule {
+            SortRule::Value(criterion) => Some(sort_value(catalog, criterion, &stored)),
+            _ => None,
+        })
+        .collect();
+    RankedDocument {
+        key,
+        id: id_of(catalog, &stored),
+        score: 1.0,
+        hits: Vec::new(),
+        stored,
+    }
+}
+
+fn criteria(
+    plan: &QueryPlan,
+    catalog: &IndexCatalog,
+    hits: &[FieldHit],
+    stored: &TantivyDocument,
+) -> Criteria {
+    let num_units = plan.units.len();
+    let best: Vec<Option<&FieldHit>> = (0..num_units)
+        .map(|unit| {
+            hits.iter()
+                .filter(|hit| hit.unit == unit)
+                .min_by_key(|hit| {
+                    (
+                        hit.token_match.cost_units,
+                        !hit.token_match.is_exact,
+                        hit.attribute_rank,
+                        hit.position,
+                    )
+                })
+        })
+        .collect();
+
+    let num_kept = match plan.strategy {
+        MatchingStrategy::All if best.iter().all(Option::is_some) => num_units,
+        _ => plan
+            .keep_order
+            .iter()
+            .take_while(|&&unit| best[unit].is_some())
+            .count(),
+    };
+    let mut kept: Vec<usize> = plan.keep_order[..num_kept].to_vec();
+    kept.sort_unstable();
+
+    let mut criteria = Criteria {
+        num_units,
+        num_kept,
+        num_searched_attributes: plan.attributes.len(),
+        ..Criteria::default()
+    };
+    for &unit in &kept {
+        let Some(hit) = best[unit] else { continue };
+        criteria.typo_cost += hit.token_match.cost_units;
+        criteria.attribute_rank_sum += hit.attribute_rank;
+        criteria.num_exact += usize::from(hit.token_match.is_exact);
+    }
+    let names = name_agreements(plan, catalog, hits, stored, &kept);
+    criteria.name_agreement = names.best;
+    criteria.first_position = kept
+        .first()
+        .and_then(|&unit| best[unit])
+        .map_or(0, |hit| hit.position);
+    criteria.proximity = if names.best.is_some_and(NameAgreement::is_compatible) {
+        // The words are one name of the document, in whatever order it is written.
+        (kept.len().saturating_sub(1)) as u32
+    } else {
+        kept.windows(2)
+            .map(|pair| pair_proximity(hits, pair[0], pair[1], &names.conflicting))
+            .sum()
+    };
+    criteria.attribute_exactness = attribute_exactness(plan, catalog, stored, &kept);
+    if criteria.name_agreement == Some(NameAgreement::Full) {
+        // A name with the query's given names and surname, in any order and with more
+        // initials, is as good as a value that starts with the query.
+        criteria.attribute_exactness = criteria.attribute_exactness.max(1);
+    }
+    criteria
+}
+
+/// Returns how close two units are: 1 when adjacent in order, more when apart or
+/// reversed, [`MAX_PROXIMITY`] when they never share a value.
+fn pair_proximity(
+    hits: &[FieldHit],
+    first_unit: usize,
+    second_unit: usize,
+    conflicting: &HashSet<(&str, usize)>,
+) -> u32 {
+    let mut best = MAX_PROXIMITY;
+    let usable = |hit: &&FieldHit| !conflicting.contains(&(hit.attribute, hit.value_index));
+    for first in hits
+        .iter()
+        .filter(|hit| hit.unit == first_unit)
+        .filter(usable)
+    {
+        for second in hits.iter().filter(|hit| {
+            hit.unit == second_unit
+                && hit.attribute == first.attribute
+                && hit.value_index == first.value_index
+        }) {
+            let distance = if second.position >= first.position {
+                (second.position - first.position).max(1)
+            } else {
+                first.position - second.position + 1
+            };
+            best = best.min(u32::try_from(distance).unwrap_or(MAX_PROXIMITY));
+        }
+    }
+    best
+}
+
+/// How the query, read as a name, relates to the author names holding all its words.
+struct NameAgreements<'h> {
+    /// The best agreement over those names.
+    best: Option<NameAgreement>,
+    /// Names whose given names conflict with the query's: their words are not near.
+    conflicting: HashSet<(&'h str, usize)>,
+}
+
+/// Compares the query, read as a name, with each person-name value that holds every kept
+/// unit: an initial agrees with a given name, different full given names conflict.
+fn name_agreements<'h>(
+    plan: &QueryPlan,
+    catalog: &IndexCatalog,
+    hits: &'h [FieldHit],
+    stored: &TantivyDocument,
+    kept: &[usize],
+) -> NameAgreements<'h> {
+    let mut agreements = NameAgreements {
+        best: None,
+        conflicting: HashSet::new(),
+    };
+    let Some(query_name) = &plan.query_name else {
+        return agreements;
+    };
+    if kept.len() < 2 {
+        return agreements;
+    }
+    let mut values: Vec<(&'h str, usize)> = hits
+        .iter()
+        .filter(|hit| {
+            catalog
+                .attribute(hit.attribute)
+                .is_some_and(|attribute| attribute.value == ValueKind::Text(Analysis::Name))
+        })
+        .map(|hit| (hit.attribute, hit.value_index))
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    let variants = GivenNameVariants::empty();
+    for (attribute, value_index) in values {
+        let holds_all = kept.iter().all(|unit| {
+            hits.iter().any(|hit| {
+                hit.unit == *unit && hit.attribute == attribute && hit.value_index == value_index
+            })
+        });
+        let Some(text) = texts(catalog, attribute, stored).nth(value_index) else {
+            continue;
+        };
+        if !holds_all {
+            continue;
+        }
+        let agreement = compatibility(query_name, &PersonName::parse(text), &variants).agreement;
+        if !agreement.is_compatible() {
+            agreements.conflicting.insert((attribute, value_index));
+        }
+        let strength = |agreement: NameAgreement| match agreement {
+            NameAgreement::Full => 0,
+            NameAgreement::Variant => 1,
+            NameAgreement::Initials => 2,
+            NameAgreement::SurnameOnly => 3,
+            NameAgreement::Conflict => 4,
+            NameAgreement::SurnameMismatch => 5,
+        };
+        if agreements
+            .best
+            .is_none_or(|best| strength(agreement) < strength(best))
+        {
+            agreements.best = Some(agreement);
+        }
+    }
+    agreements
+}
+
+/// Returns 2 when a searched value holds exactly the kept words, 1 when it starts with
+/// them, 0 otherwise.
+fn attribute_exactness(
+    plan: &QueryPlan,
+    catalog: &IndexCatalog,
+    stored: &TantivyDocument,
+    kept: &[usize],
+) -> u8 {
+    if kept.len() != plan.units.len() || kept.is_empty() {
+        return 0;
+    }
+    let query_words: Vec<&str> = plan
+        .units
+        .iter()
+        .flat_map(|unit| unit.words.iter().map(String::as_str))
+        .collect();
+    let mut best = 0;
+    for attribute in &plan.attributes {
+        if attribute.spec.analysis == Analysis::Keyword {
+            continue;
+        }
+        for field_name in attribute.spec.fields {
+            let Some(declared) = catalog.attribute(field_name) else {
+                continue;
+            };
+            if !matches!(declared.value, ValueKind::Text(_)) {
+                continue;
+            }
+            for text in texts(catalog, declared.name, stored) {
+                let words: Vec<String> = text_tokens(text)
+                    .into_iter()
+                    .filter(|token| matches!(token.kind, TokenKind::Word | TokenKind::Joined))
+                    .map(|token| token.text)
+                    .collect();
+                let joined_value = words.concat();
+                let joined_query = query_words.concat();
+                if joined_value == joined_query {
+                    return 2;
+                }
+                if joined_value.starts_with(&joined_query) && !joined_query.is_empty() {
+                    best = 1;
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Folds the criteria into `[0, 1]`, each rule splitting what the previous ones left.
+fn ranking_score(criteria: &Criteria, rules: &[SortRule]) -> f64 {
+    if criteria.num_units == 0 {
+        return 1.0;
+    }
+    let kept = criteria.num_kept.max(1);
+    let max_cost_per_unit =
+        2 * TYPO_COST_UNITS + FIRST_LETTER_TYPO_EXTRA_COST_UNITS.max(STEM_COST_UNITS);
+    let mut score = 0.0;
+    let mut width = 1.0;
+    for rule in rules {
+        let (bucket, num_buckets) = match rule {
+            SortRule::Words => (criteria.num_units - criteria.num_kept, criteria.num_units),
+            SortRule::Typo => {
+                let num_buckets = kept * max_cost_per_unit as usize + 1;
+                (criteria.typo_cost as usize, num_buckets)
+            }
+            SortRule::Proximity => {
+                let min = kept - 1;
+                let num_buckets = (kept - 1) * (MAX_PROXIMITY as usize - 1) + 1;
+                (
+                    (criteria.proximity as usize).saturating_sub(min),
+                    num_buckets,
+                )
+            }
+            SortRule::Attribute | SortRule::AttributeRank => {
+                let num_buckets = kept * criteria.num_searched_attributes.max(1);
+                (criteria.attribute_rank_sum, num_buckets)
+            }
+            SortRule::Exactness => {
+                let bucket = usize::from(2 - criteria.attribute_exactness) * (kept + 1)
+                    + (kept - criteria.num_exact.min(kept));
+                (bucket, 3 * (kept + 1))
+            }
+            SortRule::WordPosition | SortRule::Value(_) => continue,
+        };
+        let num_buckets = num_buckets.max(1);
+        let bucket = bucket.min(num_buckets - 1);
+        width /= num_buckets as f64;
+        score += (num_buckets - 1 - bucket) as f64 * width;
+    }
+    (score + width).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> Vec<SortRule> {
+        vec![
+            SortRule::Words,
+            SortRule::Typo,
+            SortRule::Proximity,
+            SortRule::Attribute,
+            SortRule::Exactness,
+        ]
+    }
+
+    fn perfect(num_units: usize) -> Criteria {
+        Criteria {
+            num_units,
+            num_kept: num_units,
+            proximity: num_units.saturating_sub(1) as u32,
+            num_searched_attributes: 3,
+            num_exact: num_units,
+            attribute_exactness: 2,
+            ..Criteria::default()
+        }
+    }
+
+    #[test]
+    fn a_perfect_match_scores_one_and_worse_matches_less() {
+        assert!((ranking_score(&perfect(3), &rules()) - 1.0).abs() < 1e-9);
+        let with_typo = Criteria {
+            typo_cost: TYPO_COST_UNITS,
+            ..perfect(3)
+        };
+        let missing_word = Criteria {
+            num_kept: 2,
+            ..perfect(3)
+        };
+        let typo_score = ranking_score(&with_typo, &rules());
+        let missing_score = ranking_score(&missing_word, &rules());
+        assert!(typo_score < 1.0);
+        assert!(missing_score < typo_score, "{missing_score} < {typo_score}");
+        assert!(missing_score > 0.0);
+    }
+
+    #[test]
+    fn sequences_are_found_at_consecutive_positions() {
+        let tokens = text_tokens("Mary O Brien and O'Brien");
+        let sequence = vec!["o".to_owned(), "brien".to_owned()];
+        let found = find_sequence(&tokens, &sequence);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0, 5..12);
+        assert_eq!(found[1].0, 17..24);
+    }
+}

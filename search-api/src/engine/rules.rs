@@ -1,0 +1,302 @@
+//! The order of hits: the settings' ranking rules with the request's `sort` in place of the
+//! `sort` rule, and the values of sortable attributes, read from stored documents for
+//! ranked candidates and from fast fields for placeholder searches.
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::schema::Value as _;
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument};
+
+use super::catalog::{Attribute, IndexCatalog, ValueKind};
+use crate::params::Settings;
+use crate::sort::{SortCriterion, SortOrder};
+
+/// One step of the order of hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortRule {
+    /// More query words matched first.
+    Words,
+    /// Fewer typos first.
+    Typo,
+    /// Query words closer together first.
+    Proximity,
+    /// Matches in more important attributes first, then earlier in them.
+    Attribute,
+    /// Matches in more important attributes first.
+    AttributeRank,
+    /// Matches earlier in their attribute first.
+    WordPosition,
+    /// Exact words, and attributes equal to the query, first.
+    Exactness,
+    /// The values of a sortable attribute.
+    Value(ValueCriterion),
+}
+
+/// Ordering by a sortable attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueCriterion {
+    /// The attribute.
+    pub attribute: &'static Attribute,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// The whole order of one search.
+#[derive(Debug, Clone)]
+pub struct HitOrder {
+    /// Rules, most significant first.
+    pub rules: Vec<SortRule>,
+    /// Whether the final tie-break on the id is newest (largest) first.
+    pub id_descending: bool,
+}
+
+impl HitOrder {
+    /// Returns the order of a search with words: the settings' rules, `sort` replaced by
+    /// the request's criteria (appended when the rules have no `sort`).
+    pub fn for_query(
+        catalog: &'static IndexCatalog,
+        settings: &Settings,
+        sort: &[SortCriterion],
+    ) -> HitOrder {
+        let mut rules = Vec::new();
+        let mut has_sort_rule = false;
+        for rule in &settings.ranking_rules {
+            match rule.as_str() {
+                "words" => rules.push(SortRule::Words),
+                "typo" => rules.push(SortRule::Typo),
+                "proximity" => rules.push(SortRule::Proximity),
+                "attribute" => rules.push(SortRule::Attribute),
+                "attributeRank" => rules.push(SortRule::AttributeRank),
+                "wordPosition" => rules.push(SortRule::WordPosition),
+                "exactness" => rules.push(SortRule::Exactness),
+                "sort" => {
+                    has_sort_rule = true;
+                    rules.extend(value_rules(catalog, sort));
+                }
+                custom => rules.extend(custom_rule(catalog, custom)),
+            }
+        }
+        if !has_sort_rule {
+            rules.extend(value_rules(catalog, sort));
+        }
+        HitOrder {
+            rules,
+            id_descending: false,
+        }
+    }
+
+    /// Returns the order of a placeholder search: the request's criteria, then the custom
+    /// rules of the settings, or newest first when neither orders anything.
+    pub fn for_placeholder(
+        catalog: &'static IndexCatalog,
+        settings: &Settings,
+        sort: &[SortCriterion],
+    ) -> HitOrder {
+        let mut rules = value_rules(catalog, sort);
+        rules.extend(
+            settings
+                .ranking_rules
+                .iter()
+                .filter_map(|rule| custom_rule(catalog, rule)),
+        );
+        let is_default = rules.is_empty();
+        if is_default {
+            rules.extend(catalog.default_order.iter().filter_map(|name| {
+                Some(SortRule::Value(ValueCriterion {
+                    attribute: catalog.attribute(name)?,
+                    descending: true,
+                }))
+            }));
+        }
+        HitOrder {
+            rules,
+            id_descending: is_default,
+        }
+    }
+
+    /// Returns the value criteria of the order, which placeholder searches collect by.
+    pub fn value_criteria(&self) -> Vec<ValueCriterion> {
+        self.rules
+            .iter()
+            .filter_map(|rule| match rule {
+                SortRule::Value(criterion) => Some(*criterion),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn value_rules(catalog: &IndexCatalog, sort: &[SortCriterion]) -> Vec<SortRule> {
+    sort.iter()
+        .filter_map(|criterion| {
+            Some(SortRule::Value(ValueCriterion {
+                attribute: catalog.attribute(&criterion.attribute)?,
+                descending: criterion.order == SortOrder::Desc,
+            }))
+        })
+        .collect()
+}
+
+fn custom_rule(catalog: &IndexCatalog, rule: &str) -> Option<SortRule> {
+    let (name, descending) = match rule.rsplit_once(':')? {
+        (name, "asc") => (name, false),
+        (name, "desc") => (name, true),
+        _ => return None,
+    };
+    Some(SortRule::Value(ValueCriterion {
+        attribute: catalog.attribute(name)?,
+        descending,
+    }))
+}
+
+/// Returns the comparable value of `raw` under `criterion`: lower is better, documents
+/// without a value last whatever the direction, as Meilisearch sorts them.
+pub fn encode(raw: Option<i128>, criterion: &ValueCriterion) -> i128 {
+    match raw {
+        None => i128::MAX,
+        Some(value) if criterion.descending => -value,
+        Some(value) => value,
+    }
+}
+
+/// Returns the comparable value of a stored document under `criterion`.
+pub fn sort_value(
+    catalog: &IndexCatalog,
+    criterion: &ValueCriterion,
+    stored: &TantivyDocument,
+) -> i128 {
+    let field = catalog.field(criterion.attribute.name);
+    let raw = stored
+        .get_first(field)
+        .and_then(|value| match criterion.attribute.value {
+            ValueKind::I64 => value.as_i64().map(i128::from),
+            ValueKind::U64 => value.as_u64().map(i128::from),
+            ValueKind::Date => value
+                .as_datetime()
+                .map(|date| i128::from(date.into_timestamp_micros())),
+            ValueKind::Text(_) | ValueKind::JsonText => None,
+        });
+    encode(raw, criterion)
+}
+
+/// Collects, per segment, the `limit` documents first in value order (placeholder
+/// searches), by fast fields.
+#[derive(Debug)]
+pub struct ValueOrderCollector {
+    /// The criteria, most significant first.
+    pub criteria: Vec<ValueCriterion>,
+    /// Documents kept per shard.
+    pub limit: usize,
+}
+
+/// The fast column of one criterion in one segment.
+enum KeyColumn {
+    Signed(Column<i64>),
+    Unsigned(Column<u64>),
+    Date(Column<tantivy::DateTime>),
+    Missing,
+}
+
+impl KeyColumn {
+    fn value(&self, doc: DocId) -> Option<i128> {
+        match self {
+            KeyColumn::Signed(column) => column.first(doc).map(i128::from),
+            KeyColumn::Unsigned(column) => column.first(doc).map(i128::from),
+            KeyColumn::Date(column) => column
+                .first(doc)
+                .map(|date| i128::from(date.into_timestamp_micros())),
+            KeyColumn::Missing => None,
+        }
+    }
+}
+
+/// The segment part of [`ValueOrderCollector`].
+pub struct ValueOrderSegmentCollector {
+    segment: SegmentOrdinal,
+    columns: Vec<(KeyColumn, ValueCriterion)>,
+    limit: usize,
+    kept: std::collections::BinaryHeap<(Vec<i128>, DocId)>,
+}
+
+impl Collector for ValueOrderCollector {
+    type Fruit = Vec<(Vec<i128>, DocAddress)>;
+    type Child = ValueOrderSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
+        let fast_fields = reader.fast_fields();
+        let mut columns = Vec::with_capacity(self.criteria.len());
+        for criterion in &self.criteria {
+            let name = criterion.attribute.name;
+            let column = match criterion.attribute.value {
+                ValueKind::I64 => fast_fields
+                    .i64(name)
+                    .map(KeyColumn::Signed)
+                    .unwrap_or(KeyColumn::Missing),
+                ValueKind::U64 => fast_fields
+                    .u64(name)
+                    .map(KeyColumn::Unsigned)
+                    .unwrap_or(KeyColumn::Missing),
+                ValueKind::Date => fast_fields
+                    .date(name)
+                    .map(KeyColumn::Date)
+                    .unwrap_or(KeyColumn::Missing),
+                ValueKind::Text(_) | ValueKind::JsonText => KeyColumn::Missing,
+            };
+            columns.push((column, *criterion));
+        }
+        Ok(ValueOrderSegmentCollector {
+            segment,
+            columns,
+            limit: self.limit,
+            kept: std::collections::BinaryHeap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut all: Vec<(Vec<i128>, DocAddress)> = fruits.into_iter().flatten().collect();
+        all.sort();
+        all.truncate(self.limit);
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for ValueOrderSegmentCollector {
+    type Fruit = Vec<(Vec<i128>, DocAddress)>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if self.limit == 0 {
+            return;
+        }
+        let key: Vec<i128> = self
+            .columns
+            .iter()
+            .map(|(column, criterion)| encode(column.value(doc), criterion))
+            .collect();
+        if self.kept.len() < self.limit {
+            self.kept.push((key, doc));
+        } else if self
+            .kept
+            .peek()
+            .is_some_and(|worst| (&key, doc) < (&worst.0, worst.1))
+        {
+            self.kept.pop();
+            self.kept.push((key, doc));
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let segment = self.segment;
+        self.kept
+            .into_iter()
+            .map(|(key, doc)| (key, DocAddress::new(segment, doc)))
+            .collect()
+    }
+}

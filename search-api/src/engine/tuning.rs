@@ -1,0 +1,83 @@
+//! The engine's tunables, each with the reason for its value. Limits that requests can
+//! change (page depth, typo word sizes) live in [`crate::limits`]; these are internal.
+
+/// Terms one query word may expand to through typos, across all shards, most frequent
+/// first: beyond a few dozen the extra terms are rare misspellings of other words and only
+/// slow the query down. Meilisearch keeps a similar cap on its derivations.
+pub const MAX_TYPO_EXPANSIONS_PER_WORD: usize = 64;
+
+/// Terms the last word may expand to as a prefix while typing, most frequent first:
+/// `a` alone would otherwise expand to most of the vocabulary.
+pub const MAX_PREFIX_EXPANSIONS_PER_WORD: usize = 128;
+
+/// Terms read from the term dictionaries before the most frequent are kept: bounds the
+/// work of expanding a one-letter prefix on a large index.
+pub const MAX_EXPANSION_CANDIDATES_PER_WORD: usize = 4_096;
+
+/// Shortest prefix, in characters, expanded while typing: one letter matches too much to
+/// rank, and Meilisearch also waits for a second letter in practice (its prefix cache
+/// starts at two).
+pub const MIN_PREFIX_NUM_CHARS: usize = 1;
+
+/// Candidates ranked precisely per shard at least, whatever the page: the first stage
+/// scores only the words and typo criteria, so the precise criteria (proximity, attribute,
+/// exactness) need room to reorder the candidates near the cut.
+pub const MIN_RERANK_POOL: usize = 200;
+
+/// Candidates ranked precisely per hit asked for (`offset + limit`), for the same reason.
+pub const RERANK_POOL_PER_HIT: usize = 3;
+
+/// Most candidates ranked precisely per shard: each costs a stored-document read and a
+/// re-analysis of its searchable fields.
+pub const MAX_RERANK_POOL: usize = 3_000;
+
+/// Distance, in word positions, at which two query words stop being "near": Meilisearch's
+/// proximity rule also stops counting at 7 and treats words in different attributes as 8.
+pub const MAX_PROXIMITY: u32 = 8;
+
+/// Weight of one typo in the typo criterion, in cost units. Costs are in quarter typos so
+/// that a stemmed match (one unit) and a first-letter typo in a name (one extra unit) rank
+/// between the whole steps.
+pub const TYPO_COST_UNITS: u32 = 4;
+
+/// Cost of a match through the stemmed title field: above an exact or prefix match, below
+/// any typo, so `cells` finds `cell` but never outranks an exact `cells`.
+pub const STEM_COST_UNITS: u32 = 1;
+
+/// Extra cost of a typo on the first letter of a name (`Kowalski` for `Cowalski`): names
+/// forgive it, as people spell names by ear, but rank it below an ordinary typo.
+pub const FIRST_LETTER_TYPO_EXTRA_COST_UNITS: u32 = 2;
+
+/// Cost of a synonym from the index settings: a little below the word itself, as the
+/// person typed the word.
+pub const SYNONYM_COST_UNITS: u32 = 1;
+
+/// Score of a query word matched exactly in the first stage; lower alternatives scale it.
+pub const FIRST_STAGE_WORD_SCORE: f32 = 1.0;
+
+/// Most words of a query read as a person's name when ranking author names: names have
+/// a few words (`Maria de la Cruz Ortega`), longer queries are titles.
+pub const MAX_NAME_QUERY_UNITS: usize = 6;
+
+/// Query words whose order is weighted in the first stage: beyond, words weigh the same,
+/// which keeps the scores within `f32` precision.
+pub const MAX_ORDERED_WORDS: usize = 12;
+
+/// Values of a facet counted from the inverted index before the counts are cut to
+/// `maxValuesPerFacet`: bounds memory for a facet on identifiers.
+pub const MAX_FACET_VALUES_COUNTED: usize = 1_000_000;
+
+/// Matching documents of one candidate-retrieval query looked at per profile name form or
+/// title: enough for a common surname, bounded so one profile cannot take a replica.
+pub const CANDIDATE_POOL_PER_QUERY: usize = 400;
+
+/// Profiles searched in parallel by one candidate request: the machine's cores are shared
+/// with interactive searches.
+pub const MAX_CANDIDATE_THREADS: usize = 4;
+
+/// Words of a known title searched for candidates: the first words of a title identify it,
+/// and a long title expands into many terms.
+pub const MAX_CANDIDATE_TITLE_WORDS: usize = 16;
+
+/// Share of a known title's words a record's title must contain to be a candidate.
+pub const MIN_TITLE_WORD_SHARE: f64 = 0.6;

@@ -1,0 +1,74 @@
+//! `GET /health` (liveness: the process answers; degraded without Redis), `GET
+//! /health/ready` (readiness: indexes loaded, PostgreSQL reachable, follower caught up) and
+//! `GET /metrics`.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::metrics::METRICS_CONTENT_TYPE;
+use crate::state::AppState;
+
+/// Longest wait for PostgreSQL's answer in a readiness check.
+const READY_DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /health`: `available`, or `degraded` while Redis is down (searches are still
+/// served). Always 200, so that liveness never restarts a replica for Redis.
+pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let status = if state.redis().is_available() {
+        "available"
+    } else {
+        "degraded"
+    };
+    Json(json!({ "status": status }))
+}
+
+/// `GET /health/ready`: 200 when the indexes are loaded, PostgreSQL answers and the
+/// follower lag is under `ATLAS_READY_MAX_LAG_SECS`; 503 naming what is not.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let indexes_loaded = state.loaded_engine().is_some();
+    let database = tokio::time::timeout(
+        READY_DATABASE_TIMEOUT,
+        sqlx::query("select 1").execute(state.pool()),
+    )
+    .await;
+    let database_reachable = matches!(database, Ok(Ok(_)));
+    let follower = state.follower_status();
+    let follower_caught_up = follower.ready && follower.lag_secs <= state.ready_max_lag_secs();
+    let is_ready = indexes_loaded && database_reachable && follower_caught_up;
+    let body = json!({
+        "status": if is_ready { "ready" } else { "unavailable" },
+        "indexesLoaded": indexes_loaded,
+        "databaseReachable": database_reachable,
+        "followerReady": follower.ready,
+        "followerLagSecs": follower.lag_secs,
+        "maxLagSecs": state.ready_max_lag_secs(),
+    });
+    let status = if is_ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// `GET /metrics`, in the Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics()
+        .set_redis_available(state.redis().is_available());
+    let follower = state.follower_status();
+    state
+        .metrics()
+        .set_follower(follower.lag_secs, follower.num_commits);
+    (
+        [(CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+        state.metrics().render(),
+    )
+        .into_response()
+}

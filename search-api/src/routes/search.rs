@@ -1,0 +1,143 @@
+//! `POST` and `GET /indexes/{uid}/search`, and the cached search both forms and the
+//! multi-search share.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Extension;
+
+use super::{blocking, json_bytes};
+use crate::auth::keys::Action;
+use crate::auth::{Caller, Grant};
+use crate::cache::CacheKeyParts;
+use crate::engine::Engine;
+use crate::error::{ApiError, Code, Result};
+use crate::extract::JsonBody;
+use crate::filter::{check_filterable, FilterExpr};
+use crate::params::{IndexCapabilities, IndexUid, SearchQuery, Settings, ValidatedSearch};
+use crate::state::AppState;
+
+/// `POST /indexes/{uid}/search`.
+pub async fn search_post(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(uid): Path<String>,
+    JsonBody(query): JsonBody<SearchQuery>,
+) -> Result<Response> {
+    search(&state, &caller, &uid, query).await
+}
+
+/// `GET /indexes/{uid}/search`: the same search from the query string.
+pub async fn search_get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(uid): Path<String>,
+    RawQuery(query_string): RawQuery,
+) -> Result<Response> {
+    let query = SearchQuery::from_query_string(query_string.as_deref().unwrap_or_default())?;
+    search(&state, &caller, &uid, query).await
+}
+
+async fn search(
+    state: &AppState,
+    caller: &Caller,
+    uid: &str,
+    query: SearchQuery,
+) -> Result<Response> {
+    let uid = IndexUid::parse(uid)?;
+    let grant = caller.authorize(Action::Search, Some(uid.as_str()))?;
+    let engine = state.engine()?;
+    let settings = state.index_settings(&engine, uid.as_str())?;
+    let mut validated = query.validate(&IndexCapabilities::from_settings(&settings))?;
+    apply_tenant_filter(&mut validated, &grant, &settings, uid.as_str())?;
+    let bytes = cached_search(state, engine, uid.as_str(), settings, validated, &grant).await?;
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+/// ANDs the filter of a tenant token's rules into `search`, after checking it against the
+/// index like any filter.
+///
+/// # Errors
+///
+/// `invalid_search_filter` when the token's filter does not parse or names an attribute
+/// that is not filterable.
+pub(crate) fn apply_tenant_filter(
+    search: &mut ValidatedSearch,
+    grant: &Grant,
+    settings: &Settings,
+    uid: &str,
+) -> Result<()> {
+    let Some(input) = &grant.tenant_filter else {
+        return Ok(());
+    };
+    let refused = |message: &str| {
+        ApiError::new(
+            Code::InvalidSearchFilter,
+            format!("the tenant token's filter for index `{uid}` is invalid: {message}"),
+        )
+    };
+    let Some(tenant_filter) = input
+        .parse("searchRules filter")
+        .map_err(|error| refused(error.message()))?
+    else {
+        return Ok(());
+    };
+    check_filterable(&tenant_filter, &settings.filterable_attributes)
+        .map_err(|error| refused(error.message()))?;
+    search.filter = Some(match search.filter.take() {
+        None => tenant_filter,
+        Some(own_filter) => FilterExpr::And(vec![own_filter, tenant_filter]),
+    });
+    Ok(())
+}
+
+/// Returns the serialized response of a validated search, from the cache when an entry for
+/// the index's current generation exists, otherwise from the engine on the blocking pool.
+pub(crate) async fn cached_search(
+    state: &AppState,
+    engine: Arc<Engine>,
+    uid: &str,
+    settings: Settings,
+    search: ValidatedSearch,
+    grant: &Grant,
+) -> Result<Vec<u8>> {
+    let cache = state.cache();
+    let cache_key = match engine.generation(uid) {
+        Some(generation) if cache.is_enabled() => {
+            let settings_text = serde_json::to_string(&settings).map_err(ApiError::internal)?;
+            // The Debug text of a validated search spells out every field, defaults
+            // applied, so equal searches give equal text whatever form they were sent in.
+            let search_text = format!("{search:?}");
+            Some(cache.key(&CacheKeyParts {
+                index_uid: uid,
+                generation: &generation,
+                settings: &settings_text,
+                search: &search_text,
+                tenant_rules: grant.tenant_rules.as_deref(),
+            }))
+        }
+        _ => None,
+    };
+    if let Some(key) = &cache_key {
+        if let Some(bytes) = cache.get(key).await {
+            state.metrics().cache_hit();
+            return Ok(bytes);
+        }
+        state.metrics().cache_miss();
+    }
+
+    let deadline = Instant::now() + search.time_budget;
+    let owned_uid = uid.to_owned();
+    let response = blocking(state, move || {
+        engine.search(&owned_uid, &search, &settings, deadline)
+    })
+    .await?;
+    let bytes = serde_json::to_vec(&response).map_err(ApiError::internal)?;
+    if let Some(key) = &cache_key {
+        cache.put(key, &bytes).await;
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,168 @@
+//! Redis, present and absent:
+//!
+//! 1. a repeated search is served from the cache, and a commit of the follower changes the
+//!    index generation so that the next search sees the new document;
+//! 2. a key over its rate limit gets 429 with `Retry-After`;
+//! 3. with Redis unreachable, searches are still served, `/health` says degraded, and rate
+//!    limiting goes on in process.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{closed_redis_url, insert_record, wait_until, Options, TestService};
+use serde_json::{json, Value};
+
+/// Returns the value of an unlabelled counter in the metrics text.
+async fn counter(test: &TestService, name: &str) -> f64 {
+    let metrics = test.call(Method::GET, "/metrics", None, None).await;
+    metrics
+        .text
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{name}` in\n{}", metrics.text))
+}
+
+async fn search(test: &TestService, body: Value) -> Value {
+    let response = test
+        .call(Method::POST, "/indexes/records/search", Some(body), None)
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    response.json
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_serves_repeats_until_a_commit_changes_the_generation() {
+    let test = TestService::start(Options::default()).await;
+    let query = json!({"q": "attention", "limit": 10});
+    let first = search(&test, query.clone()).await;
+    assert_eq!(first["hits"].as_array().unwrap().len(), 2);
+    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 1.0);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 0.0);
+
+    let second = search(&test, query.clone()).await;
+    assert_eq!(second["hits"], first["hits"]);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 1.0);
+    // The same search in the GET form is the same validated search, so the same entry.
+    let get = test
+        .call(
+            Method::GET,
+            "/indexes/records/search?q=attention&limit=10",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(get.json["hits"], first["hits"]);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 2.0);
+
+    let engine = test.service().state().loaded_engine().unwrap();
+    let generation_before = engine.generation("records").unwrap();
+    insert_record(
+        &test.db.pool,
+        "W6",
+        "Attention spans of readers",
+        2021,
+        "Ada Lovelace",
+    )
+    .await;
+    wait_until("the commit to reach the engine", || {
+        let engine = engine.clone();
+        let before = generation_before.clone();
+        async move {
+            engine
+                .generation("records")
+                .is_some_and(|now| now != before)
+        }
+    })
+    .await;
+    let third = search(&test, query).await;
+    assert_eq!(third["hits"].as_array().unwrap().len(), 3, "{third}");
+    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 2.0);
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_answers_429_with_retry_after() {
+    let test = TestService::start(Options {
+        rate_limit_per_min: Some(3),
+        ..Options::default()
+    })
+    .await;
+    common::avoid_window_edge().await;
+    for _ in 0..3 {
+        search(&test, json!({})).await;
+    }
+    let limited = test
+        .call(
+            Method::POST,
+            "/indexes/records/search",
+            Some(json!({})),
+            None,
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.json["code"], "too_many_requests");
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let health = test.call(Method::GET, "/health", None, None).await;
+    assert_eq!(
+        health.status,
+        StatusCode::OK,
+        "health is never rate limited"
+    );
+    assert_eq!(
+        counter(&test, "atlas_rate_limited_requests_total").await,
+        1.0
+    );
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_searches_are_served_and_health_is_degraded() {
+    let test = TestService::start(Options {
+        redis_url: Some(closed_redis_url()),
+        rate_limit_per_min: Some(5),
+        ..Options::default()
+    })
+    .await;
+    let health = test.call(Method::GET, "/health", None, None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json, json!({"status": "degraded"}));
+
+    common::avoid_window_edge().await;
+    let started = std::time::Instant::now();
+    for _ in 0..2 {
+        let body = search(&test, json!({"q": "wärmeschutz"})).await;
+        assert_eq!(body["hits"].as_array().unwrap().len(), 1);
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 0.0);
+    let metrics = test.call(Method::GET, "/metrics", None, None).await;
+    assert!(metrics.text.contains("atlas_redis_available 0"));
+
+    // Five requests per minute, counted in process: the two searches above and three more
+    // pass; `/metrics` and `/health` are not limited.
+    for _ in 0..3 {
+        search(&test, json!({})).await;
+    }
+    let limited = test
+        .call(
+            Method::POST,
+            "/indexes/records/search",
+            Some(json!({})),
+            None,
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let ready = test.call(Method::GET, "/health/ready", None, None).await;
+    assert_eq!(
+        ready.status,
+        StatusCode::OK,
+        "redis does not decide readiness"
+    );
+    test.stop().await;
+}
