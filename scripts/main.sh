@@ -29,8 +29,8 @@ import() {
   shift
   echo
   echo "== $format: $*"
-  # Exit status 2 means some items were rejected; they are listed, and the rest imported.
-  "$indexer" import --skip-migrations --format "$format" "$@" || [ $? -eq 2 ]
+  # Exit status 3 means some items were rejected; they are listed, and the rest imported.
+  "$indexer" import --skip-migrations --format "$format" "$@" || [ $? -eq 3 ]
 }
 
 import orcid "$samples/orcid/summaries"

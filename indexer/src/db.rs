@@ -24,6 +24,19 @@ pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool>
     Ok(pool)
 }
 
+/// Returns a pool that connects on first use, for processes that must start while
+/// PostgreSQL is down and wait for it.
+///
+/// # Errors
+/// Fails when the URL is malformed.
+pub fn connect_lazy(database_url: &str, max_connections: u32) -> Result<PgPool> {
+    let options: PgConnectOptions = database_url.parse()?;
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options.application_name("atlas")))
+}
+
 /// Applies every migration not yet applied; concurrent callers wait on a lock.
 ///
 /// # Errors

@@ -74,6 +74,18 @@ pub enum Error {
         /// What is wrong with the document.
         reason: String,
     },
+    /// Another process holds the writer lock of an index.
+    #[error(
+        "index `{index}` ({generation}) is being written by another process (an `indexer \
+         follow`, `indexer build` or `search-api` on the same index directory); an index has \
+         one writer at a time, so stop the other one or give this one its own `--index-dir`"
+    )]
+    WriterBusy {
+        /// The index.
+        index: String,
+        /// Its generation.
+        generation: String,
+    },
     /// tantivy failed to open, write or read an index.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),

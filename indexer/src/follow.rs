@@ -25,6 +25,11 @@ pub const NOTIFY_CHANNEL: &str = "atlas_index_changes";
 /// Documents re-read from PostgreSQL per query.
 const LOAD_CHUNK_NUM_DOCS: usize = 500;
 
+/// How often a position alone, with no document changed, is committed: often enough that a
+/// restart re-reads little of the feed, rarely enough that an idle follower on a busy
+/// server (whose transaction ids move for other databases) does not commit at every poll.
+const IDLE_POSITION_COMMIT_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Longest wait between two attempts to reach PostgreSQL.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
@@ -277,8 +282,12 @@ impl Follower {
     fn commit_due(&self, followed: &mut [FollowedIndex], force: bool) -> Result<()> {
         for state in followed.iter_mut() {
             let moved = state.position != state.committed_position;
-            let due = state.num_pending_docs >= self.options.commit_num_docs
-                || state.last_commit.elapsed() >= self.options.commit_interval;
+            let due = if state.num_pending_docs > 0 {
+                state.num_pending_docs >= self.options.commit_num_docs
+                    || state.last_commit.elapsed() >= self.options.commit_interval
+            } else {
+                state.last_commit.elapsed() >= IDLE_POSITION_COMMIT_INTERVAL
+            };
             if !moved || !(force || due) {
                 continue;
             }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indexer::follow::{FollowOptions, Follower};
-use indexer::import::formats::{Format, ReadOptions};
+use indexer::import::formats::{DblpAcmSource, Format, ReadOptions};
 use indexer::import::{self, ImportOptions, ImportSummary};
 use indexer::index::{BuildOptions, BuildReport, IndexKind, VerifyOptions, VerifyReport};
 
@@ -19,6 +19,7 @@ struct Config {
     /// PostgreSQL connection URL.
     #[arg(
         long,
+        global = true,
         env = "DATABASE_URL",
         default_value = "postgres://postgres@127.0.0.1:5432/atlas"
     )]
@@ -26,7 +27,7 @@ struct Config {
 
     /// Log format: `text` for people, `json` for log collectors, `auto` picks text on a
     /// terminal and JSON otherwise.
-    #[arg(long, env = "ATLAS_LOG_FORMAT", default_value = "auto")]
+    #[arg(long, global = true, env = "ATLAS_LOG_FORMAT", default_value = "auto")]
     log_format: LogFormat,
 
     #[command(subcommand)]
@@ -62,11 +63,13 @@ struct FollowArgs {
 
     /// Shards of an index built because it did not exist; the number of cores when unset.
     #[arg(long, env = "ATLAS_SHARDS")]
-    shards: Option<usize>,
+    #[arg(value_parser = clap::value_parser!(u16).range(1..=1024))]
+    shards: Option<u16>,
 
     /// Writer memory per index in MB, shared by its shards (at least 15 MB per shard).
     #[arg(long, env = "ATLAS_WRITER_HEAP_MB", default_value_t = 128)]
-    writer_heap_mb: usize,
+    #[arg(value_parser = clap::value_parser!(u32).range(15..=65_536))]
+    writer_heap_mb: u32,
 
     /// Longest time in milliseconds an applied change waits before it is committed and
     /// searchable.
@@ -111,15 +114,18 @@ struct BuildArgs {
 
     /// Shards of each new generation; the number of cores when unset.
     #[arg(long, env = "ATLAS_SHARDS")]
-    shards: Option<usize>,
+    #[arg(value_parser = clap::value_parser!(u16).range(1..=1024))]
+    shards: Option<u16>,
 
     /// Writer memory per index in MB, shared by its shards (at least 15 MB per shard).
     #[arg(long, env = "ATLAS_WRITER_HEAP_MB", default_value_t = 128)]
-    writer_heap_mb: usize,
+    #[arg(value_parser = clap::value_parser!(u32).range(15..=65_536))]
+    writer_heap_mb: u32,
 
     /// Rows read from PostgreSQL per query.
     #[arg(long, env = "ATLAS_BUILD_PAGE_ROWS", default_value_t = 1000)]
-    page_rows: usize,
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    page_rows: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,7 +139,8 @@ struct VerifyArgs {
 
     /// Rows read from PostgreSQL per query.
     #[arg(long, env = "ATLAS_BUILD_PAGE_ROWS", default_value_t = 1000)]
-    page_rows: usize,
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    page_rows: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -151,20 +158,32 @@ struct ImportArgs {
     rejects: Option<PathBuf>,
 
     /// Records written per transaction.
-    #[arg(long, env = "ATLAS_IMPORT_BATCH_SIZE", default_value_t = 1000)]
-    batch_size: usize,
+    #[arg(long, env = "ATLAS_IMPORT_BATCH_SIZE", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch_size: u32,
 
     /// Records larger than this many bytes are rejected.
     #[arg(long, env = "ATLAS_IMPORT_MAX_RECORD_BYTES", default_value_t = 1024 * 1024)]
     max_record_bytes: usize,
 
-    /// Skips applying migrations before importing.
-    #[arg(long, env = "ATLAS_SKIP_MIGRATIONS")]
+    /// Skips applying migrations before importing (`true`, `1`, `yes` or `on` from the
+    /// environment).
+    #[arg(
+        long,
+        env = "ATLAS_SKIP_MIGRATIONS",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
     skip_migrations: bool,
+
+    /// Source of `dblp-acm` files whose name does not say it (`dblp` or `acm`).
+    #[arg(long, env = "ATLAS_IMPORT_DBLP_ACM_SOURCE")]
+    dblp_acm_source: Option<DblpAcmSource>,
 }
 
-/// Exit status when the import finished but rejected some items.
-const EXIT_SOME_REJECTED: u8 = 2;
+/// Exit status when the import finished but rejected some items; 2 is clap's status for a
+/// mistaken command line, which must not read as "finished".
+const EXIT_SOME_REJECTED: u8 = 3;
 
 /// Exit status when `verify` found an index that differs from PostgreSQL.
 const EXIT_DRIFT: u8 = 3;
@@ -182,21 +201,27 @@ fn main() -> ExitCode {
     match runtime.block_on(run(config)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_chain_text(&error));
             ExitCode::FAILURE
         }
     }
 }
 
 async fn run(config: Config) -> anyhow::Result<ExitCode> {
-    let pool = indexer::db::connect(&config.database_url, 4)
-        .await
-        .with_context(|| {
-            format!(
-                "failed to connect to PostgreSQL at `{}`",
-                indexer::db::redact_url(&config.database_url)
-            )
-        })?;
+    let redacted_url = indexer::db::redact_url(&config.database_url);
+    let pool = if matches!(config.command, Command::Follow(_)) {
+        // A follower outlives PostgreSQL restarts, including one under way as it starts.
+        let pool = indexer::db::connect_lazy(&config.database_url, 4)
+            .with_context(|| format!("invalid database URL `{redacted_url}`"))?;
+        let Some(()) = migrate_when_reachable(&pool).await? else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        pool
+    } else {
+        indexer::db::connect(&config.database_url, 4)
+            .await
+            .with_context(|| format!("failed to connect to PostgreSQL at `{redacted_url}`"))?
+    };
     match config.command {
         Command::Migrate => {
             indexer::db::migrate(&pool)
@@ -214,9 +239,10 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
             let options = ImportOptions {
                 read: ReadOptions {
                     max_record_num_bytes: args.max_record_bytes,
+                    dblp_acm_source: args.dblp_acm_source,
                     ..ReadOptions::default()
                 },
-                batch_size: args.batch_size,
+                batch_size: args.batch_size as usize,
                 rejects_path: args.rejects.clone(),
                 progress_bar: std::io::stderr().is_terminal(),
             };
@@ -234,9 +260,9 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
             let options = BuildOptions {
                 num_shards: args
                     .shards
-                    .unwrap_or_else(|| BuildOptions::default().num_shards),
-                writer_heap_num_bytes: args.writer_heap_mb.saturating_mul(1024 * 1024),
-                page_num_rows: args.page_rows,
+                    .map_or_else(|| BuildOptions::default().num_shards, usize::from),
+                writer_heap_num_bytes: (args.writer_heap_mb as usize).saturating_mul(1024 * 1024),
+                page_num_rows: args.page_rows as usize,
                 progress_bar: std::io::stderr().is_terminal(),
             };
             let kinds = args.selection.kinds();
@@ -249,7 +275,7 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => {
             let options = VerifyOptions {
                 max_listed_ids: args.max_listed_ids,
-                page_num_rows: args.page_rows,
+                page_num_rows: args.page_rows as usize,
                 progress_bar: std::io::stderr().is_terminal(),
             };
             let kinds = args.selection.kinds();
@@ -276,8 +302,9 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 build: BuildOptions {
                     num_shards: args
                         .shards
-                        .unwrap_or_else(|| BuildOptions::default().num_shards),
-                    writer_heap_num_bytes: args.writer_heap_mb.saturating_mul(1024 * 1024),
+                        .map_or_else(|| BuildOptions::default().num_shards, usize::from),
+                    writer_heap_num_bytes: (args.writer_heap_mb as usize)
+                        .saturating_mul(1024 * 1024),
                     progress_bar: std::io::stderr().is_terminal(),
                     ..BuildOptions::default()
                 },
@@ -288,6 +315,31 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 .context("follower failed")?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Applies the migrations, waiting with backoff while PostgreSQL is unreachable; returns
+/// `None` when stopped by a signal first.
+async fn migrate_when_reachable(pool: &sqlx::PgPool) -> anyhow::Result<Option<()>> {
+    let mut delay = Duration::from_millis(200);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        match indexer::db::migrate(pool).await {
+            Ok(()) => return Ok(Some(())),
+            Err(
+                indexer::Error::Database(error)
+                | indexer::Error::Migration(sqlx::migrate::MigrateError::Execute(error)),
+            ) => {
+                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "postgresql unreachable");
+            }
+            Err(error) => return Err(error).context("failed to migrate"),
+        }
+        tokio::select! {
+            () = &mut shutdown => return Ok(None),
+            () = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(Duration::from_secs(30));
     }
 }
 
@@ -407,6 +459,23 @@ fn print_summary(summary: &ImportSummary, rejects: Option<&std::path::Path>) {
     }
 }
 
+/// Returns the error and its causes joined by `: `, leaving out a cause whose text the
+/// message before it already shows (our errors print their source themselves).
+fn error_chain_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause_text = cause.to_string();
+        if text.contains(&cause_text) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause_text);
+    }
+    text
+}
+
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ATLAS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn"));
@@ -417,6 +486,7 @@ fn init_logging(format: LogFormat) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -194,6 +194,28 @@ async fn importing_twice_adds_nothing_and_a_change_adds_one_version() {
     .await
     .unwrap();
     assert_eq!(current_title, "Attention Is All You Need");
+
+    // Reported fault: a record that changed back (A, B, A) kept B as its current version.
+    let changed_back = import(pool, Format::Openalex, std::slice::from_ref(&first)).await;
+    assert_eq!(
+        (changed_back.num_inserted, changed_back.num_new_versions),
+        (0, 1)
+    );
+    assert_eq!(
+        count(pool, "select count(*) from raw_records").await,
+        3,
+        "no row is added"
+    );
+    let current_title: String = sqlx::query_scalar(
+        "select data ->> 'title' from current_raw_records where source = 'openalex' and source_id = 'W1'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        current_title, "Attention is all you need",
+        "the content imported last is current"
+    );
 }
 
 #[tokio::test]
@@ -399,4 +421,42 @@ async fn an_import_killed_at_any_moment_and_rerun_ends_as_one_clean_run() {
         count(&killed.pool, "select count(*) from raw_record_heads").await,
         6_000
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_imports_of_the_same_profiles_both_succeed() {
+    // Reported fault: of two ORCID imports started together, one failed on the unique ORCID.
+    let database = TestDatabase::create().await;
+    let summaries = samples_dir().join("orcid/summaries");
+    let options = ImportOptions::default();
+    let paths = [summaries];
+    let (first, second) = tokio::join!(
+        import_files(&database.pool, Format::Orcid, &paths, &options),
+        import_files(&database.pool, Format::Orcid, &paths, &options),
+    );
+    let (first, second) = (first.expect("first import"), second.expect("second import"));
+    assert_eq!(first.num_profiles_created + second.num_profiles_created, 7);
+    assert_eq!(
+        count(&database.pool, "select count(*) from author_profiles").await,
+        7
+    );
+    assert_eq!(
+        count(&database.pool, "select count(*) from current_raw_records").await,
+        551
+    );
+}
+
+#[tokio::test]
+async fn a_link_to_a_directory_inside_a_walked_directory_is_not_followed() {
+    // Reported fault: a directory linking to itself made the walk fail after 40 levels.
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "a.jsonl",
+        b"{\"id\":\"https://openalex.org/W77\",\"title\":\"loop\"}\n",
+    );
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("self")).unwrap();
+    let summary = import(&database.pool, Format::Openalex, &[dir.path().to_owned()]).await;
+    assert_eq!((summary.num_files, summary.num_inserted), (1, 1));
 }

@@ -287,6 +287,16 @@ fn collect_files(path: &Path, files: &mut Vec<(PathBuf, u64)>) -> Result<()> {
         .collect();
     entries.sort();
     for entry in entries {
+        // A link to a directory inside a walked directory is not followed: it could lead
+        // back up the tree. Links to files are read; a directory named on the command
+        // line is walked even when it is a link.
+        let is_linked_dir = std::fs::symlink_metadata(&entry)
+            .is_ok_and(|metadata| metadata.file_type().is_symlink())
+            && entry.is_dir();
+        if is_linked_dir {
+            tracing::warn!(path = %entry.display(), "skipped a link to a directory");
+            continue;
+        }
         collect_files(&entry, files)?;
     }
     Ok(())

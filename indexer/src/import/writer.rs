@@ -4,7 +4,6 @@
 //! nothing. When PostgreSQL refuses a batch for its content, the batch is written again row
 //! by row: the good records are kept and each refused one becomes a reject.
 
-use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -93,6 +92,28 @@ select
     count(distinct (i.source, i.source_id)) filter (where h.source is null) as num_new_keys
 from inserted i
 left join raw_record_heads h on h.source = i.source and h.source_id = i.source_id
+";
+
+/// Makes the version each key last had in the batch its current one. An insert makes a
+/// new version current by itself; this covers a record that changed back to content stored
+/// before (A, then B, then A again), whose insert was skipped as already stored.
+const POINT_HEADS_AT_LATEST_SQL: &str = r"
+with input as (
+    select *
+    from unnest($1::text[], $2::text[], $3::text[])
+        with ordinality as t(source, source_id, checksum, ord)
+),
+latest as (
+    select distinct on (source, source_id) source, source_id, checksum
+    from input
+    order by source, source_id, ord desc
+)
+update raw_record_heads h
+set raw_record_id = r.id, updated_at = now()
+from latest l
+join raw_records r
+    on r.source = l.source and r.source_id = l.source_id and r.checksum = l.checksum
+where h.source = l.source and h.source_id = l.source_id and h.raw_record_id <> r.id
 ";
 
 /// Writes `records` in one transaction, falling back to one record at a time when
@@ -184,12 +205,21 @@ pub async fn insert_records(
         .fetch_one(&mut *connection)
         .await?;
 
+    let num_reverted = sqlx::query(POINT_HEADS_AT_LATEST_SQL)
+        .bind(&sources)
+        .bind(&source_ids)
+        .bind(&checksums)
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
+
     let num_inserted_rows = u64::try_from(num_inserted_rows).unwrap_or(0);
     let num_new_keys = u64::try_from(num_new_keys).unwrap_or(0);
+    let num_unchanged = records.len() as u64 - num_inserted_rows;
     Ok(BatchOutcome {
         num_inserted: num_new_keys,
-        num_new_versions: num_inserted_rows - num_new_keys.min(num_inserted_rows),
-        num_unchanged: records.len() as u64 - num_inserted_rows,
+        num_new_versions: num_inserted_rows - num_new_keys.min(num_inserted_rows) + num_reverted,
+        num_unchanged: num_unchanged - num_reverted.min(num_unchanged),
         rejected: Vec::new(),
     })
 }
@@ -256,55 +286,50 @@ pub async fn write_profile(
         "affiliations": profile.affiliations,
     });
 
-    let existing: Option<(Uuid, String, Option<String>, Value)> = sqlx::query_as(
-        "select id, display_name, institution_name, settings -> 'orcid'
-         from author_profiles where primary_orcid = $1 for update",
-    )
-    .bind(&profile.orcid)
-    .fetch_optional(&mut *transaction)
-    .await?;
-
     let mut outcome = ProfileOutcome::default();
-    let profile_id = match existing {
-        Some((id, display_name, institution_name, settings))
-            if display_name == profile.display_name
-                && institution_name == institution
-                && settings == orcid_settings =>
-        {
-            id
-        }
-        Some((id, ..)) => {
-            sqlx::query(
-                "update author_profiles
-                 set display_name = $2, institution_name = $3,
-                     settings = settings || jsonb_build_object('orcid', $4::jsonb)
-                 where id = $1",
-            )
-            .bind(id)
-            .bind(&profile.display_name)
-            .bind(&institution)
-            .bind(&orcid_settings)
-            .execute(&mut *transaction)
-            .await?;
-            outcome.updated = true;
-            id
-        }
+    let profile_id = match lock_profile(&mut transaction, &profile.orcid).await? {
+        Some(id) => id,
         None => {
-            let id: Uuid = sqlx::query_scalar(
+            // Another import may create the same profile at this moment; the insert then
+            // does nothing, and the row it committed is locked and updated instead.
+            let inserted: Option<Uuid> = sqlx::query_scalar(
                 "insert into author_profiles (primary_orcid, display_name, institution_name, settings)
                  values ($1, $2, $3, jsonb_build_object('orcid', $4::jsonb))
+                 on conflict (primary_orcid) do nothing
                  returning id",
             )
             .bind(&profile.orcid)
             .bind(&profile.display_name)
             .bind(&institution)
             .bind(&orcid_settings)
-            .fetch_one(&mut *transaction)
+            .fetch_optional(&mut *transaction)
             .await?;
-            outcome.created = true;
-            id
+            outcome.created = inserted.is_some();
+            match inserted {
+                Some(id) => id,
+                None => lock_profile(&mut transaction, &profile.orcid)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?,
+            }
         }
     };
+    if !outcome.created {
+        let changed = sqlx::query(
+            "update author_profiles
+             set display_name = $2, institution_name = $3,
+                 settings = settings || jsonb_build_object('orcid', $4::jsonb)
+             where id = $1
+               and (display_name, institution_name, settings -> 'orcid')
+                   is distinct from ($2, $3, $4::jsonb)",
+        )
+        .bind(profile_id)
+        .bind(&profile.display_name)
+        .bind(&institution)
+        .bind(&orcid_settings)
+        .execute(&mut *transaction)
+        .await?;
+        outcome.updated = changed.rows_affected() > 0;
+    }
 
     write_identities(
         &mut transaction,
@@ -316,6 +341,18 @@ pub async fn write_profile(
     outcome.works = insert_records(&mut transaction, works).await?;
     transaction.commit().await?;
     Ok(outcome)
+}
+
+/// Locks the profile of `orcid` until the transaction ends and returns its id, when it
+/// exists.
+async fn lock_profile(
+    connection: &mut PgConnection,
+    orcid: &str,
+) -> std::result::Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("select id from author_profiles where primary_orcid = $1 for update")
+        .bind(orcid)
+        .fetch_optional(&mut *connection)
+        .await
 }
 
 /// Returns every (type, value) identity an ORCID record gives its person.

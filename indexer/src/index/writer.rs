@@ -74,7 +74,14 @@ impl ShardedWriter {
             .iter()
             // One indexing thread per shard: shards are the parallelism.
             .map(|index| index.writer_with_num_threads(1, shard_heap_num_bytes))
-            .collect::<tantivy::Result<Vec<_>>>()?;
+            .collect::<tantivy::Result<Vec<_>>>()
+            .map_err(|error| match error {
+                tantivy::TantivyError::LockFailure(..) => Error::WriterBusy {
+                    index: kind.name().to_owned(),
+                    generation: generation.to_owned(),
+                },
+                other => other.into(),
+            })?;
         Ok(ShardedWriter {
             kind,
             generation: generation.to_owned(),

@@ -42,10 +42,18 @@ impl DblpAcmSource {
     /// `None`.
     pub fn from_file_name(path: &Path) -> Option<Self> {
         let file_name = path.file_name()?.to_str()?.to_lowercase();
-        match file_name.split('.').next()? {
-            "dblp" => Some(Self::Dblp),
-            "acm" => Some(Self::Acm),
-            _ => None,
+        let stem = file_name.split('.').next()?;
+        // `dblp.csv`, `DBLP2.csv`, `acm-2.csv`, `dblp_sample.csv`; not `acmeworks.csv`.
+        let names = |prefix: &str| {
+            stem.strip_prefix(prefix)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphabetic()))
+        };
+        if names("dblp") {
+            Some(Self::Dblp)
+        } else if names("acm") {
+            Some(Self::Acm)
+        } else {
+            None
         }
     }
 }
@@ -65,8 +73,8 @@ pub(crate) fn read(
     let Some(source) = source else {
         let file_name = path.file_name().unwrap_or_default().to_string_lossy();
         let reason = format!(
-            "cannot tell whether `{file_name}` holds dblp or acm records: name it `dblp.csv` or \
-             `acm.csv`, or give the source explicitly"
+            "cannot tell whether `{file_name}` holds dblp or acm records: name it `dblp….csv` or \
+             `acm….csv`, or pass `--dblp-acm-source dblp` or `acm`"
         );
         return Ok(json_records::reject_file(path, reason));
     };
@@ -78,6 +86,8 @@ pub(crate) fn read(
         record_bytes: Vec::new(),
         header: None,
         is_inside_quotes: false,
+        record_lines: Vec::new(),
+        replay: VecDeque::new(),
         max_record_num_bytes: options.max_record_num_bytes,
         pending: VecDeque::new(),
         is_done: false,
@@ -101,6 +111,11 @@ struct CsvRecords {
     header: Option<Header>,
     /// Whether the lines read so far leave a quoted field open.
     is_inside_quotes: bool,
+    /// The numbered lines of the record being read, kept while it spans several lines so
+    /// that they can be read again if its opening quote turns out to be a stray one.
+    record_lines: Vec<(u64, Vec<u8>)>,
+    /// Lines to read again before reading on from the file.
+    replay: VecDeque<(u64, Vec<u8>)>,
     max_record_num_bytes: usize,
     pending: VecDeque<ParseOutcome>,
     is_done: bool,
@@ -150,6 +165,9 @@ impl Iterator for CsvRecords {
                         reason,
                     }));
                 }
+                Err(reason) if self.record_lines.len() > 1 => {
+                    return Some(Err(self.reject_stray_quote(first_line, &reason)));
+                }
                 Err(reason) => return Some(Err(Rejected { location, reason })),
             }
         }
@@ -161,10 +179,18 @@ impl CsvRecords {
     /// quoted field is open (an odd number of `"` so far).
     fn read_record(&mut self) -> RawRecord {
         self.record_bytes.clear();
+        self.record_lines.clear();
         let mut record_first_line = None;
         let mut is_oversized = false;
         loop {
-            let number = match self.lines.read_line(&mut self.line) {
+            let next_line = match self.replay.pop_front() {
+                Some((number, bytes)) => {
+                    self.line = bytes;
+                    Ok(Some(Line::Complete { number }))
+                }
+                None => self.lines.read_line(&mut self.line),
+            };
+            let number = match next_line {
                 Ok(Some(Line::Complete { number })) => number,
                 Ok(Some(Line::Oversized { number, num_bytes })) => {
                     // The rest of an oversized line is unknown; the record ends with it.
@@ -176,9 +202,9 @@ impl CsvRecords {
                     let Some(first_line) = record_first_line else {
                         return RawRecord::End;
                     };
-                    let location = Location::line(&self.path, first_line);
-                    let reason = "record has a quoted field that is never closed".to_string();
-                    return RawRecord::Rejected(Rejected { location, reason });
+                    self.is_inside_quotes = false;
+                    let reason = "record has a quoted field that is never closed";
+                    return RawRecord::Rejected(self.reject_stray_quote(first_line, reason));
                 }
                 Err(error) => {
                     self.is_done = true;
@@ -195,9 +221,11 @@ impl CsvRecords {
                     self.record_bytes.push(b'\n');
                 }
                 self.record_bytes.extend_from_slice(&self.line);
+                self.record_lines.push((number, self.line.clone()));
                 is_oversized = self.record_bytes.len() > self.max_record_num_bytes;
                 if is_oversized {
                     self.record_bytes.clear();
+                    self.record_lines.clear();
                 }
             }
             let num_quotes = self.line.iter().filter(|&&byte| byte == b'"').count();
@@ -209,6 +237,30 @@ impl CsvRecords {
                 return RawRecord::Rejected(self.oversized(first_line, number, None));
             }
             return RawRecord::Complete { first_line };
+        }
+    }
+
+    /// Rejects the record's first line, whose quote opened a field that never closed as a
+    /// record, and queues the lines after it to be read again as records of their own, so
+    /// that one stray quote costs one line, not the rest of the file.
+    fn reject_stray_quote(&mut self, first_line: u64, reason: &str) -> Rejected {
+        let lines = std::mem::take(&mut self.record_lines);
+        let num_lines = lines.len();
+        for line in lines.into_iter().skip(1).rev() {
+            self.replay.push_front(line);
+        }
+        self.record_bytes.clear();
+        let reason = if num_lines > 1 {
+            format!(
+                "{reason}; the {} line(s) after it are read again on their own",
+                num_lines - 1
+            )
+        } else {
+            reason.to_owned()
+        };
+        Rejected {
+            location: Location::line(&self.path, first_line),
+            reason,
         }
     }
 
@@ -330,13 +382,23 @@ mod tests {
             Some(DblpAcmSource::Acm)
         );
         assert_eq!(DblpAcmSource::from_file_name(Path::new("acme.csv")), None);
+        for name in ["DBLP2.csv", "dblp_sample.csv", "dblp-2024.csv"] {
+            assert_eq!(
+                DblpAcmSource::from_file_name(Path::new(name)),
+                Some(DblpAcmSource::Dblp)
+            );
+        }
+        assert_eq!(
+            DblpAcmSource::from_file_name(Path::new("acm-2.csv")),
+            Some(DblpAcmSource::Acm)
+        );
 
         let csv = b"id,title\n1,T\n";
         let outcomes = read_csv("matches.csv", csv, ReadOptions::default());
         assert_eq!(
             summary(&outcomes),
             ["file: rejected: cannot tell whether `matches.csv` holds dblp or acm records: name \
-              it `dblp.csv` or `acm.csv`, or give the source explicitly"]
+              it `dblp….csv` or `acm….csv`, or pass `--dblp-acm-source dblp` or `acm`"]
         );
 
         let options = ReadOptions {
@@ -390,7 +452,24 @@ mod tests {
     }
 
     #[test]
-    fn a_header_without_id_rejects_the_file_and_an_open_quote_the_last_record() {
+    fn a_stray_quote_costs_its_own_line_and_the_rows_after_it_are_read() {
+        // Reported fault: a title with one unbalanced quote swallowed every row after it.
+        let csv = b"id,title,authors,venue,year\ny/1,ok,A,VLDB,1999\ny/2,Broken \"title,A B,VLDB,1999\ny/3,fine,C,VLDB,2000\ny/4,also fine,D,VLDB,2001\n";
+        let outcomes = read_csv("dblp.csv", csv, ReadOptions::default());
+        assert_eq!(
+            summary(&outcomes),
+            [
+                "line 2: y/1",
+                "line 3: rejected: record has a quoted field that is never closed; the 2 \
+                 line(s) after it are read again on their own",
+                "line 4: y/3",
+                "line 5: y/4",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_header_without_id_rejects_the_file_and_an_open_quote_only_its_line() {
         let outcomes = read_csv("dblp.csv", b"dblp_id,acm_id\na,1\n", ReadOptions::default());
         assert_eq!(
             summary(&outcomes),
@@ -406,7 +485,9 @@ mod tests {
             summary(&outcomes),
             [
                 "line 2: 1",
-                "line 3: rejected: record has a quoted field that is never closed"
+                "line 3: rejected: record has a quoted field that is never closed; the 1 \
+                 line(s) after it are read again on their own",
+                "line 4: 3",
             ]
         );
     }
