@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the real sample data: starts PostgreSQL and Redis if needed, creates the
-# database, applies the migrations and imports every sample in ATLAS_SAMPLES_DIR. Running it
-# again imports nothing new: every record is already there.
+# database, applies the migrations, imports every sample in ATLAS_SAMPLES_DIR, then serves
+# the search API (with the change-feed follower keeping the indexes current) until stopped
+# with ctrl-c, after printing example searches. Running it again imports nothing new.
+# ATLAS_SERVE=false stops after the import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +20,7 @@ if ! psql "$server_url" -tAc "select 1 from pg_database where datname = '$databa
   psql "$server_url" -qc "create database \"$database_name\""
 fi
 
-cargo build --release --locked --bin indexer
+cargo build --release --locked --bin indexer --bin search-api
 indexer=target/release/indexer
 export ATLAS_LOG_FORMAT="${ATLAS_LOG_FORMAT:-text}"
 
@@ -43,3 +45,51 @@ echo
 echo "== records in PostgreSQL (current versions by source)"
 psql "$DATABASE_URL" -c "select source, count(*) as records from current_raw_records group by source order by source"
 psql "$DATABASE_URL" -c "select count(*) as profiles, (select count(*) from profile_identities) as identities from author_profiles"
+
+if [ "${ATLAS_SERVE:-true}" = "false" ]; then
+  exit 0
+fi
+
+export ATLAS_HTTP_ADDR="${ATLAS_HTTP_ADDR:-127.0.0.1:7700}"
+export ATLAS_INDEX_DIR="${ATLAS_INDEX_DIR:-data/indexes}"
+# One line per request would bury the examples; lifecycle and warnings stay.
+export ATLAS_LOG="${ATLAS_LOG:-info,sqlx=warn,tantivy=warn,search_api::routes=warn}"
+api="http://$ATLAS_HTTP_ADDR"
+echo
+echo "== starting search-api on $api (indexes in $ATLAS_INDEX_DIR; built on first start)"
+target/release/search-api &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM EXIT
+for _ in $(seq 1 600); do
+  if curl -fsS "$api/health/ready" >/dev/null 2>&1; then
+    break
+  fi
+  if ! kill -0 $server 2>/dev/null; then
+    echo "search-api stopped; see its log above" >&2
+    exit 1
+  fi
+  sleep 1
+done
+
+example() {
+  local title=$1 path=$2 body=$3
+  echo
+  echo "-- $title"
+  echo "curl -s $api$path -H 'content-type: application/json' -d '$body'"
+  curl -s "$api$path" -H 'content-type: application/json' -d "$body" \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin); print(json.dumps({k: r[k] for k in r if k in ("hits","estimatedTotalHits","totalHits","facetDistribution","results")}, ensure_ascii=False)[:1500])'
+}
+
+example "a name with its accents lost: Ugur Cetintemel finds Uğur Çetintemel" \
+  /indexes/records/search '{"q": "Ugur Cetintemel", "limit": 3, "attributesToRetrieve": ["title", "authors", "source"]}'
+example "a title with a typo and the last word still being typed" \
+  /indexes/records/search '{"q": "incremental maintenence of aggreg", "limit": 3, "attributesToRetrieve": ["title", "year", "source"]}'
+example "a librarian's view of unverified HAL and OpenAlex records, with facets" \
+  /indexes/records/search '{"q": "", "filter": "state = none AND source IN [hal, openalex] AND year >= 2015", "facets": ["source", "year", "state"], "limit": 2, "attributesToRetrieve": ["title", "source", "year"]}'
+example "candidate records for a person, with what matched" \
+  /candidates '{"profiles": [{"id": "example", "names": ["Çetintemel, Uğur", "U. Cetintemel"], "titles": [], "orcid": null}], "limit_per_profile": 3}'
+
+echo
+echo "search-api is serving on $api (Meilisearch-compatible: point a Meilisearch client or UI at it)."
+echo "It follows PostgreSQL: import more records and they become searchable. Stop with ctrl-c."
+wait $server

@@ -293,12 +293,16 @@ impl Follower {
             }
             let position = state.position.clone();
             tokio::task::block_in_place(|| state.writer.commit(position.as_str()))?;
-            tracing::info!(
-                index = state.kind.name(),
-                num_docs = state.num_pending_docs,
-                %position,
-                "commit"
-            );
+            if state.num_pending_docs > 0 {
+                tracing::info!(
+                    index = state.kind.name(),
+                    num_docs = state.num_pending_docs,
+                    %position,
+                    "commit"
+                );
+            } else {
+                tracing::debug!(index = state.kind.name(), %position, "position commit");
+            }
             state.committed_position = position;
             state.num_pending_docs = 0;
             state.oldest_pending_since = None;
