@@ -1,0 +1,282 @@
+//! One matching run over a set of profiles: retrieve candidates in batches, derive and
+//! score the evidence of each pair, write the candidates, auto-confirm those above the
+//! profile's threshold.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use analyzers::GivenNameVariants;
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::confirm::{auto_confirm, candidates_to_confirm, ConfirmOutcome};
+use crate::evidence::{derive_reasons, RecordView};
+use crate::profile::{all_profile_ids, load_profiles, ProfileContext};
+use crate::retrieve::{CandidateProfile, CandidateRequest, CandidateSource};
+use crate::score::score;
+use crate::write::{write_candidates, ScoredCandidate, WriteSummary};
+use crate::Result;
+
+/// Profiles per candidate request by default.
+pub const DEFAULT_BATCH_NUM_PROFILES: usize = 32;
+/// Records asked per profile by default: as many as the search API gathers per name form
+/// and shard (`CANDIDATE_POOL_PER_QUERY`), because its order knows names only while the
+/// matcher's score also weighs affiliations, co-authors and known titles. On S2AND, asking
+/// 100 lost 13% of the true pairs among same-name people (see `EVALUATION.md`).
+pub const DEFAULT_LIMIT_PER_PROFILE: usize = 400;
+
+/// What a run covers and how.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Profiles to match; every profile when empty.
+    pub profile_ids: Vec<Uuid>,
+    /// Only records imported at or after this instant become candidates.
+    pub since: Option<DateTime<Utc>>,
+    /// Profiles per candidate request.
+    pub batch_num_profiles: usize,
+    /// Records asked per profile.
+    pub limit_per_profile: usize,
+    /// Threshold of profiles that set none.
+    pub default_threshold: f64,
+    /// Whether to auto-confirm at all.
+    pub auto_confirm: bool,
+    /// Draw a progress bar (on a terminal) rather than log lines.
+    pub progress_bar: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            profile_ids: Vec::new(),
+            since: None,
+            batch_num_profiles: DEFAULT_BATCH_NUM_PROFILES,
+            limit_per_profile: DEFAULT_LIMIT_PER_PROFILE,
+            default_threshold: crate::confirm::DEFAULT_AUTO_CONFIRM_THRESHOLD,
+            auto_confirm: true,
+            progress_bar: false,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunSummary {
+    /// Profiles matched.
+    pub num_profiles: u64,
+    /// Records the search API returned, over all profiles.
+    pub num_hits: u64,
+    /// Hits already part of the profile's verified works.
+    pub num_known: u64,
+    /// Hits without evidence once the record was read, or outside `since`.
+    pub num_dropped: u64,
+    /// Candidates written or found unchanged.
+    pub write: WriteSummary,
+    /// Candidates auto-confirmed.
+    pub num_auto_confirmed: u64,
+    /// Canonical works created by auto-confirmation.
+    pub num_works_created: u64,
+    /// Seconds the run took.
+    pub elapsed_secs: f64,
+}
+
+/// Matches the profiles of `options` against the records `source` retrieves.
+///
+/// # Errors
+/// Fails when PostgreSQL or the candidate source does; batches done before stay done, and
+/// a rerun completes the rest without duplicating anything.
+pub async fn run<S: CandidateSource>(
+    pool: &PgPool,
+    source: &S,
+    variants: &GivenNameVariants,
+    options: &RunOptions,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let profile_ids = if options.profile_ids.is_empty() {
+        all_profile_ids(pool).await?
+    } else {
+        options.profile_ids.clone()
+    };
+    let progress = RunProgress::new(options.progress_bar, profile_ids.len() as u64);
+    let mut summary = RunSummary::default();
+    for batch in profile_ids.chunks(options.batch_num_profiles.max(1)) {
+        let profiles = load_profiles(pool, batch, variants).await?;
+        match_batch(pool, source, variants, options, &profiles, &mut summary).await?;
+        summary.num_profiles += batch.len() as u64;
+        progress.update(&summary);
+    }
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
+    progress.finish();
+    Ok(summary)
+}
+
+async fn match_batch<S: CandidateSource>(
+    pool: &PgPool,
+    source: &S,
+    variants: &GivenNameVariants,
+    options: &RunOptions,
+    profiles: &[ProfileContext],
+    summary: &mut RunSummary,
+) -> Result<()> {
+    if profiles.is_empty() {
+        return Ok(());
+    }
+    let request = CandidateRequest {
+        profiles: profiles.iter().map(CandidateProfile::of).collect(),
+        limit_per_profile: options.limit_per_profile,
+    };
+    let response = source.candidates(&request).await?;
+
+    let profiles_by_id: BTreeMap<String, &ProfileContext> = profiles
+        .iter()
+        .map(|profile| (profile.id.to_string(), profile))
+        .collect();
+    let mut hits: Vec<(&ProfileContext, Uuid)> = Vec::new();
+    for result in &response.results {
+        let Some(profile) = profiles_by_id.get(&result.profile_id) else {
+            tracing::warn!(profile_id = %result.profile_id, "candidates for a profile not asked for");
+            continue;
+        };
+        for hit in &result.hits {
+            summary.num_hits += 1;
+            match hit.record_id.parse::<Uuid>() {
+                Ok(record_id) if !profile.known_record_ids.contains(&record_id) => {
+                    hits.push((profile, record_id));
+                }
+                Ok(_) => summary.num_known += 1,
+                Err(_) => {
+                    summary.num_dropped += 1;
+                    tracing::warn!(record_id = %hit.record_id, "candidate with an invalid record id");
+                }
+            }
+        }
+    }
+
+    let record_ids: BTreeSet<Uuid> = hits.iter().map(|(_, record_id)| *record_id).collect();
+    let records = load_records(pool, &record_ids, options.since).await?;
+    let mut scored: BTreeMap<(Uuid, Uuid), ScoredCandidate> = BTreeMap::new();
+    for (profile, record_id) in hits {
+        let Some((record, entity_type)) = records.get(&record_id) else {
+            summary.num_dropped += 1;
+            continue;
+        };
+        let reasons = derive_reasons(profile, record, variants);
+        if reasons.is_empty() {
+            summary.num_dropped += 1;
+            continue;
+        }
+        scored.insert(
+            (record_id, profile.id),
+            ScoredCandidate {
+                raw_record_id: record_id,
+                profile_id: profile.id,
+                entity_type: entity_type.clone(),
+                score: score(&reasons),
+                reasons,
+            },
+        );
+    }
+    let candidates: Vec<ScoredCandidate> = scored.into_values().collect();
+    summary
+        .write
+        .absorb(write_candidates(pool, &candidates).await?);
+
+    if options.auto_confirm {
+        confirm_batch(pool, variants, options, profiles, summary).await?;
+    }
+    Ok(())
+}
+
+async fn confirm_batch(
+    pool: &PgPool,
+    variants: &GivenNameVariants,
+    options: &RunOptions,
+    profiles: &[ProfileContext],
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let profiles_by_id: BTreeMap<Uuid, &ProfileContext> = profiles
+        .iter()
+        .map(|profile| (profile.id, profile))
+        .collect();
+    for (candidate_id, profile_id) in
+        candidates_to_confirm(pool, profiles, options.default_threshold).await?
+    {
+        let profile = profiles_by_id[&profile_id];
+        if let ConfirmOutcome::Confirmed { work_created, .. } =
+            auto_confirm(pool, candidate_id, profile, variants).await?
+        {
+            summary.num_auto_confirmed += 1;
+            summary.num_works_created += u64::from(work_created);
+        }
+    }
+    Ok(())
+}
+
+/// Loads the records of `ids` (those imported since `since`, when given) with their
+/// entity type.
+async fn load_records(
+    pool: &PgPool,
+    ids: &BTreeSet<Uuid>,
+    since: Option<DateTime<Utc>>,
+) -> Result<BTreeMap<Uuid, (RecordView, String)>> {
+    let ids: Vec<Uuid> = ids.iter().copied().collect();
+    let rows: Vec<(Uuid, String, String, Value)> = sqlx::query_as(
+        "select id, source, entity_type, data from raw_records
+         where id = any($1) and ($2::timestamptz is null or fetched_at >= $2)",
+    )
+    .bind(&ids)
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, source, entity_type, data)| (id, (RecordView { id, source, data }, entity_type)))
+        .collect())
+}
+
+/// A bar on a terminal, a log line per batch otherwise.
+struct RunProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl RunProgress {
+    fn new(progress_bar: bool, num_profiles: u64) -> Self {
+        let bar = progress_bar.then(|| {
+            let bar = ProgressBar::new(num_profiles);
+            let style = ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} profiles {per_sec} eta {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        RunProgress { bar }
+    }
+
+    fn update(&self, summary: &RunSummary) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(summary.num_profiles);
+                bar.set_message(format!(
+                    "{} new candidates, {} auto-confirmed",
+                    summary.write.num_inserted, summary.num_auto_confirmed
+                ));
+            }
+            None => tracing::info!(
+                num_profiles = summary.num_profiles,
+                num_inserted = summary.write.num_inserted,
+                num_updated = summary.write.num_updated,
+                num_auto_confirmed = summary.num_auto_confirmed,
+                "matched a batch"
+            ),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Writing candidates: idempotent, never touching decided pairs.
+//!
+//! Properties checked:
+//! 1. A second run on unchanged data inserts and updates nothing, and leaves every row as
+//!    it was (same transaction id).
+//! 2. A decided pair keeps its status, score and reasons when the evidence changes, and
+//!    is not proposed again.
+//! 3. A pending pair whose evidence changed is updated.
+//! 4. Records without evidence for the person make no candidate.
+
+use analyzers::GivenNameVariants;
+use indexer::testing::TestDatabase;
+use matcher::pipeline::{run, RunOptions};
+use matcher::retrieve::FixedCandidates;
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+mod common;
+use common::{count, insert_profile, insert_record, openalex_work};
+
+const ORCID: &str = "0000-0002-1825-0097";
+
+struct Fixture {
+    database: TestDatabase,
+    profile_id: Uuid,
+    claimed: Uuid,
+    named: Uuid,
+    source: FixedCandidates,
+}
+
+async fn fixture() -> Fixture {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let profile_id = insert_profile(pool, "Josiah Carberry", Some(ORCID), &["Carberry, J."]).await;
+    let claimed = insert_record(
+        pool,
+        "openalex",
+        "W1",
+        &openalex_work(
+            "Psychoceramics",
+            2019,
+            None,
+            &[("Josiah Carberry", Some(ORCID), Some("Brown University"))],
+        ),
+    )
+    .await;
+    let named = insert_record(
+        pool,
+        "openalex",
+        "W2",
+        &openalex_work(
+            "Cracked pots",
+            2020,
+            None,
+            &[("J. Carberry", None, Some("Brown University"))],
+        ),
+    )
+    .await;
+    let unrelated = insert_record(
+        pool,
+        "openalex",
+        "W3",
+        &openalex_work("Unrelated", 2020, None, &[("Ann Smith", None, None)]),
+    )
+    .await;
+    let mut source = FixedCandidates::new();
+    source.add(profile_id, [claimed, named, unrelated]);
+    Fixture {
+        database,
+        profile_id,
+        claimed,
+        named,
+        source,
+    }
+}
+
+fn options() -> RunOptions {
+    RunOptions {
+        auto_confirm: false,
+        ..RunOptions::default()
+    }
+}
+
+async fn rows(pool: &PgPool) -> Vec<(Uuid, String, f64, Value, String)> {
+    sqlx::query_as(
+        "select raw_record_id, status, match_score::float8, match_reasons, xmin::text
+         from candidate_matches order by raw_record_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_rerun_changes_nothing() {
+    let fixture = fixture().await;
+    let pool = &fixture.database.pool;
+    let variants = GivenNameVariants::empty();
+
+    let first = run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+    assert_eq!(first.write.num_inserted, 2, "{first:?}");
+    assert_eq!(
+        first.num_dropped, 1,
+        "the unrelated record has no evidence: {first:?}"
+    );
+    let before = rows(pool).await;
+
+    let second = run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.write.num_inserted, second.write.num_updated),
+        (0, 0),
+        "{second:?}"
+    );
+    assert_eq!(second.write.num_unchanged, 2);
+    assert_eq!(rows(pool).await, before, "rows were rewritten");
+}
+
+#[tokio::test]
+async fn decided_pairs_are_never_touched_nor_proposed_again() {
+    let fixture = fixture().await;
+    let pool = &fixture.database.pool;
+    let variants = GivenNameVariants::empty();
+    run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+    sqlx::query("update candidate_matches set status = 'rejected', processed_at = now() where raw_record_id = $1")
+        .bind(fixture.named)
+        .execute(pool)
+        .await
+        .unwrap();
+    let before = rows(pool).await;
+
+    // New evidence: the profile gains the records' affiliation.
+    sqlx::query(
+        "insert into profile_identities (profile_id, identifier_type, identifier_value)
+         values ($1, 'affiliation', 'Brown University')",
+    )
+    .bind(fixture.profile_id)
+    .execute(pool)
+    .await
+    .unwrap();
+    let summary = run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+
+    let after = rows(pool).await;
+    let rejected_before = before.iter().find(|row| row.0 == fixture.named).unwrap();
+    let rejected_after = after.iter().find(|row| row.0 == fixture.named).unwrap();
+    assert_eq!(
+        rejected_after, rejected_before,
+        "a decided candidate changed"
+    );
+    assert_eq!(
+        count(pool, "candidate_matches").await,
+        2,
+        "a decided pair was proposed again"
+    );
+    assert_eq!(summary.write.num_updated, 1, "{summary:?}");
+}
+
+#[tokio::test]
+async fn changed_evidence_updates_a_pending_candidate() {
+    let fixture = fixture().await;
+    let pool = &fixture.database.pool;
+    let variants = GivenNameVariants::empty();
+    run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+    let before = rows(pool).await;
+
+    sqlx::query(
+        "insert into profile_identities (profile_id, identifier_type, identifier_value)
+         values ($1, 'affiliation', 'Brown University')",
+    )
+    .bind(fixture.profile_id)
+    .execute(pool)
+    .await
+    .unwrap();
+    let summary = run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+    assert_eq!(summary.write.num_updated, 2, "{summary:?}");
+
+    let after = rows(pool).await;
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!(new.1, "pending");
+        assert!(new.2 > old.2, "score did not rise: {} -> {}", old.2, new.2);
+        let kinds: Vec<&str> = new
+            .3
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|reason| reason["type"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"affiliation_agrees"), "{kinds:?}");
+    }
+    let claimed = after.iter().find(|row| row.0 == fixture.claimed).unwrap();
+    assert!(claimed
+        .3
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|reason| reason["type"] == "orcid_claimed"));
+}
