@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the real sample data: starts PostgreSQL and Redis if needed, creates the
-# database, applies the migrations, imports every sample in ATLAS_SAMPLES_DIR, then serves
-# the search API (with the change-feed follower keeping the indexes current) until stopped
-# with ctrl-c, after printing example searches. Running it again imports nothing new.
+# database, applies the migrations, imports every sample in ATLAS_SAMPLES_DIR, starts the
+# search API (with the change-feed follower keeping the indexes current), runs the matcher
+# for every profile and groups records into works, prints example searches, and serves
+# until stopped with ctrl-c. Running it again imports and proposes nothing new.
 # ATLAS_SERVE=false stops after the import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ if ! psql "$server_url" -tAc "select 1 from pg_database where datname = '$databa
   psql "$server_url" -qc "create database \"$database_name\""
 fi
 
-cargo build --release --locked --bin indexer --bin search-api
+cargo build --release --locked --bin indexer --bin search-api --bin matcher
 indexer=target/release/indexer
 export ATLAS_LOG_FORMAT="${ATLAS_LOG_FORMAT:-text}"
 
@@ -70,6 +71,24 @@ for _ in $(seq 1 600); do
   fi
   sleep 1
 done
+
+echo
+echo "== matching every profile and grouping records into works"
+ATLAS_SEARCH_URL="$api" target/release/matcher run
+psql "$DATABASE_URL" -c "
+  select p.display_name as profile, c.status, c.match_score as score,
+         (select string_agg(reason ->> 'type', ', ') from jsonb_array_elements(c.match_reasons) reason) as reasons,
+         left(coalesce(r.data ->> 'title', r.data -> 'title' ->> 0, ''), 50) as record
+  from candidate_matches c
+  join author_profiles p on p.id = c.profile_id
+  join raw_records r on r.id = c.raw_record_id
+  order by c.match_score desc, p.display_name
+  limit 5"
+psql "$DATABASE_URL" -c "
+  select (select count(*) from candidate_matches) as candidates,
+         (select count(*) from candidate_matches where status = 'auto_confirmed') as auto_confirmed,
+         (select count(*) from canonical_works) as works,
+         (select count(*) from canonical_works where jsonb_array_length(merged_from) > 1) as works_from_several_records"
 
 example() {
   local title=$1 path=$2 body=$3
