@@ -15,6 +15,7 @@ pub mod feed;
 pub mod follow;
 pub mod import;
 pub mod index;
+pub mod shutdown;
 pub mod testing;
 
 pub use error::{Error, Result};

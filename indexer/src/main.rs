@@ -310,7 +310,7 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 },
             };
             Follower::new(pool, options)
-                .run(shutdown_signal())
+                .run(indexer::shutdown::signal())
                 .await
                 .context("follower failed")?;
             Ok(ExitCode::SUCCESS)
@@ -322,7 +322,7 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
 /// `None` when stopped by a signal first.
 async fn migrate_when_reachable(pool: &sqlx::PgPool) -> anyhow::Result<Option<()>> {
     let mut delay = Duration::from_millis(200);
-    let shutdown = shutdown_signal();
+    let shutdown = indexer::shutdown::signal();
     tokio::pin!(shutdown);
     loop {
         match indexer::db::migrate(pool).await {
@@ -341,29 +341,6 @@ async fn migrate_when_reachable(pool: &sqlx::PgPool) -> anyhow::Result<Option<()
         }
         delay = (delay * 2).min(Duration::from_secs(30));
     }
-}
-
-/// Resolves at the first ctrl-c or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
 }
 
 fn print_build_report(report: &BuildReport) {

@@ -417,6 +417,12 @@ async fn run_workload(steps: Vec<Step>) {
             Step::Finish { slot, commit } => {
                 let (connection, open) = &mut slots[slot];
                 if *open {
+                    // A commit that notifies waits for the server-wide notification queue
+                    // lock, which other tests' commits hold now and then: no timeout there.
+                    sqlx::query("set local lock_timeout = 0")
+                        .execute(&mut *connection)
+                        .await
+                        .unwrap();
                     let end = if commit { "commit" } else { "rollback" };
                     sqlx::query(end).execute(&mut *connection).await.unwrap();
                     *open = false;

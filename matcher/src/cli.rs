@@ -474,7 +474,7 @@ async fn worker_command(database_url: &str, args: WorkerArgs) -> anyhow::Result<
         .await
         .context("failed to join the consumer group")?;
     worker
-        .run(crate::shutdown_signal())
+        .run(indexer::shutdown::signal())
         .await
         .context("the worker stopped")?;
     metrics_server.abort();
