@@ -10,6 +10,7 @@ use indexer::follow::FollowOptions;
 use indexer::index::{BuildOptions, IndexKind, MIN_SHARD_HEAP_NUM_BYTES};
 
 use crate::auth::master_key::{MasterKey, MasterKeyError};
+use crate::limits::{DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_REQUEST_BODY_TIMEOUT_MS};
 
 /// Where the given-name variant tables are looked for when `ATLAS_NAME_VARIANTS` is unset,
 /// relative to the working directory: the names data set beside the repository.
@@ -125,6 +126,16 @@ pub struct Config {
     /// set in `../shared/data/names` when unset and present.
     #[arg(long, env = "ATLAS_NAME_VARIANTS", value_delimiter = ',')]
     pub name_variants: Vec<PathBuf>,
+
+    /// Milliseconds a client has to send a request's headers before its connection is
+    /// closed.
+    #[arg(long, env = "ATLAS_HEADER_READ_TIMEOUT_MS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT_MS)]
+    pub header_read_timeout_ms: u64,
+
+    /// Longest pause in milliseconds while a client sends a request body; past it the
+    /// request is refused and its connection closed.
+    #[arg(long, env = "ATLAS_REQUEST_BODY_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_BODY_TIMEOUT_MS)]
+    pub request_body_timeout_ms: u64,
 
     /// Seconds given to requests in flight and to the follower's last commit at shutdown.
     #[arg(long, env = "ATLAS_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
@@ -255,6 +266,16 @@ impl Config {
             .map(PathBuf::from)
             .filter(|path| path.is_file())
             .collect()
+    }
+
+    /// Returns the time a client has to send a request's headers.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms.max(1))
+    }
+
+    /// Returns the longest pause while a client sends a request body.
+    pub fn request_body_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_body_timeout_ms.max(1))
     }
 
     /// Returns the Redis timeout.

@@ -232,6 +232,15 @@ error_codes! {
         "search_time_budget_exceeded", SERVICE_UNAVAILABLE, System;
     /// The indexes are not open yet: the replica is still building or loading them.
     IndexesNotLoaded => "indexes_not_loaded", SERVICE_UNAVAILABLE, System;
+    /// PostgreSQL cannot be reached and the answer needs it (a key never seen before, the
+    /// `/keys` routes); retry once it is back.
+    DatabaseUnavailable => "database_unavailable", SERVICE_UNAVAILABLE, System;
+    /// The client paused sending the request body past the request body timeout.
+    RequestTimeout => "request_timeout", REQUEST_TIMEOUT, InvalidRequest;
+    /// No route has the requested path.
+    NotFound => "not_found", NOT_FOUND, InvalidRequest;
+    /// The path exists but not with the requested method.
+    MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED, InvalidRequest;
     /// `offset` of `GET /indexes` is not a non-negative integer.
     InvalidIndexOffset => "invalid_index_offset", BAD_REQUEST, InvalidRequest;
     /// `limit` of `GET /indexes` is not a non-negative integer.
@@ -386,6 +395,24 @@ impl ApiError {
         )
     }
 
+    /// Returns `database_unavailable`.
+    pub fn database_unavailable() -> Self {
+        ApiError::new(
+            Code::DatabaseUnavailable,
+            "the database cannot be reached and this request needs it; retry in a moment",
+        )
+    }
+
+    /// Returns `database_unavailable` when `error` says PostgreSQL cannot be reached, or an
+    /// internal fault otherwise. The outage itself is logged by the follower, once.
+    pub fn database(error: sqlx::Error) -> Self {
+        if is_database_unreachable(&error) {
+            tracing::debug!(%error, "postgresql unreachable");
+            return ApiError::database_unavailable();
+        }
+        ApiError::internal(error)
+    }
+
     /// Returns `missing_authorization_header`.
     pub fn missing_authorization_header() -> Self {
         ApiError::new(
@@ -471,6 +498,23 @@ impl ApiError {
             },
             internal @ ApiError::Internal { .. } => internal,
         }
+    }
+}
+
+/// Returns whether `error` means PostgreSQL cannot be reached now, rather than a fault of
+/// the query: no connection, the pool given up, the server refusing connections (SQLSTATE
+/// classes 08 and 57P, `too_many_connections`, a database not accepting connections).
+pub fn is_database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database_error) => database_error.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "55000"
+        }),
+        _ => false,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Reading a request body as Meilisearch does: `application/json` only, within
 //! [`MAX_BODY_NUM_BYTES`], with `missing_content_type`, `invalid_content_type`,
-//! `missing_payload`, `malformed_payload` and `payload_too_large` for the ways it can fail.
+//! `missing_payload`, `malformed_payload`, `payload_too_large` and `request_timeout` for the
+//! ways it can fail.
 
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -100,10 +101,26 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for JsonBody<T> {
         let content_type = request.headers().get(CONTENT_TYPE).cloned();
         let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_NUM_BYTES)
             .await
-            .map_err(|_| ApiError::payload_too_large(MAX_BODY_NUM_BYTES))?;
+            .map_err(|error| body_read_error(&error))?;
         let value = read_json_body(content_type.as_ref(), &bytes)?;
         T::from_json_value(value).map(JsonBody)
     }
+}
+
+/// Returns `request_timeout` when the client paused sending the body past the request body
+/// timeout, or `payload_too_large` for the body limit and any other failed read.
+fn body_read_error(error: &axum::Error) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::new(
+                Code::RequestTimeout,
+                "the request body was not received in time; send it without pausing",
+            );
+        }
+        source = current.source();
+    }
+    ApiError::payload_too_large(MAX_BODY_NUM_BYTES)
 }
 
 #[cfg(test)]

@@ -114,3 +114,12 @@ pub const MAX_CONCURRENT_ENGINE_CALLS_PER_CORE: usize = 2;
 /// Items per page of `GET /indexes` and `GET /keys` when no `limit` is given; Meilisearch's
 /// default.
 pub const DEFAULT_LIST_LIMIT: usize = 20;
+
+/// Default time in milliseconds a client has to send a request's headers before its
+/// connection is closed: a slow or stalled client would otherwise hold a connection and
+/// its memory forever; a real client sends its headers in one packet, well within this.
+pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+
+/// Default longest pause in milliseconds between two parts of a request body: bodies are
+/// at most a few megabytes, so a client that stops sending is gone or hostile, not slow.
+pub const DEFAULT_REQUEST_BODY_TIMEOUT_MS: u64 = 30_000;

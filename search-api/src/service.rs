@@ -3,16 +3,24 @@
 //! indexes exist and refreshed after each commit, the HTTP server, and a graceful stop.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use analyzers::GivenNameVariants;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use indexer::follow::{Follower, FollowerStatus};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::auth::keys::KeyStore;
 use crate::auth::Auth;
@@ -24,6 +32,14 @@ use crate::rate_limit::RateLimiter;
 use crate::redis_conn::RedisConn;
 use crate::settings_store::{SettingsStore, SETTINGS_RELOAD_INTERVAL};
 use crate::state::{AppState, StateParts};
+
+/// First wait between attempts to prepare PostgreSQL at start, doubled at each failure.
+const DATABASE_RETRY_MIN_DELAY: Duration = Duration::from_millis(100);
+/// Longest wait between attempts to prepare PostgreSQL, as the follower waits it out.
+const DATABASE_RETRY_MAX_DELAY: Duration = Duration::from_secs(30);
+
+/// Wait after a failed accept before the next one.
+const ACCEPT_ERROR_DELAY: Duration = Duration::from_millis(100);
 
 /// Connections of the follower's own pool: its snapshot reads and its LISTEN connection.
 const FOLLOWER_DB_MAX_CONNECTIONS: u32 = 4;
@@ -59,39 +75,41 @@ pub struct Service {
     follower: JoinHandle<indexer::Result<()>>,
     background: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
+    connection_timeouts: ConnectionTimeouts,
+}
+
+/// How long a client may take to send its request, so that slow or stalled clients do not
+/// hold connections forever.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionTimeouts {
+    /// Time to send the headers of a request.
+    header_read: Duration,
+    /// Longest pause while sending a request body.
+    request_body: Duration,
 }
 
 impl Service {
-    /// Starts everything but the HTTP server: applies migrations, creates the default keys,
-    /// connects to Redis (or starts without it), and starts the follower, which builds the
-    /// indexes that do not exist; the engine is opened once they do.
+    /// Starts everything but the HTTP server: connects to Redis (or starts without it),
+    /// starts the follower, which builds the indexes that do not exist (the engine is opened
+    /// once they do), and prepares PostgreSQL in the background (migrations, default keys,
+    /// stored settings), retrying until it is reachable. Indexes already on disk are served
+    /// while PostgreSQL is down.
     ///
     /// # Errors
     ///
-    /// An invalid configuration, PostgreSQL unreachable, a failed migration, an unreadable
-    /// variant table.
+    /// An invalid configuration, a malformed database URL, an unreadable variant table.
     pub async fn start(config: &Config) -> Result<Service, ServiceError> {
         config.validate()?;
         let master_key = config.checked_master_key()?;
-        let pool = indexer::db::connect(&config.database_url, config.db_max_connections).await?;
-        indexer::db::migrate(&pool).await?;
-        tracing::info!(
-            database = %indexer::db::redact_url(&config.database_url),
-            "migrations applied"
-        );
-
+        let pool = indexer::db::connect_lazy(&config.database_url, config.db_max_connections)?;
         let keys = match master_key {
-            Some(master_key) => {
-                let store = KeyStore::new(pool.clone(), master_key);
-                store.ensure_default_keys().await?;
-                Some(Arc::new(store))
-            }
+            Some(master_key) => Some(Arc::new(KeyStore::new(pool.clone(), master_key))),
             None => {
                 tracing::warn!("no master key: every route is open; set ATLAS_MASTER_KEY");
                 None
             }
         };
-        let settings = SettingsStore::load(pool.clone()).await?;
+        let settings = SettingsStore::unloaded(pool.clone());
         let redis = RedisConn::connect(
             &config.redis_url,
             &config.redis_key_prefix,
@@ -101,7 +119,7 @@ impl Service {
         let name_variants = load_name_variants(config).await?;
 
         let follower_pool =
-            indexer::db::connect(&config.database_url, FOLLOWER_DB_MAX_CONNECTIONS).await?;
+            indexer::db::connect_lazy(&config.database_url, FOLLOWER_DB_MAX_CONNECTIONS)?;
         let follower = Follower::new(follower_pool, config.follow_options());
         let follower_status = follower.status();
 
@@ -126,6 +144,11 @@ impl Service {
                 follower_status,
                 shutdown_receiver.clone(),
             )),
+            tokio::spawn(prepare_database(
+                state.clone(),
+                indexer::db::redact_url(&config.database_url),
+                shutdown_receiver.clone(),
+            )),
             tokio::spawn(reload_settings(state.clone(), shutdown_receiver)),
         ];
         Ok(Service {
@@ -134,6 +157,10 @@ impl Service {
             follower,
             background,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
+            connection_timeouts: ConnectionTimeouts {
+                header_read: config.header_read_timeout(),
+                request_body: config.request_body_timeout(),
+            },
         })
     }
 
@@ -162,18 +189,20 @@ impl Service {
     ) -> Result<(), ServiceError> {
         let address = listener.local_addr()?;
         tracing::info!(%address, "listening");
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
         let (follower_failed_sender, follower_failed) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            tokio::select! {
-                () = signal => tracing::info!("shutdown requested; finishing requests"),
-                _ = follower_failed => tracing::error!("follower stopped; shutting down"),
-            }
-        });
+        let server = serve_connections(
+            listener,
+            self.router(),
+            self.connection_timeouts,
+            async move {
+                tokio::select! {
+                    () = signal => tracing::info!("shutdown requested; finishing requests"),
+                    _ = follower_failed => tracing::error!("follower stopped; shutting down"),
+                }
+            },
+        );
 
-        let server = tokio::spawn(async move { server.await });
+        let server = tokio::spawn(server);
         tokio::pin!(server);
         let follower_result = tokio::select! {
             served = &mut server => {
@@ -217,6 +246,58 @@ impl Service {
             )),
         }
     }
+}
+
+/// Accepts connections on `listener` and serves `router` on each over HTTP/1, until
+/// `signal` resolves; then stops accepting and waits for the connections to finish their
+/// requests. `axum::serve` is not used because it has no header read timeout.
+async fn serve_connections(
+    listener: TcpListener,
+    router: Router,
+    timeouts: ConnectionTimeouts,
+    signal: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read);
+    let service = ServiceBuilder::new()
+        .layer(RequestBodyTimeoutLayer::new(timeouts.request_body))
+        .service(router);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(signal);
+    loop {
+        let (stream, remote_address) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors or a connection reset before it was accepted:
+                    // the listener itself is fine, so wait a moment and go on.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(ACCEPT_ERROR_DELAY).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        let with_address = service
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(remote_address));
+                request
+            });
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(with_address));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %remote_address, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Resolves when shutdown is signalled (or its sender is gone).
@@ -299,6 +380,58 @@ fn record_index_sizes(state: &AppState, engine: &Engine) {
             .metrics()
             .set_index_documents(&index.uid, index.number_of_documents);
     }
+}
+
+/// Applies the migrations, creates the default keys and reads the stored settings, retrying
+/// with backoff until all three succeed; logs once per change of state, not at each retry.
+async fn prepare_database(
+    state: AppState,
+    redacted_database_url: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut retry_delay = DATABASE_RETRY_MIN_DELAY;
+    let mut last_failure: Option<&'static str> = None;
+    loop {
+        match prepare_database_once(&state).await {
+            Ok(()) => {
+                state.set_database_prepared();
+                tracing::info!(database = %redacted_database_url, "database prepared");
+                return;
+            }
+            Err((failure, error)) => {
+                if last_failure != Some(failure) {
+                    tracing::warn!(
+                        database = %redacted_database_url,
+                        error = %error,
+                        "{failure}; retrying with backoff"
+                    );
+                    last_failure = Some(failure);
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(retry_delay) => {}
+            _ = shutdown.changed() => return,
+        }
+        retry_delay = (retry_delay * 2).min(DATABASE_RETRY_MAX_DELAY);
+    }
+}
+
+/// One attempt of [`prepare_database`]; the failure names the step that failed.
+async fn prepare_database_once(state: &AppState) -> Result<(), (&'static str, String)> {
+    indexer::db::migrate(state.pool())
+        .await
+        .map_err(|error| ("cannot apply the migrations", error.to_string()))?;
+    if let Some(keys) = state.auth().keys() {
+        keys.ensure_default_keys()
+            .await
+            .map_err(|error| ("cannot create the default keys", error.to_string()))?;
+    }
+    state
+        .settings()
+        .reload()
+        .await
+        .map_err(|error| ("cannot load the stored settings", error.to_string()))
 }
 
 /// Reads settings changed through other replicas, every [`SETTINGS_RELOAD_INTERVAL`].

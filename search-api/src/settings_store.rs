@@ -86,12 +86,18 @@ impl SettingsStore {
     ///
     /// Fails when PostgreSQL does.
     pub async fn load(pool: PgPool) -> Result<SettingsStore> {
-        let store = SettingsStore {
-            pool,
-            stored: RwLock::new(HashMap::new()),
-        };
+        let store = SettingsStore::unloaded(pool);
         store.reload().await?;
         Ok(store)
+    }
+
+    /// Returns the store with nothing loaded yet, every index at its defaults until
+    /// [`SettingsStore::reload`] succeeds; for a start while PostgreSQL is unreachable.
+    pub fn unloaded(pool: PgPool) -> SettingsStore {
+        SettingsStore {
+            pool,
+            stored: RwLock::new(HashMap::new()),
+        }
     }
 
     /// Reads every index's stored settings again; a row that no longer reads as settings
@@ -104,7 +110,7 @@ impl SettingsStore {
         let rows: Vec<(String, Value)> = sqlx::query_as("select uid, settings from index_settings")
             .fetch_all(&self.pool)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::database)?;
         let mut loaded = HashMap::with_capacity(rows.len());
         for (uid, value) in rows {
             match serde_json::from_value::<Settings>(value) {
@@ -148,19 +154,19 @@ impl SettingsStore {
     ) -> Result<SettingsTask> {
         let details = serde_json::to_value(&update).map_err(ApiError::internal)?;
         let enqueued_at = Utc::now();
-        let mut transaction = self.pool.begin().await.map_err(ApiError::internal)?;
+        let mut transaction = self.pool.begin().await.map_err(ApiError::database)?;
         // Changes of one index through several replicas apply one after the other.
         sqlx::query("select pg_advisory_xact_lock(hashtext('atlas index_settings ' || $1))")
             .bind(uid)
             .execute(&mut *transaction)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::database)?;
         let current: Option<(Value,)> =
             sqlx::query_as("select settings from index_settings where uid = $1")
                 .bind(uid)
                 .fetch_optional(&mut *transaction)
                 .await
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::database)?;
         let current = current
             .and_then(|(value,)| serde_json::from_value::<Settings>(value).ok())
             .map_or_else(
@@ -177,9 +183,9 @@ impl SettingsStore {
         .bind(serde_json::to_value(&updated).map_err(ApiError::internal)?)
         .execute(&mut *transaction)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::database)?;
         let task = record_task(&mut transaction, uid, details, enqueued_at).await?;
-        transaction.commit().await.map_err(ApiError::internal)?;
+        transaction.commit().await.map_err(ApiError::database)?;
 
         self.stored
             .write()
@@ -203,14 +209,14 @@ impl SettingsStore {
             "pagination": null,
             "faceting": null,
         });
-        let mut transaction = self.pool.begin().await.map_err(ApiError::internal)?;
+        let mut transaction = self.pool.begin().await.map_err(ApiError::database)?;
         sqlx::query("delete from index_settings where uid = $1")
             .bind(uid)
             .execute(&mut *transaction)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::database)?;
         let task = record_task(&mut transaction, uid, details, Utc::now()).await?;
-        transaction.commit().await.map_err(ApiError::internal)?;
+        transaction.commit().await.map_err(ApiError::database)?;
         self.stored
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -231,7 +237,7 @@ impl SettingsStore {
         .bind(task_uid)
         .fetch_optional(&self.pool)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::database)?;
         Ok(row.map(
             |(uid, index_uid, details, enqueued_at, finished_at)| SettingsTask {
                 uid,
@@ -264,7 +270,7 @@ async fn record_task(
     .bind(enqueued_at)
     .fetch_one(transaction)
     .await
-    .map_err(ApiError::internal)?;
+    .map_err(ApiError::database)?;
     Ok(SettingsTask {
         uid: task_uid,
         index_uid: uid.to_owned(),

@@ -2,6 +2,7 @@
 //! key and settings stores, Redis (cache and rate limits), metrics and the follower status.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use analyzers::GivenNameVariants;
@@ -55,6 +56,7 @@ pub struct AppState {
 struct Inner {
     parts: StateParts,
     engine: RwLock<Option<Arc<Engine>>>,
+    database_prepared: AtomicBool,
     metrics: Metrics,
     engine_permits: Arc<Semaphore>,
 }
@@ -66,6 +68,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 parts,
                 engine: RwLock::new(None),
+                database_prepared: AtomicBool::new(false),
                 metrics: Metrics::new(),
                 engine_permits: Arc::new(Semaphore::new(
                     std::thread::available_parallelism().map_or(1, usize::from)
@@ -106,6 +109,17 @@ impl AppState {
             .engine
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(engine);
+    }
+
+    /// Returns whether the migrations, the default keys and the stored settings have been
+    /// read from or written to PostgreSQL since start.
+    pub fn database_prepared(&self) -> bool {
+        self.inner.database_prepared.load(Ordering::Acquire)
+    }
+
+    /// Records that the migrations, default keys and settings are in place.
+    pub fn set_database_prepared(&self) {
+        self.inner.database_prepared.store(true, Ordering::Release);
     }
 
     /// Returns the settings in force for the index `uid`.

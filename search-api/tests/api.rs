@@ -6,8 +6,10 @@
 //! 4. settings changes answer a succeeded task, persist in PostgreSQL across a restart, and
 //!    reset;
 //! 5. indexes, documents, stats and version answer;
-//! 6. readiness is false until the indexes are loaded and the follower is caught up;
-//! 7. the metrics name requests by route and status.
+//! 6. readiness is false until the indexes are loaded and the follower reaches PostgreSQL
+//!    and is caught up;
+//! 7. the metrics name requests by route and status;
+//! 8. unknown routes and methods answer Meilisearch's error shape.
 
 mod common;
 
@@ -370,6 +372,13 @@ async fn indexes_documents_stats_and_version_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_waits_for_indexes_and_follower() {
     let test = TestService::start(Options::default()).await;
+    common::wait_until("the replica to be ready", || async {
+        test.call(Method::GET, "/health/ready", None, None)
+            .await
+            .status
+            == StatusCode::OK
+    })
+    .await;
     let ready = test.call(Method::GET, "/health/ready", None, None).await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
     assert_eq!(ready.json["status"], "ready");
@@ -410,8 +419,17 @@ async fn readiness_waits_for_indexes_and_follower() {
     assert_eq!(search.json["code"], "indexes_not_loaded");
 
     state.set_engine(Arc::new(Engine::open(test.dir.path()).unwrap()));
+    state.set_database_prepared();
     follower.send_modify(|status| {
         status.ready = true;
+        status.lag_secs = 0.0;
+    });
+    // Failed: a follower that could not reach PostgreSQL counted as ready with lag 0.
+    let cut_off = send(&router, Method::GET, "/health/ready", None, None).await;
+    assert_eq!(cut_off.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(cut_off.json["followerReady"], false, "{}", cut_off.text);
+    follower.send_modify(|status| {
+        status.reachable = true;
         status.lag_secs = 30.0;
     });
     let lagging = send(&router, Method::GET, "/health/ready", None, None).await;
@@ -461,5 +479,39 @@ async fn metrics_count_requests_by_route_and_status() {
             metrics.text
         );
     }
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_and_methods_answer_meilisearch_errors() {
+    // Failed: an unknown path and a known path with the wrong method answered an empty body;
+    // expected `{"message", "code", "type", "link"}`.
+    let test = TestService::start(Options::default()).await;
+    let unknown = test.call(Method::GET, "/no-such-route", None, None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json["code"], "not_found", "{}", unknown.text);
+    assert_eq!(unknown.json["type"], "invalid_request");
+    assert!(unknown.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("`/no-such-route`"));
+    assert!(unknown.json["link"].is_string());
+
+    let wrong_method = test.call(Method::DELETE, "/health", None, None).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        wrong_method.json["code"], "method_not_allowed",
+        "{}",
+        wrong_method.text
+    );
+    assert_eq!(wrong_method.json["type"], "invalid_request");
+    let protected_wrong_method = test
+        .call(Method::PUT, "/indexes/records/search", None, None)
+        .await;
+    assert_eq!(
+        protected_wrong_method.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(protected_wrong_method.json["code"], "method_not_allowed");
     test.stop().await;
 }

@@ -22,6 +22,11 @@ use crate::params::IndexUid;
 /// or expired through another replica stops working within this time.
 const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
+/// Longest wait for PostgreSQL in a key lookup before the last known key state answers:
+/// while PostgreSQL is down the pool would otherwise retry for its whole acquire timeout on
+/// every request. A lookup by a unique index takes milliseconds when PostgreSQL is up.
+const KEY_LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Entries of the key cache past which it is emptied, so unknown keys sent in a loop
 /// cannot grow it without bound.
 const MAX_KEY_CACHE_NUM_ENTRIES: usize = 10_000;
@@ -586,19 +591,19 @@ impl KeyStore {
                 "*",
             ),
         ];
-        let mut transaction = self.pool.begin().await.map_err(ApiError::internal)?;
+        let mut transaction = self.pool.begin().await.map_err(ApiError::database)?;
         // One replica at a time creates the defaults.
         sqlx::query("select pg_advisory_xact_lock(hashtext('atlas api_keys defaults'))")
             .execute(&mut *transaction)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::database)?;
         for (name, description, action) in defaults {
             let existing: Option<(Uuid,)> =
                 sqlx::query_as("select uid from api_keys where is_default and name = $1")
                     .bind(name)
                     .fetch_optional(&mut *transaction)
                     .await
-                    .map_err(ApiError::internal)?;
+                    .map_err(ApiError::database)?;
             let uid = existing.map_or_else(new_key_uid, |(uid,)| uid);
             let plain = self.master_key.derive_api_key(uid);
             sqlx::query(
@@ -615,9 +620,9 @@ impl KeyStore {
             .bind(vec![action.to_owned()])
             .execute(&mut *transaction)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::database)?;
         }
-        transaction.commit().await.map_err(ApiError::internal)?;
+        transaction.commit().await.map_err(ApiError::database)?;
         Ok(())
     }
 
@@ -632,13 +637,17 @@ impl KeyStore {
         if let Some(cached) = self.cached(&cache_key) {
             return Ok(cached);
         }
-        let row: Option<KeyRow> = sqlx::query_as(&format!(
-            "select {KEY_COLUMNS} from api_keys where key_hash = $1"
-        ))
-        .bind(&hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(ApiError::internal)?;
+        let query = format!("select {KEY_COLUMNS} from api_keys where key_hash = $1");
+        let read = within_lookup_timeout(
+            sqlx::query_as::<_, KeyRow>(&query)
+                .bind(&hash)
+                .fetch_optional(&self.pool),
+        )
+        .await;
+        let row = match read {
+            Ok(row) => row,
+            Err(error) => return self.last_known(&cache_key, error),
+        };
         let key = row.map(key_of_row).map(Arc::new);
         self.remember(cache_key, key.clone());
         Ok(key)
@@ -657,14 +666,18 @@ impl KeyStore {
             return Ok(cached);
         }
         let derived_hash = key_hash(&self.master_key.derive_api_key(uid));
-        let row: Option<KeyRow> = sqlx::query_as(&format!(
-            "select {KEY_COLUMNS} from api_keys where uid = $1 and key_hash = $2"
-        ))
-        .bind(uid)
-        .bind(derived_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(ApiError::internal)?;
+        let query = format!("select {KEY_COLUMNS} from api_keys where uid = $1 and key_hash = $2");
+        let read = within_lookup_timeout(
+            sqlx::query_as::<_, KeyRow>(&query)
+                .bind(uid)
+                .bind(derived_hash)
+                .fetch_optional(&self.pool),
+        )
+        .await;
+        let row = match read {
+            Ok(row) => row,
+            Err(error) => return self.last_known(&cache_key, error),
+        };
         let key = row.map(key_of_row).map(Arc::new);
         self.remember(cache_key, key.clone());
         Ok(key)
@@ -689,14 +702,14 @@ impl KeyStore {
             .bind(uid)
             .fetch_optional(&self.pool)
             .await
-            .map_err(ApiError::internal)?,
+            .map_err(ApiError::database)?,
             Err(_) => sqlx::query_as(&format!(
                 "select {KEY_COLUMNS} from api_keys where key_hash = $1"
             ))
             .bind(key_hash(uid_or_key))
             .fetch_optional(&self.pool)
             .await
-            .map_err(ApiError::internal)?,
+            .map_err(ApiError::database)?,
         };
         row.map(key_of_row).ok_or_else(not_found)
     }
@@ -715,11 +728,11 @@ impl KeyStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::database)?;
         let (total,): (i64,) = sqlx::query_as("select count(*) from api_keys")
             .fetch_one(&self.pool)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::database)?;
         Ok((
             rows.into_iter().map(key_of_row).collect(),
             usize::try_from(total).unwrap_or_default(),
@@ -755,7 +768,7 @@ impl KeyStore {
         .bind(new_key.expires_at)
         .fetch_optional(&self.pool)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::database)?;
         let key = row.map(key_of_row).ok_or_else(|| {
             ApiError::new(
                 Code::ApiKeyAlreadyExists,
@@ -783,7 +796,7 @@ impl KeyStore {
         .bind(description)
         .fetch_one(&self.pool)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::database)?;
         self.forget_all();
         Ok(key_of_row(row))
     }
@@ -800,7 +813,7 @@ impl KeyStore {
             .bind(key.uid)
             .execute(&self.pool)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::database)?;
         self.forget_all();
         Ok(())
     }
@@ -814,6 +827,28 @@ impl KeyStore {
             .get(cache_key)
             .filter(|(_, read_at)| read_at.elapsed() < KEY_CACHE_TTL)
             .map(|(key, _)| key.clone())
+    }
+
+    /// Answers a lookup that PostgreSQL failed: with the last known state of the key, however
+    /// old, while PostgreSQL is unreachable, so that an outage does not lock out the keys
+    /// in use; a key never seen before gets `database_unavailable`.
+    fn last_known(&self, cache_key: &str, error: sqlx::Error) -> Result<Option<Arc<ApiKey>>> {
+        if !crate::error::is_database_unreachable(&error) {
+            return Err(ApiError::internal(error));
+        }
+        let last_known = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(cache_key)
+            .map(|(key, _)| key.clone());
+        match last_known {
+            Some(key) => {
+                tracing::debug!(%error, "postgresql unreachable; using the last known key state");
+                Ok(key)
+            }
+            None => Err(ApiError::database(error)),
+        }
     }
 
     fn remember(&self, cache_key: String, key: Option<Arc<ApiKey>>) {
@@ -833,6 +868,16 @@ impl KeyStore {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
     }
+}
+
+/// Runs a key lookup, counting one slower than [`KEY_LOOKUP_TIMEOUT`] as PostgreSQL
+/// unreachable.
+async fn within_lookup_timeout<T>(
+    lookup: impl std::future::Future<Output = sqlx::Result<T>>,
+) -> sqlx::Result<T> {
+    tokio::time::timeout(KEY_LOOKUP_TIMEOUT, lookup)
+        .await
+        .unwrap_or(Err(sqlx::Error::PoolTimedOut))
 }
 
 /// Returns a random (version 4) uid for a new key: Meilisearch's clients check that key

@@ -28,8 +28,9 @@ pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({ "status": status }))
 }
 
-/// `GET /health/ready`: 200 when the indexes are loaded, PostgreSQL answers and the
-/// follower lag is under `ATLAS_READY_MAX_LAG_SECS`; 503 naming what is not.
+/// `GET /health/ready`: 200 when the indexes are loaded, PostgreSQL answers and has been
+/// prepared (migrations, default keys, settings), and the follower reaches PostgreSQL with
+/// a lag under `ATLAS_READY_MAX_LAG_SECS`; 503 naming what is not.
 pub async fn ready(State(state): State<AppState>) -> Response {
     let indexes_loaded = state.loaded_engine().is_some();
     let database = tokio::time::timeout(
@@ -39,13 +40,19 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     .await;
     let database_reachable = matches!(database, Ok(Ok(_)));
     let follower = state.follower_status();
-    let follower_caught_up = follower.ready && follower.lag_secs <= state.ready_max_lag_secs();
-    let is_ready = indexes_loaded && database_reachable && follower_caught_up;
+    // A follower that cannot reach PostgreSQL does not know how far behind it is: its lag
+    // is not measured, so it is neither ready nor caught up.
+    let follower_ready = follower.ready && follower.reachable;
+    let follower_caught_up = follower_ready && follower.lag_secs <= state.ready_max_lag_secs();
+    let database_prepared = state.database_prepared();
+    let is_ready = indexes_loaded && database_reachable && database_prepared && follower_caught_up;
     let body = json!({
         "status": if is_ready { "ready" } else { "unavailable" },
         "indexesLoaded": indexes_loaded,
         "databaseReachable": database_reachable,
-        "followerReady": follower.ready,
+        "databasePrepared": database_prepared,
+        "followerReady": follower_ready,
+        "followerReachable": follower.reachable,
         "followerLagSecs": follower.lag_secs,
         "maxLagSecs": state.ready_max_lag_secs(),
     });

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,7 +31,7 @@ use tower_http::request_id::{
 };
 use tracing::Instrument;
 
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, Code, Result};
 use crate::limits::{DEFAULT_LIST_LIMIT, MAX_BODY_NUM_BYTES};
 use crate::rate_limit::Decision;
 use crate::state::AppState;
@@ -120,6 +120,8 @@ pub fn app(state: AppState) -> Router {
     let request_id_header = HeaderName::from_static(REQUEST_ID_HEADER);
     protected
         .merge(public)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_NUM_BYTES))
         .layer(middleware::map_response(payload_too_large_as_meilisearch))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -127,6 +129,28 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id_header, MakeRequestUuid))
         .layer(cors())
         .with_state(state)
+}
+
+/// Answers a path no route has with Meilisearch's error shape rather than an empty body.
+async fn unknown_route(uri: Uri) -> ApiError {
+    ApiError::new(
+        Code::NotFound,
+        format!(
+            "no route at `{}`; see `GET /openapi.json` for the routes",
+            uri.path()
+        ),
+    )
+}
+
+/// Answers a known path called with the wrong method with Meilisearch's error shape.
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        Code::MethodNotAllowed,
+        format!(
+            "`{method}` is not allowed on `{}`; see `GET /openapi.json` for its methods",
+            uri.path()
+        ),
+    )
 }
 
 /// Cross-origin requests are allowed from anywhere, as Meilisearch allows them: search UIs
@@ -266,8 +290,8 @@ fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
 /// Reads `offset` and `limit` from a query string for the list routes, with their codes.
 fn offset_and_limit(
     query: Option<&str>,
-    offset_code: crate::Code,
-    limit_code: crate::Code,
+    offset_code: Code,
+    limit_code: Code,
 ) -> Result<(usize, usize)> {
     let mut offset = 0;
     let mut limit = DEFAULT_LIST_LIMIT;

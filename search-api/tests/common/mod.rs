@@ -100,6 +100,8 @@ pub struct Options {
     pub rate_limit_per_min: Option<u32>,
     pub cache_ttl_secs: Option<u64>,
     pub commit_interval_ms: Option<u64>,
+    pub header_read_timeout_ms: Option<u64>,
+    pub request_body_timeout_ms: Option<u64>,
 }
 
 /// Returns the configuration of a test service.
@@ -132,6 +134,12 @@ pub fn config(
         ),
         "--shutdown-timeout-secs=20".to_owned(),
     ];
+    if let Some(timeout_ms) = options.header_read_timeout_ms {
+        args.push(format!("--header-read-timeout-ms={timeout_ms}"));
+    }
+    if let Some(timeout_ms) = options.request_body_timeout_ms {
+        args.push(format!("--request-body-timeout-ms={timeout_ms}"));
+    }
     if let Some(key) = options.master_key {
         args.push(format!("--master-key={key}"));
     }
@@ -140,7 +148,7 @@ pub fn config(
 
 impl TestService {
     /// Starts a service over a new database holding [`RECORDS`], and waits until its
-    /// indexes are loaded.
+    /// indexes are loaded and its default keys and settings are in place.
     pub async fn start(options: Options) -> TestService {
         let db = TestDatabase::create().await;
         for (source_id, title, year, author) in RECORDS {
@@ -192,9 +200,10 @@ impl TestService {
         wait_until("the indexes to load", || {
             let state = state.clone();
             async move {
-                state
-                    .loaded_engine()
-                    .is_some_and(|engine| engine.index_uids().len() == 3)
+                state.database_prepared()
+                    && state
+                        .loaded_engine()
+                        .is_some_and(|engine| engine.index_uids().len() == 3)
             }
         })
         .await;
