@@ -9,7 +9,7 @@ use sqlx::{PgConnection, PgPool};
 use tantivy::Index;
 use tokio::sync::mpsc;
 
-use super::documents::{self, SCAN_START};
+use super::documents;
 use super::layout::{self, GenerationMeta};
 use super::progress::DocumentProgress;
 use super::schema::{self, SCHEMA_VERSION};
@@ -238,22 +238,7 @@ async fn write_generation(
 
     let mut progress =
         DocumentProgress::new(kind, "building", total_num_docs, options.progress_bar);
-    let page_num_rows = options.page_num_rows.max(1);
-    let mut after = SCAN_START;
-    loop {
-        let rows = documents::fetch_page(conn, kind, after, page_num_rows).await?;
-        let Some(last) = rows.last() else { break };
-        after = documents::row_key(last)?;
-        let num_rows = rows.len();
-        // A closed channel means the indexing thread failed; its error is returned below.
-        if sender.send(rows).await.is_err() {
-            break;
-        }
-        progress.advance(num_rows as u64);
-        if num_rows < page_num_rows {
-            break;
-        }
-    }
+    documents::send_all_pages(conn, kind, options.page_num_rows, &sender, &mut progress).await?;
     drop(sender);
     progress.finish();
 

@@ -15,7 +15,7 @@ use tantivy::{Searcher, TantivyDocument};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::documents::{self, SCAN_START};
+use super::documents;
 use super::fingerprint::fingerprint;
 use super::progress::DocumentProgress;
 use super::routing::shard_of;
@@ -212,21 +212,7 @@ async fn verify_index(
 
     let mut progress =
         DocumentProgress::new(kind, "verifying", total_num_docs, options.progress_bar);
-    let page_num_rows = options.page_num_rows.max(1);
-    let mut after = SCAN_START;
-    loop {
-        let rows = documents::fetch_page(conn, kind, after, page_num_rows).await?;
-        let Some(last) = rows.last() else { break };
-        after = documents::row_key(last)?;
-        let num_rows = rows.len();
-        if sender.send(rows).await.is_err() {
-            break;
-        }
-        progress.advance(num_rows as u64);
-        if num_rows < page_num_rows {
-            break;
-        }
-    }
+    documents::send_all_pages(conn, kind, options.page_num_rows, &sender, &mut progress).await?;
     drop(sender);
     progress.finish();
     Ok(comparing

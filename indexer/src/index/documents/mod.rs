@@ -89,6 +89,37 @@ pub(crate) async fn count(conn: &mut PgConnection, kind: IndexKind) -> Result<u6
     Ok(u64::try_from(num_rows).unwrap_or_default())
 }
 
+/// Streams every row of `kind`, in id order, as pages of `page_num_rows` sent to
+/// `sender`, advancing `progress`; stops early when the receiver is gone (its own error is
+/// the one to report).
+///
+/// # Errors
+/// Fails when PostgreSQL fails or a row has no readable id.
+pub(crate) async fn send_all_pages(
+    conn: &mut PgConnection,
+    kind: IndexKind,
+    page_num_rows: usize,
+    sender: &tokio::sync::mpsc::Sender<Vec<PgRow>>,
+    progress: &mut super::progress::DocumentProgress,
+) -> Result<()> {
+    let page_num_rows = page_num_rows.max(1);
+    let mut after = SCAN_START;
+    loop {
+        let rows = fetch_page(conn, kind, after, page_num_rows).await?;
+        let Some(last) = rows.last() else { break };
+        after = row_key(last)?;
+        let num_rows = rows.len();
+        if sender.send(rows).await.is_err() {
+            break;
+        }
+        progress.advance(num_rows as u64);
+        if num_rows < page_num_rows {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Returns the key of a row fetched by [`fetch_page`].
 pub(crate) fn row_key(row: &PgRow) -> Result<Uuid> {
     Ok(row.try_get("id")?)
