@@ -166,6 +166,52 @@ pub async fn read_changes(
     Ok(changes)
 }
 
+/// Reads the works whose authors' profiles changed since `since`: a work shows its
+/// authors' names and ORCIDs, so a profile change must re-read them. This runs in the
+/// follower's snapshot rather than in the writing transaction's trigger, which cannot see
+/// an authorship another transaction has not committed yet and would miss that work.
+///
+/// # Errors
+/// Fails when PostgreSQL fails.
+pub async fn read_works_of_changed_profiles(
+    connection: &mut PgConnection,
+    since: &FeedPosition,
+) -> Result<Changes> {
+    let rows: Vec<(Uuid, f64)> = sqlx::query_as(
+        "select wa.work_id, extract(epoch from now() - min(c.changed_at))::float8
+         from index_changes c
+         join work_authorships wa on wa.profile_id = c.doc_id
+         where c.index_name = 'profiles'
+           and c.xid >= pg_snapshot_xmin($1::text::pg_snapshot)
+           and not pg_visible_in_snapshot(c.xid, $1::text::pg_snapshot)
+         group by wa.work_id",
+    )
+    .bind(since.as_str())
+    .fetch_all(&mut *connection)
+    .await?;
+
+    let mut changes = Changes::default();
+    for (work_id, age_secs) in rows {
+        changes.oldest_age_secs = changes.oldest_age_secs.max(age_secs);
+        changes
+            .by_index
+            .entry("works".to_owned())
+            .or_default()
+            .insert(work_id);
+    }
+    Ok(changes)
+}
+
+impl Changes {
+    /// Adds the documents and age of `other` to these.
+    pub fn merge(&mut self, other: Changes) {
+        self.oldest_age_secs = self.oldest_age_secs.max(other.oldest_age_secs);
+        for (index_name, ids) in other.by_index {
+            self.by_index.entry(index_name).or_default().extend(ids);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::FeedPosition;

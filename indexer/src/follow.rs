@@ -228,8 +228,13 @@ impl Follower {
         let mut transaction = feed::begin_snapshot(&self.pool).await?;
         let snapshot = feed::current_position(&mut transaction).await?;
         for state in followed.iter_mut() {
-            let changes =
+            let mut changes =
                 feed::read_changes(&mut transaction, state.kind.name(), &state.position).await?;
+            if state.kind == IndexKind::Works {
+                let of_profiles =
+                    feed::read_works_of_changed_profiles(&mut transaction, &state.position).await?;
+                changes.merge(of_profiles);
+            }
             let ids: Vec<uuid::Uuid> = changes.by_index.into_values().flatten().collect();
             for chunk in ids.chunks(LOAD_CHUNK_NUM_DOCS) {
                 let documents = index::load_documents(&mut transaction, state.kind, chunk).await?;
