@@ -57,35 +57,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("failed to listen on `{}`", config.http_addr))?;
     service
-        .serve(listener, shutdown_signal())
+        .serve(listener, indexer::shutdown::signal())
         .await
         .context("the service stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Resolves on SIGTERM (Kubernetes stopping the pod) or ctrl-c.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }
 
 fn init_logging(config: &Config) {
