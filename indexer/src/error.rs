@@ -86,6 +86,18 @@ pub enum Error {
         /// Its generation.
         generation: String,
     },
+    /// Another build of the same index is under way.
+    #[error(
+        "index `{index}` is being built by another process (it holds `{path}`); one build of \
+         an index runs at a time, so wait for it to finish or give this one its own \
+         `--index-dir`"
+    )]
+    BuildBusy {
+        /// The index.
+        index: String,
+        /// The lock file.
+        path: PathBuf,
+    },
     /// tantivy failed to open, write or read an index.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),

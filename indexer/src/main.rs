@@ -1,6 +1,6 @@
 //! `indexer`: migrations, imports of source files, index builds and verification.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -244,12 +244,12 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 },
                 batch_size: args.batch_size as usize,
                 rejects_path: args.rejects.clone(),
-                progress_bar: std::io::stderr().is_terminal(),
+                progress_bar: io::stderr().is_terminal(),
             };
             let summary = import::import_files(&pool, args.format, &args.paths, &options)
                 .await
                 .context("import failed")?;
-            print_summary(&summary, args.rejects.as_deref());
+            write_report(|out| print_summary(out, &summary, args.rejects.as_deref()))?;
             if summary.rejected.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
@@ -263,26 +263,26 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                     .map_or_else(|| BuildOptions::default().num_shards, usize::from),
                 writer_heap_num_bytes: (args.writer_heap_mb as usize).saturating_mul(1024 * 1024),
                 page_num_rows: args.page_rows as usize,
-                progress_bar: std::io::stderr().is_terminal(),
+                progress_bar: io::stderr().is_terminal(),
             };
             let kinds = args.selection.kinds();
             let report = indexer::index::build(&pool, &args.selection.index_dir, &kinds, &options)
                 .await
                 .context("build failed")?;
-            print_build_report(&report);
+            write_report(|out| print_build_report(out, &report))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(args) => {
             let options = VerifyOptions {
                 max_listed_ids: args.max_listed_ids,
                 page_num_rows: args.page_rows as usize,
-                progress_bar: std::io::stderr().is_terminal(),
+                progress_bar: io::stderr().is_terminal(),
             };
             let kinds = args.selection.kinds();
             let report = indexer::index::verify(&pool, &args.selection.index_dir, &kinds, &options)
                 .await
                 .context("verification failed")?;
-            print_verify_report(&report);
+            write_report(|out| print_verify_report(out, &report))?;
             if report.has_drift() {
                 Ok(ExitCode::from(EXIT_DRIFT))
             } else {
@@ -305,7 +305,7 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                         .map_or_else(|| BuildOptions::default().num_shards, usize::from),
                     writer_heap_num_bytes: (args.writer_heap_mb as usize)
                         .saturating_mul(1024 * 1024),
-                    progress_bar: std::io::stderr().is_terminal(),
+                    progress_bar: io::stderr().is_terminal(),
                     ..BuildOptions::default()
                 },
             };
@@ -343,10 +343,25 @@ async fn migrate_when_reachable(pool: &sqlx::PgPool) -> anyhow::Result<Option<()
     }
 }
 
-fn print_build_report(report: &BuildReport) {
-    println!("consistent with snapshot {}", report.position);
+/// Writes a report to standard output. A reader that went away (`indexer import … | head`)
+/// is not a failure: the work is done and the exit status still tells how it went.
+fn write_report(
+    print: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match print(&mut out).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+            Err(error).context("cannot write the report to standard output")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn print_build_report(out: &mut impl Write, report: &BuildReport) -> io::Result<()> {
+    writeln!(out, "consistent with snapshot {}", report.position)?;
     for index in &report.indexes {
-        println!(
+        writeln!(
+            out,
             "{} {}: {} documents in {} shards, {:.2} s, {:.0} documents/s, {:.1} MB on disk",
             index.kind,
             index.generation,
@@ -355,25 +370,32 @@ fn print_build_report(report: &BuildReport) {
             index.elapsed.as_secs_f64(),
             index.docs_per_sec(),
             index.size_num_bytes as f64 / 1e6,
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn print_verify_report(report: &VerifyReport) {
-    println!("compared with snapshot {}", report.position);
+fn print_verify_report(out: &mut impl Write, report: &VerifyReport) -> io::Result<()> {
+    writeln!(out, "compared with snapshot {}", report.position)?;
     for index in &report.indexes {
         let kind = index.kind;
         let Some(generation) = &index.generation else {
-            println!("{kind}: not built; {} documents missing", index.num_missing);
+            writeln!(
+                out,
+                "{kind}: not built; {} documents missing",
+                index.num_missing
+            )?;
             continue;
         };
         let verdict = if index.has_drift() { "DRIFT" } else { "ok" };
-        println!(
+        writeln!(
+            out,
             "{kind} {generation}: {verdict}: {} missing, {} extra, {} differing",
             index.num_missing, index.num_extra, index.num_differing
-        );
+        )?;
         for shard in &index.shards {
-            println!(
+            writeln!(
+                out,
                 "  shard {}: {} documents indexed, {} in postgresql, checksums {:016x} / {:016x}{}",
                 shard.shard,
                 shard.num_docs_index,
@@ -381,7 +403,7 @@ fn print_verify_report(report: &VerifyReport) {
                 shard.checksum_index,
                 shard.checksum_database,
                 if shard.matches() { "" } else { "  differs" },
-            );
+            )?;
         }
         for (label, ids) in [
             ("missing", &index.missing),
@@ -389,14 +411,20 @@ fn print_verify_report(report: &VerifyReport) {
             ("differing", &index.differing),
         ] {
             for id in ids {
-                println!("  {label} {id}");
+                writeln!(out, "  {label} {id}")?;
             }
         }
     }
+    Ok(())
 }
 
-fn print_summary(summary: &ImportSummary, rejects: Option<&std::path::Path>) {
-    println!(
+fn print_summary(
+    out: &mut impl Write,
+    summary: &ImportSummary,
+    rejects: Option<&std::path::Path>,
+) -> io::Result<()> {
+    writeln!(
+        out,
         "read {} records from {} files ({:.1} MB) in {:.2} s: {:.0} records/s, {:.1} MB/s",
         summary.num_read,
         summary.num_files,
@@ -404,36 +432,42 @@ fn print_summary(summary: &ImportSummary, rejects: Option<&std::path::Path>) {
         summary.elapsed.as_secs_f64(),
         summary.records_per_sec(),
         summary.megabytes_per_sec(),
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "inserted {}, unchanged {}, new versions {}, rejected {}",
         summary.num_inserted,
         summary.num_unchanged,
         summary.num_new_versions,
         summary.rejected.len()
-    );
+    )?;
     let num_profiles = summary.num_profiles_created
         + summary.num_profiles_updated
         + summary.num_profiles_unchanged;
     if num_profiles > 0 {
-        println!(
+        writeln!(
+            out,
             "profiles: created {}, updated {}, unchanged {}",
             summary.num_profiles_created,
             summary.num_profiles_updated,
             summary.num_profiles_unchanged
-        );
+        )?;
     }
     const NUM_REJECTS_SHOWN: usize = 20;
     for rejected in summary.rejected.iter().take(NUM_REJECTS_SHOWN) {
-        println!("rejected {rejected}");
+        writeln!(out, "rejected {rejected}")?;
     }
     if summary.rejected.len() > NUM_REJECTS_SHOWN {
         let more = summary.rejected.len() - NUM_REJECTS_SHOWN;
         match rejects {
-            Some(path) => println!("… and {more} more in `{}`", path.display()),
-            None => println!("… and {more} more; pass --rejects FILE to keep them all"),
+            Some(path) => writeln!(out, "… and {more} more in `{}`", path.display())?,
+            None => writeln!(
+                out,
+                "… and {more} more; pass --rejects FILE to keep them all"
+            )?,
         }
     }
+    Ok(())
 }
 
 /// Returns the error and its causes joined by `: `, leaving out a cause whose text the
@@ -459,12 +493,12 @@ fn init_logging(format: LogFormat) {
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
-        LogFormat::Auto => !std::io::stderr().is_terminal(),
+        LogFormat::Auto => !io::stderr().is_terminal(),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_ansi(io::stderr().is_terminal())
+        .with_writer(io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -5,7 +5,8 @@
 //!    each record's verification state, and verify then finds no drift;
 //! 3. routing is stable and spreads documents evenly;
 //! 4. searches keep answering while rebuilds switch generations and remove old ones;
-//! 5. a generation of another schema version is refused, and a rebuild replaces it;
+//! 5. a generation of another schema version is refused, and a rebuild replaces it; a
+//!    build refuses to start while another build of the index holds its lock;
 //! 6. verify names the exact ids missing, extra or different after the index or the
 //!    database changed behind the other's back;
 //! 7. load_documents returns nothing for a superseded version, and the writer replaces
@@ -589,6 +590,57 @@ async fn a_rebuild_replaces_a_generation_of_another_schema_version() {
         rebuilt.num_docs(),
         count(pool, "select count(*) from author_profiles").await
     );
+}
+
+#[tokio::test]
+async fn a_build_refuses_to_run_beside_another_build_of_the_same_index() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    import_small_sample(pool).await;
+    let dir = tempfile::tempdir().unwrap();
+    index::build(pool, dir.path(), &[IndexKind::Profiles], &build_options())
+        .await
+        .unwrap();
+
+    // Another process building the profiles index holds its lock file.
+    let lock_path = index::index_root(dir.path(), IndexKind::Profiles).join(index::BUILD_LOCK_FILE);
+    let other_build = std::fs::File::options()
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    other_build.try_lock().unwrap();
+
+    let refused = index::build(
+        pool,
+        dir.path(),
+        &[IndexKind::Records, IndexKind::Profiles],
+        &build_options(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&refused, indexer::Error::BuildBusy { index, .. } if index == "profiles"),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains("being built by another process"),
+        "{refused}"
+    );
+    // Nothing was built, not even the index that was free.
+    assert_eq!(open(dir.path(), IndexKind::Profiles).generation(), "gen-1");
+    assert_eq!(
+        index::current_generation(dir.path(), IndexKind::Records).unwrap(),
+        None
+    );
+
+    drop(other_build);
+    let report = index::build(pool, dir.path(), &[IndexKind::Profiles], &build_options())
+        .await
+        .unwrap();
+    assert_eq!(report.indexes[0].generation, "gen-2");
+    assert_eq!(open(dir.path(), IndexKind::Profiles).generation(), "gen-2");
 }
 
 #[tokio::test]

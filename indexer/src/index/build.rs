@@ -98,17 +98,28 @@ impl IndexBuildReport {
 /// committed with the snapshot as its feed position, then `meta.json` is written and
 /// `CURRENT` switched. Generations older than the previous one are removed.
 ///
-/// Two builds of the same index must not run at once.
+/// One build of an index runs at a time: the build holds a lock file in each index's
+/// directory from before its snapshot until `CURRENT` is switched, so a second build fails at
+/// once instead of switching `CURRENT` back to an older snapshot.
 ///
 /// # Errors
-/// Fails when PostgreSQL or the index directory fails; the generation being built is then
-/// removed and the current one stays current.
+/// Fails with [`Error::BuildBusy`](crate::Error::BuildBusy) when another build of one of
+/// `kinds` holds its lock; fails when PostgreSQL or the index directory fails, the generation
+/// being built is then removed and the current one stays current.
 pub async fn build(
     pool: &PgPool,
     dir: &Path,
     kinds: &[IndexKind],
     options: &BuildOptions,
 ) -> Result<BuildReport> {
+    let mut kinds = kinds.to_vec();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let _build_locks = kinds
+        .iter()
+        .map(|&kind| layout::lock_build(dir, kind))
+        .collect::<Result<Vec<_>>>()?;
+
     let mut transaction = pool.begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only")
         .execute(&mut *transaction)
@@ -117,9 +128,6 @@ pub async fn build(
         .fetch_one(&mut *transaction)
         .await?;
 
-    let mut kinds = kinds.to_vec();
-    kinds.sort_unstable();
-    kinds.dedup();
     let mut indexes = Vec::with_capacity(kinds.len());
     for kind in kinds {
         let report = build_index(&mut transaction, dir, kind, &position, options).await?;

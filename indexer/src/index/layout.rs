@@ -46,6 +46,41 @@ pub fn index_root(dir: &Path, kind: IndexKind) -> PathBuf {
     dir.join(kind.name())
 }
 
+/// File in an index's directory that a build holds locked while it writes a generation.
+pub const BUILD_LOCK_FILE: &str = "build.lock";
+
+/// Takes the build lock of `kind`'s index, held until the returned file is dropped; the
+/// operating system releases it when the process dies, so a killed build leaves no lock.
+///
+/// # Errors
+/// Fails with [`Error::BuildBusy`] when another build of the index holds it, or when the
+/// lock file cannot be created.
+pub(crate) fn lock_build(dir: &Path, kind: IndexKind) -> Result<File> {
+    let root = index_root(dir, kind);
+    fs::create_dir_all(&root).map_err(|source| Error::IndexDirectory {
+        path: root.clone(),
+        source,
+    })?;
+    let path = root.join(BUILD_LOCK_FILE);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::IndexDirectory {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::BuildBusy {
+            index: kind.name().to_owned(),
+            path,
+        }),
+        Err(fs::TryLockError::Error(source)) => Err(Error::IndexDirectory { path, source }),
+    }
+}
+
 /// Returns the directory of generation `generation` of `kind`'s index.
 pub fn generation_dir(dir: &Path, kind: IndexKind, generation: u64) -> PathBuf {
     index_root(dir, kind).join(generation_name(generation))

@@ -34,7 +34,7 @@ pub use documents::load_documents;
 pub use extract::RecordFields;
 pub use layout::{
     current_generation, generation_dir, generation_name, index_root, shard_dir, GenerationMeta,
-    CURRENT_FILE, META_FILE,
+    BUILD_LOCK_FILE, CURRENT_FILE, META_FILE,
 };
 pub use routing::shard_of;
 pub use sharded::{Shard, ShardedIndex};
