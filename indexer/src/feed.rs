@@ -113,6 +113,40 @@ pub async fn begin_snapshot(
     Ok(transaction)
 }
 
+/// Returns whether pruning removed feed rows of a transaction that `since` may not include,
+/// in which case the feed alone cannot bring an index at `since` up to date and the index
+/// must be rebuilt. A transaction older than the snapshot's xmin had ended before it, so
+/// only a pruned transaction at or after xmin can be missing.
+///
+/// # Errors
+/// Fails when PostgreSQL fails.
+pub async fn pruned_past(connection: &mut PgConnection, since: &FeedPosition) -> Result<bool> {
+    let pruned: bool = sqlx::query_scalar(
+        "select exists (
+             select 1 from index_changes_pruned
+             where through_xid >= pg_snapshot_xmin($1::text::pg_snapshot)
+         )",
+    )
+    .bind(since.as_str())
+    .fetch_one(&mut *connection)
+    .await?;
+    Ok(pruned)
+}
+
+/// Removes the feed rows of transactions that started more than `keep` ago (a PostgreSQL
+/// interval such as `7 days`) and returns how many rows went. A follower that had not read
+/// them rebuilds its index when it next looks at the feed.
+///
+/// # Errors
+/// Fails when `keep` is not an interval PostgreSQL reads, or when PostgreSQL fails.
+pub async fn prune(pool: &sqlx::PgPool, keep: &str) -> Result<u64> {
+    let num_pruned: i64 = sqlx::query_scalar("select prune_index_changes($1::text::interval)")
+        .bind(keep)
+        .fetch_one(pool)
+        .await?;
+    Ok(u64::try_from(num_pruned).unwrap_or(0))
+}
+
 /// Documents to re-read, by index name, as read from the feed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {

@@ -225,6 +225,7 @@ impl Follower {
     /// Applies everything committed since each index's position, in one snapshot.
     async fn cycle(&self, followed: &mut [FollowedIndex]) -> Result<()> {
         self.switch_generations(followed).await?;
+        self.rebuild_pruned(followed).await?;
         let mut transaction = feed::begin_snapshot(&self.pool).await?;
         let snapshot = feed::current_position(&mut transaction).await?;
         for state in followed.iter_mut() {
@@ -267,6 +268,37 @@ impl Follower {
             state.position = snapshot.clone();
         }
         transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Rebuilds each index whose position is older than what pruning removed from the feed:
+    /// the changes it has not applied are gone from the feed, but not from the tables.
+    async fn rebuild_pruned(&self, followed: &mut [FollowedIndex]) -> Result<()> {
+        let mut pruned = Vec::new();
+        {
+            let mut connection = self.pool.acquire().await?;
+            for state in followed.iter() {
+                pruned.push(feed::pruned_past(&mut connection, &state.position).await?);
+            }
+        }
+        for (state, pruned) in followed.iter_mut().zip(pruned) {
+            if !pruned {
+                continue;
+            }
+            tracing::warn!(
+                index = state.kind.name(),
+                position = %state.position,
+                "the change feed was pruned past this index's position; rebuilding it"
+            );
+            index::build(
+                &self.pool,
+                &self.options.index_dir,
+                &[state.kind],
+                &self.options.build,
+            )
+            .await?;
+            *state = self.open(state.kind).await?;
+        }
         Ok(())
     }
 

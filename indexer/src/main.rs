@@ -54,6 +54,16 @@ enum Command {
     /// Follows the change feed, keeping the indexes equal to PostgreSQL until stopped;
     /// builds an index first when it does not exist.
     Follow(FollowArgs),
+    /// Removes change-feed rows older than `--keep`; a follower that had not read them
+    /// rebuilds its index instead of following. Run it on a schedule.
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PruneArgs {
+    /// Age of the feed rows to keep, as a PostgreSQL interval: `7 days`, `36 hours`.
+    #[arg(long, env = "ATLAS_FEED_KEEP", default_value = "7 days")]
+    keep: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -270,6 +280,15 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 .await
                 .context("build failed")?;
             write_report(|out| print_build_report(out, &report))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Prune(args) => {
+            let num_pruned = indexer::feed::prune(&pool, &args.keep)
+                .await
+                .with_context(|| {
+                    format!("cannot prune the change feed with --keep `{}`", args.keep)
+                })?;
+            tracing::info!(num_pruned, keep = %args.keep, "change feed pruned");
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(args) => {

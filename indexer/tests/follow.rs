@@ -7,7 +7,8 @@
 //!    points, end with every index equal to the database;
 //! 4. killed with SIGKILL mid-stream, the `indexer follow` process resumes from its last
 //!    commit and converges;
-//! 5. PostgreSQL going away mid-stream is waited out, and following resumes when it returns.
+//! 5. PostgreSQL going away mid-stream is waited out, and following resumes when it returns;
+//! 6. a follower whose unread changes were pruned from the feed rebuilds its indexes.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -219,6 +220,62 @@ async fn a_transaction_that_commits_late_is_not_skipped() {
         "the late commit reached the index"
     );
 
+    follower.stop().await;
+    assert_indexes_equal_database(&database.pool, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_behind_a_pruned_feed_rebuilds_instead_of_missing_changes() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let follower = RunningFollower::start(&database.pool, dir.path());
+    let mut connection = database.pool.acquire().await.unwrap();
+    insert_record(&mut connection, "W-read", "quillwort")
+        .await
+        .unwrap();
+    wait_caught_up(&database.pool, dir.path()).await;
+    follower.stop().await;
+    let generation_before = ShardedIndex::open_current(dir.path(), IndexKind::Records)
+        .unwrap()
+        .unwrap()
+        .generation()
+        .to_owned();
+
+    // Written while no follower runs, then pruned before any follower read it.
+    insert_record(&mut connection, "W-unread", "hornwort")
+        .await
+        .unwrap();
+    let num_pruned = indexer::feed::prune(&database.pool, "0 seconds")
+        .await
+        .unwrap();
+    assert!(num_pruned >= 2, "pruned {num_pruned} feed rows");
+    let num_left: i64 = sqlx::query_scalar("select count(*) from index_changes")
+        .fetch_one(&database.pool)
+        .await
+        .unwrap();
+    assert_eq!(num_left, 0);
+
+    let follower = RunningFollower::start(&database.pool, dir.path());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count_title(dir.path(), "hornwort") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the pruned change never reached the index"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rebuilt = ShardedIndex::open_current(dir.path(), IndexKind::Records)
+        .unwrap()
+        .unwrap();
+    assert_ne!(rebuilt.generation(), generation_before);
+    assert_eq!(count_title(dir.path(), "quillwort"), 1);
+
+    // Following goes on from the rebuilt generation.
+    insert_record(&mut connection, "W-after", "spikemoss")
+        .await
+        .unwrap();
+    wait_caught_up(&database.pool, dir.path()).await;
+    assert_eq!(count_title(dir.path(), "spikemoss"), 1);
     follower.stop().await;
     assert_indexes_equal_database(&database.pool, dir.path()).await;
 }
