@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use matcher::group::{run_grouping, GroupSummary};
 use matcher::jobs::MatcherJobs;
 use matcher::metrics::{serve_metrics, WorkerMetrics};
+use matcher::outbox::{run_relay, RelayOptions};
 use matcher::pipeline::{
     run, RunOptions, RunSummary, DEFAULT_BATCH_NUM_PROFILES, DEFAULT_LIMIT_PER_PROFILE,
 };
@@ -261,6 +262,19 @@ struct WorkerArgs {
     #[arg(long, env = "ATLAS_METRICS_ADDR", default_value = "127.0.0.1:9464")]
     metrics_addr: SocketAddr,
 
+    /// Seconds imports must have been quiet before the records they added are matched
+    /// (queued from the outbox PostgreSQL keeps of imports and profile changes).
+    #[arg(long, env = "ATLAS_MATCHER_OUTBOX_QUIET_SECS", default_value_t = 30)]
+    outbox_quiet_secs: u64,
+
+    /// Milliseconds between two looks at the outbox.
+    #[arg(
+        long,
+        env = "ATLAS_MATCHER_OUTBOX_INTERVAL_MS",
+        default_value_t = 5_000
+    )]
+    outbox_interval_ms: u64,
+
     #[command(flatten)]
     search: SearchArgs,
 
@@ -378,7 +392,14 @@ async fn run_command(database_url: &str, args: RunArgs) -> anyhow::Result<ExitCo
     options.progress_bar = std::io::stderr().is_terminal();
 
     let is_subset = !args.profiles.is_empty() || args.since.is_some();
-    if !args.skip_grouping && !is_subset {
+    let is_full = !args.skip_grouping && !is_subset;
+    // What the outbox asks for now, a full run does; rows committed during the run stay.
+    let outbox_ids = if is_full {
+        matcher::outbox::pending_ids(&pool).await?
+    } else {
+        Vec::new()
+    };
+    if is_full {
         let summary = run_grouping(&pool).await.context("failed to group works")?;
         print_group_summary(&summary);
     }
@@ -386,6 +407,10 @@ async fn run_command(database_url: &str, args: RunArgs) -> anyhow::Result<ExitCo
         .await
         .context("failed to match profiles")?;
     print_run_summary(&summary);
+    if !outbox_ids.is_empty() {
+        let num_cleared = matcher::outbox::delete(&pool, &outbox_ids).await?;
+        tracing::debug!(num_cleared, "outbox rows done by this run");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -469,14 +494,29 @@ async fn worker_command(database_url: &str, args: WorkerArgs) -> anyhow::Result<
         redis: redis.clone(),
         stream: config.stream.clone(),
     };
+    let relay_options = RelayOptions {
+        stream: config.stream.clone(),
+        quiet: Duration::from_secs(args.outbox_quiet_secs),
+        interval: Duration::from_millis(args.outbox_interval_ms.max(1)),
+        ..RelayOptions::default()
+    };
+    let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
+    let relay = tokio::spawn(run_relay(
+        handler.pool.clone(),
+        redis.clone(),
+        relay_options,
+        async move {
+            let _ = relay_stopped.await;
+        },
+    ));
     tracing::info!(consumer = %config.consumer, stream = %config.stream, "worker started");
     let mut worker = Worker::new(redis, config, handler, metrics)
         .await
         .context("failed to join the consumer group")?;
-    worker
-        .run(indexer::shutdown::signal())
-        .await
-        .context("the worker stopped")?;
+    let result = worker.run(indexer::shutdown::signal()).await;
+    let _ = stop_relay.send(());
+    let _ = relay.await;
+    result.context("the worker stopped")?;
     metrics_server.abort();
     tracing::info!("worker stopped");
     Ok(ExitCode::SUCCESS)

@@ -7,7 +7,7 @@
 //! ([`score`]) and writes it idempotently ([`write`]); pairs above the profile's threshold
 //! are confirmed in one transaction with their audit record ([`confirm`]). [`group`] joins
 //! records by DOI and by title, year and authors. [`queue`] runs all of it as jobs from a
-//! Redis stream. Searching, indexing and the review interface belong to other crates.
+//! Redis stream, which [`outbox`] feeds with what imports and profile changes call for. Searching, indexing and the review interface belong to other crates.
 //!
 //! The design choice that matters: every score is a deterministic function of reasons
 //! derived from PostgreSQL's copy of the record, never of what a search index returned,
@@ -30,6 +30,7 @@ pub mod evidence;
 pub mod group;
 pub mod jobs;
 pub mod metrics;
+pub mod outbox;
 pub mod pipeline;
 pub mod profile;
 pub mod queue;
