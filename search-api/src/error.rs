@@ -205,6 +205,9 @@ error_codes! {
     InvalidSettingsPagination => "invalid_settings_pagination", BAD_REQUEST, InvalidRequest;
     /// `faceting` is malformed or `maxValuesPerFacet` is out of range.
     InvalidSettingsFaceting => "invalid_settings_faceting", BAD_REQUEST, InvalidRequest;
+    /// `searchCutoffMs` is not an integer in the allowed range.
+    InvalidSettingsSearchCutoffMs =>
+        "invalid_settings_search_cutoff_ms", BAD_REQUEST, InvalidRequest;
     /// `distinctAttribute` names an attribute that is not filterable.
     InvalidSettingsDistinctAttribute =>
         "invalid_settings_distinct_attribute", BAD_REQUEST, InvalidRequest;

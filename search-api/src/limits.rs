@@ -43,15 +43,22 @@ pub const MAX_FILTER_NUM_BYTES: usize = 32_768;
 /// Most values in one `IN [...]` list: each value is a term lookup on every shard.
 pub const MAX_FILTER_IN_NUM_VALUES: usize = 1_000;
 
+/// Most distinct values one `CONTAINS` or `STARTS WITH` condition may match: each is a
+/// term looked up on every shard, and a one-letter pattern over identifiers would match
+/// nearly all of them, which an `EXISTS` says better.
+pub const MAX_FILTER_PATTERN_NUM_TERMS: usize = 10_000;
+
 /// Largest request body: a multi-search of [`MAX_MULTI_SEARCH_QUERIES`] queries with long
 /// filters fits; anything bigger is refused before it is parsed.
 pub const MAX_BODY_NUM_BYTES: usize = 2 * 1024 * 1024;
 
-/// Time a search may take when it asks for no budget of its own; past it the search stops
-/// and answers `search_time_budget_exceeded` instead of holding a worker.
+/// Time a search may take when it asks for no budget of its own (`timeBudgetMs`) and its
+/// index sets no `searchCutoffMs`; Meilisearch's default cutoff. Past it the search stops
+/// and answers with the hits gathered so far, or `search_time_budget_exceeded` when it has
+/// gathered none, instead of holding a worker.
 pub const DEFAULT_SEARCH_TIME_BUDGET_MILLIS: u64 = 1_500;
 
-/// Largest per-query budget (`timeBudgetMs`) a caller may ask for: the matcher's bulk
+/// Largest per-query budget (`timeBudgetMs`, or `searchCutoffMs`) that may be set: the matcher's bulk
 /// candidate retrieval can wait this long, an interactive page never should.
 pub const MAX_SEARCH_TIME_BUDGET_MILLIS: u64 = 10_000;
 

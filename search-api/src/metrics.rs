@@ -55,6 +55,7 @@ pub struct Metrics {
     cache_hits: Counter,
     cache_misses: Counter,
     rate_limited: Counter,
+    degraded_searches: Counter,
     redis_available: Gauge,
 }
 
@@ -119,6 +120,12 @@ impl Metrics {
             "Requests refused with 429 by the rate limiter",
             rate_limited.clone(),
         );
+        let degraded_searches = Counter::default();
+        registry.register(
+            "degraded_searches",
+            "Searches answered with the hits gathered before their time budget ran out",
+            degraded_searches.clone(),
+        );
         let redis_available = Gauge::default();
         registry.register(
             "redis_available",
@@ -135,6 +142,7 @@ impl Metrics {
             cache_hits,
             cache_misses,
             rate_limited,
+            degraded_searches,
             redis_available,
         }
     }
@@ -183,6 +191,11 @@ impl Metrics {
     /// Counts a request refused by the rate limiter.
     pub fn rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    /// Counts a search answered with the hits gathered before its time budget ran out.
+    pub fn degraded_search(&self) {
+        self.degraded_searches.inc();
     }
 
     /// Records whether Redis is available.

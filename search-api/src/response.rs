@@ -34,7 +34,16 @@ pub struct SearchResponse {
     /// Minimum and maximum of numeric facets, when `facets` was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facet_stats: Option<BTreeMap<String, FacetStats>>,
+    /// Whether the time budget cut the search short: the hits are those gathered by then.
+    /// Not part of the body, which Meilisearch's clients read; the route says it in the
+    /// [`DEGRADED_SEARCH_HEADER`] header.
+    #[serde(skip)]
+    pub is_degraded: bool,
 }
+
+/// The response header set to `true` on a search answered with the hits gathered before
+/// its time budget ran out.
+pub const DEGRADED_SEARCH_HEADER: &str = "atlas-search-degraded";
 
 impl SearchResponse {
     /// Returns the response to `search`, given its hits, the number of documents that
@@ -52,6 +61,7 @@ impl SearchResponse {
             hits_info: HitsInfo::new(&search.pagination, num_candidates, search.max_total_hits),
             facet_distribution: None,
             facet_stats: None,
+            is_degraded: false,
         }
     }
 }
@@ -201,6 +211,9 @@ pub struct FederatedSearchResponse {
     /// The pagination fields of the merged hits.
     #[serde(flatten)]
     pub hits_info: HitsInfo,
+    /// Whether the time budget cut a query short, as [`SearchResponse::is_degraded`].
+    #[serde(skip)]
+    pub is_degraded: bool,
 }
 
 /// A hit of a federated search and where it comes from.
@@ -270,6 +283,7 @@ mod tests {
                 BTreeMap::from([("hal".into(), 3)]),
             )])),
             facet_stats: None,
+            is_degraded: false,
         };
         let value = serde_json::to_value(&response).unwrap();
         assert_eq!(

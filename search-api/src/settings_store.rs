@@ -208,6 +208,7 @@ impl SettingsStore {
             "typoTolerance": null,
             "pagination": null,
             "faceting": null,
+            "searchCutoffMs": null,
         });
         let mut transaction = self.pool.begin().await.map_err(ApiError::database)?;
         sqlx::query("delete from index_settings where uid = $1")

@@ -12,7 +12,8 @@
 //! 4. documents, stats and the index list describe what PostgreSQL holds;
 //! 5. a DBLP title finds the ACM record of the same paper for most true pairs;
 //! 6. candidate retrieval finds the works of ORCID profiles by ORCID, name and title;
-//! 7. a search past its deadline answers `search_time_budget_exceeded`.
+//! 7. a search past its deadline answers the hits gathered, marked degraded, or
+//!    `search_time_budget_exceeded` naming its budget when it gathered nothing.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -1046,14 +1047,28 @@ fn candidates_of_orcid_profiles_are_their_works() {
 }
 
 #[test]
-fn a_search_past_its_deadline_is_refused() {
+fn a_search_past_its_deadline_answers_degraded_or_names_its_budget() {
     let engine = &fixture().two_shards;
-    let search = validate("records", json!({"q": "data"}));
+    let search = validate("records", json!({"q": "data", "timeBudgetMs": 40}));
     let past = Instant::now() - Duration::from_millis(1);
-    let error = engine
+    let response = engine
         .search("records", &search, &settings("records"), past)
+        .unwrap();
+    assert!(response.is_degraded);
+    assert!(
+        !response.hits.is_empty(),
+        "the candidates gathered are shown"
+    );
+    let distinct = validate("records", json!({"distinct": "source", "timeBudgetMs": 40}));
+    let error = engine
+        .search("records", &distinct, &settings("records"), past)
         .unwrap_err();
     assert_eq!(error.code(), Code::SearchTimeBudgetExceeded);
+    assert!(
+        error.public_message().contains("`40` ms"),
+        "{}",
+        error.public_message()
+    );
     let error = engine
         .search(
             "nope",

@@ -100,6 +100,16 @@ async fn responses_match_the_served_description() {
         ),
         (
             "/indexes/{uid}/search",
+            Method::POST,
+            "/indexes/records/search".into(),
+            Some(
+                json!({"q": "atention", "sort": ["year:desc"], "distinct": "year",
+                        "showRankingScoreDetails": true}),
+            ),
+            key,
+        ),
+        (
+            "/indexes/{uid}/search",
             Method::GET,
             "/indexes/records/search?q=deep".into(),
             None,
@@ -230,10 +240,11 @@ async fn responses_match_the_served_description() {
             Some(
                 json!({"profiles": [{"id": "p1", "names": ["Ashish Vaswani"],
                         "titles": ["Attention is all you need"], "orcid": null}],
-                        "limit_per_profile": 5}),
+                        "limitPerProfile": 5}),
             ),
             key,
         ),
+        ("/metrics", Method::GET, "/metrics".into(), None, None),
     ];
     for (path, method, uri, body, key) in calls {
         let response = test.call(method.clone(), &uri, body, key).await;

@@ -105,6 +105,8 @@ pub enum Action {
     KeysUpdate,
     /// Deleting keys.
     KeysDelete,
+    /// Reading the Prometheus metrics.
+    MetricsGet,
 }
 
 impl Action {
@@ -123,6 +125,7 @@ impl Action {
             Action::KeysCreate => "keys.create",
             Action::KeysUpdate => "keys.update",
             Action::KeysDelete => "keys.delete",
+            Action::MetricsGet => "metrics.get",
         }
     }
 

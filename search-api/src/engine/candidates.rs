@@ -31,12 +31,15 @@ use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::TypoTolerance;
 
-/// A batch of profiles to find candidate records for.
+/// A batch of profiles to find candidate records for. Field names are camelCase like the
+/// rest of the API; the snake_case names of earlier matchers are accepted as aliases.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CandidateRequest {
     /// The profiles.
     pub profiles: Vec<CandidateProfile>,
     /// Records returned per profile at most, best first.
+    #[serde(alias = "limit_per_profile")]
     pub limit_per_profile: usize,
 }
 
@@ -62,8 +65,10 @@ pub struct CandidateResponse {
 
 /// The candidates of one profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProfileCandidates {
     /// The profile's id.
+    #[serde(alias = "profile_id")]
     pub profile_id: String,
     /// Candidate records, best first.
     pub hits: Vec<CandidateHit>,
@@ -71,8 +76,10 @@ pub struct ProfileCandidates {
 
 /// One candidate record and why it was found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CandidateHit {
     /// The record's id.
+    #[serde(alias = "record_id")]
     pub record_id: String,
     /// Strength of the evidence, in `[0, 1]`.
     pub score: f64,
@@ -94,6 +101,7 @@ pub enum MatchKind {
 
 /// One piece of evidence for a candidate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CandidateMatch {
     /// What matched.
     pub kind: MatchKind,
@@ -102,6 +110,7 @@ pub struct CandidateMatch {
     /// The record's attribute that matched.
     pub field: String,
     /// The value that matched: the author string, the record's title, the ORCID iD.
+    #[serde(alias = "matched_value")]
     pub matched_value: String,
     /// Typos between the searched surname and the record's.
     pub typos: u8,

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED,
+};
 
 use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
 use super::documents::format_date;
@@ -103,8 +105,8 @@ impl FacetCounts {
 ///
 /// # Errors
 ///
-/// `search_time_budget_exceeded` past the deadline; an internal error when a column or
-/// the index cannot be read.
+/// An internal error when a column or the index cannot be read. Past the deadline the
+/// facets not counted yet are left out and the search is marked degraded.
 pub fn count_facets(
     catalog: &IndexCatalog,
     searcher: &Searcher,
@@ -117,7 +119,9 @@ pub fn count_facets(
         let Some(attribute) = catalog.attribute(name) else {
             continue;
         };
-        deadline.check()?;
+        if deadline.is_exceeded() {
+            break;
+        }
         let mut counts = FacetCounts::default();
         for (segment, docs) in matching {
             let reader = searcher.segment_reader(*segment);
@@ -223,6 +227,124 @@ fn count_from_postings(
         }
     }
     Ok(())
+}
+
+/// Returns every `matching` document of the shard with its values of `attribute`, as
+/// facet values are spelled, for `distinct`: an empty list for a document without one.
+///
+/// # Errors
+///
+/// `search_time_budget_exceeded` past the deadline, as a distinct count cut short would
+/// be wrong rather than degraded; an internal error when the index cannot be read.
+pub fn distinct_values(
+    catalog: &IndexCatalog,
+    attribute: &Attribute,
+    searcher: &Searcher,
+    matching: &[(SegmentOrdinal, Vec<DocId>)],
+    deadline: &Deadline,
+) -> Result<Vec<(DocAddress, Vec<String>)>> {
+    let mut all = Vec::with_capacity(matching.iter().map(|(_, docs)| docs.len()).sum());
+    for (segment, docs) in matching {
+        deadline.check()?;
+        let reader = searcher.segment_reader(*segment);
+        let values =
+            segment_values(catalog, attribute, reader, docs).map_err(ApiError::internal)?;
+        for (&doc, doc_values) in docs.iter().zip(values) {
+            all.push((DocAddress::new(*segment, doc), doc_values));
+        }
+    }
+    Ok(all)
+}
+
+/// Returns the values of `attribute` of each of `docs` (in the same order) in one segment.
+fn segment_values(
+    catalog: &IndexCatalog,
+    attribute: &Attribute,
+    reader: &SegmentReader,
+    docs: &[DocId],
+) -> tantivy::Result<Vec<Vec<String>>> {
+    let fast_fields = reader.fast_fields();
+    let name = attribute.name;
+    let values = match attribute.value {
+        ValueKind::I64 if attribute.is_fast => {
+            let column = fast_fields.i64(name)?;
+            docs.iter()
+                .map(|&doc| column.values_for_doc(doc).map(|v| v.to_string()).collect())
+                .collect()
+        }
+        ValueKind::U64 if attribute.is_fast => {
+            let column = fast_fields.u64(name)?;
+            docs.iter()
+                .map(|&doc| column.values_for_doc(doc).map(|v| v.to_string()).collect())
+                .collect()
+        }
+        ValueKind::Date if attribute.is_fast => {
+            let column = fast_fields.date(name)?;
+            docs.iter()
+                .map(|&doc| column.values_for_doc(doc).map(format_date).collect())
+                .collect()
+        }
+        ValueKind::Text(Analysis::Raw) if attribute.is_fast => {
+            let Some(column) = fast_fields.str(name)? else {
+                return Ok(vec![Vec::new(); docs.len()]);
+            };
+            let mut text_of_ordinal: HashMap<u64, String> = HashMap::new();
+            let mut values = Vec::with_capacity(docs.len());
+            for &doc in docs {
+                let mut doc_values = Vec::new();
+                for ordinal in column.term_ords(doc) {
+                    if let std::collections::hash_map::Entry::Vacant(entry) =
+                        text_of_ordinal.entry(ordinal)
+                    {
+                        let mut text = String::new();
+                        column.ord_to_str(ordinal, &mut text)?;
+                        entry.insert(text);
+                    }
+                    doc_values.push(text_of_ordinal[&ordinal].clone());
+                }
+                values.push(doc_values);
+            }
+            values
+        }
+        _ => values_from_postings(catalog, attribute, reader, docs)?,
+    };
+    Ok(values)
+}
+
+/// Returns the values of an attribute without a usable column by walking its terms'
+/// postings against `docs`.
+fn values_from_postings(
+    catalog: &IndexCatalog,
+    attribute: &Attribute,
+    reader: &SegmentReader,
+    docs: &[DocId],
+) -> tantivy::Result<Vec<Vec<String>>> {
+    let mut values = vec![Vec::new(); docs.len()];
+    if docs.is_empty() {
+        return Ok(values);
+    }
+    let mut position_of_doc = vec![u32::MAX; reader.max_doc() as usize];
+    for (position, &doc) in docs.iter().enumerate() {
+        position_of_doc[doc as usize] = position as u32;
+    }
+    let inverted_index = reader.inverted_index(catalog.field(attribute.name))?;
+    let mut terms = inverted_index.terms().stream()?;
+    while terms.advance() {
+        let mut postings =
+            inverted_index.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+        let mut term_text: Option<String> = None;
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            let position = position_of_doc[doc as usize];
+            if position != u32::MAX {
+                let text = term_text
+                    .get_or_insert_with(|| String::from_utf8_lossy(terms.key()).into_owned());
+                values[position as usize].push(text.clone());
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(values)
 }
 
 /// Returns `facetDistribution` and `facetStats` from the merged counts: the values with

@@ -10,8 +10,8 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
 
-use super::catalog::IndexCatalog;
-use super::facets::{count_facets, FacetCounts, MatchingDocsCollector};
+use super::catalog::{Attribute, IndexCatalog};
+use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsCollector};
 use super::filter::filter_query;
 use super::query::QueryPlan;
 use super::rank::{rank_document, unranked_document, RankedDocument};
@@ -41,6 +41,11 @@ pub struct ShardSearch<'a> {
     pub facets: &'a [String],
     /// When to give up.
     pub deadline: &'a Deadline,
+    /// The attribute of which one document per value is kept, if any.
+    pub distinct: Option<&'static Attribute>,
+    /// Where the page asked for ends (`offset + limit`): past the deadline, this many
+    /// candidates are still shown, unranked, so a degraded search has hits.
+    pub window_end: usize,
 }
 
 /// What one shard found.
@@ -52,6 +57,9 @@ pub struct ShardResult {
     pub ranked: Vec<RankedDocument>,
     /// Facet counts over all its matching documents.
     pub facets: BTreeMap<String, FacetCounts>,
+    /// Every matching document with its values of the distinct attribute, when the
+    /// search has one.
+    pub distinct_values: Vec<(DocAddress, Vec<String>)>,
 }
 
 /// Runs `search` on every shard in parallel, one thread per shard, and returns their
@@ -87,8 +95,8 @@ pub fn search_shards(searchers: &[Searcher], search: ShardSearch<'_>) -> Result<
 /// As [`search_shards`].
 pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<ShardResult> {
     let query = shard_query(searcher, &search)?;
-    let facets = (!search.facets.is_empty()).then_some(MatchingDocsCollector);
-    search.deadline.check()?;
+    let needs_matching = !search.facets.is_empty() || search.distinct.is_some();
+    let facets = needs_matching.then_some(MatchingDocsCollector);
 
     let (num_matching, addresses, matching) = match search.plan.filter(|plan| !plan.is_empty()) {
         Some(_) => {
@@ -120,23 +128,31 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
             (num_matching, addresses, matching)
         }
     };
-    search.deadline.check()?;
 
     let ranked = rank_candidates(searcher, &search, &addresses)?;
-    let facets = match matching {
-        Some(matching) => count_facets(
+    let matching = matching.unwrap_or_default();
+    let facets = count_facets(
+        search.catalog,
+        searcher,
+        &matching,
+        search.facets,
+        search.deadline,
+    )?;
+    let distinct_values = match search.distinct {
+        Some(attribute) => distinct_values(
             search.catalog,
+            attribute,
             searcher,
             &matching,
-            search.facets,
             search.deadline,
         )?,
-        None => BTreeMap::new(),
+        None => Vec::new(),
     };
     Ok(ShardResult {
         num_matching,
         ranked,
         facets,
+        distinct_values,
     })
 }
 
@@ -164,15 +180,33 @@ fn rank_candidates(
     addresses: &[DocAddress],
 ) -> Result<Vec<RankedDocument>> {
     let mut ranked = Vec::with_capacity(addresses.len());
+    let mut num_unranked = 0;
+    let mut is_exceeded = false;
     for (index, address) in addresses.iter().enumerate() {
-        if index % DOCS_BETWEEN_DEADLINE_CHECKS == 0 {
-            search.deadline.check()?;
+        if !is_exceeded && index % DOCS_BETWEEN_DEADLINE_CHECKS == 0 {
+            is_exceeded = search.deadline.is_exceeded();
+        }
+        // Past the deadline the next candidates, in the first stage's order, fill the page
+        // unranked after the ranked ones: the search answers degraded rather than empty.
+        if is_exceeded && num_unranked == search.window_end {
+            break;
         }
         let stored: TantivyDocument = searcher.doc(*address).map_err(ApiError::internal)?;
-        let document = match search.plan.filter(|plan| !plan.is_empty()) {
+        let mut document = match search.plan.filter(|plan| !plan.is_empty()) {
+            Some(_) if is_exceeded => {
+                num_unranked += 1;
+                let mut document = unranked_document(search.catalog, &[], stored);
+                document.key = vec![i128::MAX; search.order.rules.len()];
+                document.score = 0.0;
+                document
+            }
             Some(plan) => rank_document(plan, search.catalog, &search.order.rules, stored),
-            None => unranked_document(search.catalog, &search.order.rules, stored),
+            None => {
+                num_unranked += usize::from(is_exceeded);
+                unranked_document(search.catalog, &search.order.rules, stored)
+            }
         };
+        document.address = Some(*address);
         ranked.push(document);
     }
     sort_ranked(&mut ranked, search.order);

@@ -1,6 +1,6 @@
 //! The filter syntax tree as a tantivy query on one shard: ranges on fast numbers and dates,
 //! terms on strings and identifiers, with Meilisearch's semantics for `!=`, `NOT`,
-//! `EXISTS`, `IS NULL` and `IS EMPTY`.
+//! `EXISTS`, `IS NULL`, `IS EMPTY`, and its experimental `CONTAINS` and `STARTS WITH`.
 //!
 //! Meilisearch compares a number with a string that reads as one (`year = "2020"`) as
 //! numbers, and compares strings without regard to case; attributes with few values
@@ -20,6 +20,7 @@ use tantivy::{Searcher, Term};
 use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Comparison, Condition, ConditionOperator, FilterExpr, FilterValue};
+use crate::limits::MAX_FILTER_PATTERN_NUM_TERMS;
 
 /// Returns the query matching the documents `expression` selects, for the shard read by
 /// `searcher` (values of small-vocabulary attributes are looked up in its dictionaries).
@@ -40,6 +41,13 @@ pub fn filter_query(
 struct FilterCompiler<'a> {
     catalog: &'a IndexCatalog,
     searcher: &'a Searcher,
+}
+
+/// How a `CONTAINS` or `STARTS WITH` condition compares a value with the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pattern {
+    Contains,
+    StartsWith,
 }
 
 /// A filter value as the attribute compares it.
@@ -120,7 +128,112 @@ impl FilterCompiler<'_> {
             ConditionOperator::IsNotNull => Ok(Box::new(AllQuery)),
             ConditionOperator::IsEmpty => Ok(self.is_empty(attribute, field)),
             ConditionOperator::IsNotEmpty => Ok(negate(self.is_empty(attribute, field))),
+            ConditionOperator::Contains(value) => {
+                self.pattern(condition, attribute, field, value, Pattern::Contains)
+            }
+            ConditionOperator::NotContains(value) => Ok(negate(self.pattern(
+                condition,
+                attribute,
+                field,
+                value,
+                Pattern::Contains,
+            )?)),
+            ConditionOperator::StartsWith(value) => {
+                self.pattern(condition, attribute, field, value, Pattern::StartsWith)
+            }
+            ConditionOperator::NotStartsWith(value) => Ok(negate(self.pattern(
+                condition,
+                attribute,
+                field,
+                value,
+                Pattern::StartsWith,
+            )?)),
         }
+    }
+
+    /// Returns the documents with a string value of the attribute that contains or starts
+    /// with `value`, without regard to case or diacritics: the field's terms are read from
+    /// each segment's dictionary (a range of it for a prefix of a folded field, all of it
+    /// otherwise) and the matching ones, at most [`MAX_FILTER_PATTERN_NUM_TERMS`], are
+    /// searched for. Numbers and dates hold no strings, so never match.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_search_filter` when more terms match than the bound; an internal error
+    /// when a dictionary cannot be read.
+    fn pattern(
+        &self,
+        condition: &Condition,
+        attribute: &Attribute,
+        field: Field,
+        value: &FilterValue,
+        pattern: Pattern,
+    ) -> Result<Box<dyn Query>> {
+        let ValueKind::Text(analysis) = attribute.value else {
+            return Ok(Box::new(EmptyQuery));
+        };
+        let wanted = analyzers::fold(text_of(attribute, value).trim());
+        if wanted.is_empty() {
+            return Ok(self.exists(attribute, field));
+        }
+        // Terms of analysed fields are folded already; raw terms are folded to compare.
+        let terms_are_folded = analysis != Analysis::Raw;
+        let matches = |term: &str| {
+            let folded;
+            let term = if terms_are_folded {
+                term
+            } else {
+                folded = analyzers::fold(term);
+                folded.as_str()
+            };
+            match pattern {
+                Pattern::Contains => term.contains(wanted.as_str()),
+                Pattern::StartsWith => term.starts_with(wanted.as_str()),
+            }
+        };
+        let mut values = BTreeSet::new();
+        for segment in self.searcher.segment_readers() {
+            let inverted_index = segment.inverted_index(field).map_err(ApiError::internal)?;
+            let dictionary = inverted_index.terms();
+            let mut stream = match (pattern, terms_are_folded) {
+                (Pattern::StartsWith, true) => {
+                    dictionary.range().ge(wanted.as_bytes()).into_stream()
+                }
+                _ => dictionary.stream(),
+            }
+            .map_err(ApiError::internal)?;
+            while stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                if pattern == Pattern::StartsWith
+                    && terms_are_folded
+                    && !term.starts_with(wanted.as_str())
+                {
+                    break;
+                }
+                if !matches(term) || values.contains(term) {
+                    continue;
+                }
+                if values.len() == MAX_FILTER_PATTERN_NUM_TERMS {
+                    return Err(ApiError::new(
+                        Code::InvalidSearchFilter,
+                        format!(
+                            "`{condition}` matches more than `{MAX_FILTER_PATTERN_NUM_TERMS}` \
+                             values of `{}`; give a longer value",
+                            attribute.name
+                        ),
+                    ));
+                }
+                values.insert(term.to_owned());
+            }
+        }
+        Ok(terms_query(
+            values
+                .iter()
+                .map(|value| Term::from_field_text(field, value))
+                .collect(),
+        ))
     }
 
     fn equal(

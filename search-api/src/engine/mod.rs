@@ -16,13 +16,19 @@
 //! index's own analyzers, not on tantivy's BM25, so every shard layout ranks alike, each
 //! Meilisearch rule is computed as such, and the same pass yields the highlight ranges.
 //!
+//! Past the deadline a search answers with the hits gathered so far, marked degraded, as
+//! Meilisearch answers a search stopped by `searchCutoffMs`; only a search that gathered
+//! nothing answers `search_time_budget_exceeded`.
+//!
 //! Known shortcomings: when more documents than a shard's ranking pool tie on the first
 //! stage's words and typo scores, which of them get ranked precisely depends on the shard
-//! layout; `rankingScoreThreshold` and `distinct` leave the facet counts as if every match
-//! were a hit, as counting them exactly would rank every match.
+//! layout; `rankingScoreThreshold` leaves the facet counts as if every match were a hit, as
+//! counting them exactly would rank every match. With words, `distinct` pages only through
+//! the distinct documents of the ranking pool (its totals and facets are exact).
 
 mod candidates;
 mod catalog;
+mod distinct;
 mod documents;
 mod facets;
 mod fanout;
@@ -34,8 +40,9 @@ mod rules;
 pub mod tuning;
 mod typo;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -54,11 +61,12 @@ pub use candidates::{
 };
 pub use catalog::{Analysis, Attribute, IndexCatalog, SearchableAttribute, ValueKind};
 
+use self::distinct::DistinctValues;
 use self::facets::{facet_response, FacetCounts};
 use self::fanout::{search_shards, sort_ranked, ShardSearch};
 use self::highlight::format_hit;
 use self::query::QueryPlan;
-use self::rank::RankedDocument;
+use self::rank::{score_details, RankedDocument};
 use self::rules::HitOrder;
 use self::tuning::{MAX_RERANK_POOL, MIN_RERANK_POOL, RERANK_POOL_PER_HIT};
 use crate::error::{ApiError, Code, Result};
@@ -105,28 +113,59 @@ pub struct IndexStats {
     pub field_distribution: BTreeMap<String, u64>,
 }
 
-/// The point in time a search must finish by, and the budget it came from.
-#[derive(Debug, Clone, Copy)]
+/// The point in time a search must finish by, the budget it came from, and whether a stage
+/// already stopped early because of it.
+///
+/// Stages that cannot answer without finishing (the query's term expansion, candidate
+/// retrieval) call [`Deadline::check`]; stages that can answer with what they have
+/// gathered (ranking candidates, counting facets, later shards) call
+/// [`Deadline::is_exceeded`], which marks the search degraded, as Meilisearch answers a
+/// search stopped by its `searchCutoffMs`.
+#[derive(Debug)]
 pub(crate) struct Deadline {
     at: Instant,
     budget_millis: u64,
+    is_degraded: AtomicBool,
 }
 
 impl Deadline {
-    fn new(at: Instant) -> Deadline {
-        let budget = at.saturating_duration_since(Instant::now());
+    /// Returns the deadline `at` of a search given `budget`: the budget is named in
+    /// messages as asked, not as the time left when the search started, which waiting
+    /// for an engine permit shortens.
+    fn new(at: Instant, budget: Duration) -> Deadline {
         Deadline {
             at,
             budget_millis: u64::try_from(budget.as_millis()).unwrap_or(u64::MAX),
+            is_degraded: AtomicBool::new(false),
         }
     }
 
     /// Returns `search_time_budget_exceeded` once the deadline has passed.
     pub(crate) fn check(&self) -> Result<()> {
         if Instant::now() > self.at {
-            return Err(ApiError::search_time_budget_exceeded(self.budget_millis));
+            return Err(self.exceeded_error());
         }
         Ok(())
+    }
+
+    /// Returns whether the deadline has passed, and if so marks the search degraded: the
+    /// caller stops and answers with what it has gathered.
+    pub(crate) fn is_exceeded(&self) -> bool {
+        let is_exceeded = Instant::now() > self.at;
+        if is_exceeded {
+            self.is_degraded.store(true, Ordering::Relaxed);
+        }
+        is_exceeded
+    }
+
+    /// Returns whether a stage stopped early because the deadline passed.
+    pub(crate) fn is_degraded(&self) -> bool {
+        self.is_degraded.load(Ordering::Relaxed)
+    }
+
+    /// Returns the error of a search stopped before it gathered anything.
+    pub(crate) fn exceeded_error(&self) -> ApiError {
+        ApiError::search_time_budget_exceeded(self.budget_millis)
     }
 }
 
@@ -183,6 +222,8 @@ struct SearchOutcome {
     scores: Vec<f64>,
     num_matching: usize,
     facets: BTreeMap<String, FacetCounts>,
+    /// Whether the deadline cut a stage short and the hits are those gathered by then.
+    is_degraded: bool,
 }
 
 impl Engine {
@@ -278,9 +319,10 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// `index_not_found`; `search_time_budget_exceeded` past `deadline`;
-    /// `invalid_search_filter` for a filter on an attribute the index lacks; an internal
-    /// error when the index cannot be read.
+    /// `index_not_found`; `search_time_budget_exceeded` when `deadline` passes before
+    /// any hit was gathered (past it with hits, the response holds those and is marked
+    /// degraded); `invalid_search_filter` for a filter on an attribute the index lacks; an
+    /// internal error when the index cannot be read.
     pub fn search(
         &self,
         uid: &str,
@@ -289,13 +331,15 @@ impl Engine {
         deadline: Instant,
     ) -> Result<SearchResponse> {
         let started = Instant::now();
-        let outcome = self.run_search(uid, search, settings, &Deadline::new(deadline))?;
+        let deadline = Deadline::new(deadline, search.time_budget_for(settings));
+        let outcome = self.run_search(uid, search, settings, &deadline)?;
         let mut response = SearchResponse::new(
             search,
             outcome.hits,
             outcome.num_matching,
             started.elapsed(),
         );
+        response.is_degraded = outcome.is_degraded;
         if !search.facets.is_empty() {
             let (distribution, stats) = facet_response(outcome.facets, search.max_values_per_facet);
             response.facet_distribution = Some(distribution);
@@ -330,7 +374,17 @@ impl Engine {
                 "the multi-search is not federated; run its queries one by one",
             ));
         };
-        let deadline = Deadline::new(deadline);
+        let budget = queries
+            .iter()
+            .map(|query| {
+                query
+                    .search
+                    .time_budget_for(&settings(query.index_uid.as_str()))
+            })
+            .max()
+            .unwrap_or_default();
+        let deadline = Deadline::new(deadline, budget);
+        let mut is_degraded = false;
         let mut merged: Vec<(f64, usize, usize, FederatedHit)> = Vec::new();
         let mut num_matching = 0;
         let mut max_total_hits = usize::MAX;
@@ -342,6 +396,7 @@ impl Engine {
                     error.with_message_prefix(&format!("in `queries[{position}]`: "))
                 })?;
             num_matching += outcome.num_matching;
+            is_degraded |= outcome.is_degraded;
             max_total_hits = max_total_hits.min(query.search.max_total_hits);
             for (rank, (hit, score)) in outcome.hits.into_iter().zip(outcome.scores).enumerate() {
                 let weighted = score * query.weight;
@@ -378,6 +433,7 @@ impl Engine {
             hits,
             processing_time_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             hits_info: HitsInfo::new(pagination, num_matching, max_total_hits),
+            is_degraded,
         })
     }
 
@@ -517,7 +573,10 @@ impl Engine {
             &index.searchers,
             request,
             variants,
-            &Deadline::new(deadline),
+            &Deadline::new(
+                deadline,
+                Duration::from_millis(crate::limits::MAX_SEARCH_TIME_BUDGET_MILLIS),
+            ),
         )
     }
 
@@ -545,7 +604,6 @@ impl Engine {
         deadline: &Deadline,
     ) -> Result<SearchOutcome> {
         let (catalog, index) = self.index(uid)?;
-        deadline.check()?;
         let plan = match search.is_placeholder() {
             true => None,
             false => Some(QueryPlan::build(
@@ -564,30 +622,50 @@ impl Engine {
         } else {
             HitOrder::for_placeholder(catalog, settings, &search.sort)
         };
+        let distinct = search
+            .distinct
+            .as_deref()
+            .or(settings.distinct_attribute.as_deref())
+            .and_then(|name| catalog.attribute(name));
         let num_candidates = num_candidates(search.hit_window, has_words);
         let shard_search = ShardSearch {
             catalog,
             plan: plan.as_ref(),
             filter: search.filter.as_ref(),
             order: &order,
-            num_candidates,
-            facets: &search.facets,
+            // With `distinct` the facets count the kept documents only, once known.
+            num_candidates: if distinct.is_some() && !has_words {
+                0
+            } else {
+                num_candidates
+            },
+            facets: if distinct.is_some() {
+                &[]
+            } else {
+                &search.facets
+            },
             deadline,
+            distinct,
+            window_end: search.hit_window.skip + search.hit_window.take,
         };
         let results = search_shards(&index.searchers, shard_search)?;
-        deadline.check()?;
 
         let mut num_matching = 0;
         let mut ranked: Vec<RankedDocument> = Vec::new();
         let mut facets: BTreeMap<String, FacetCounts> = BTreeMap::new();
         let mut all_ranked = true;
-        for result in results {
+        let mut values: DistinctValues = Vec::with_capacity(results.len());
+        for (shard, result) in results.into_iter().enumerate() {
             num_matching += result.num_matching;
             all_ranked &= result.ranked.len() == result.num_matching;
-            ranked.extend(result.ranked);
+            ranked.extend(result.ranked.into_iter().map(|mut document| {
+                document.shard = shard;
+                document
+            }));
             for (name, counts) in result.facets {
                 facets.entry(name).or_default().merge(counts);
             }
+            values.push(result.distinct_values);
         }
         sort_ranked(&mut ranked, &order);
         if let Some(threshold) = search.ranking_score_threshold {
@@ -600,26 +678,59 @@ impl Engine {
                 num_matching - num_below
             };
         }
-        let distinct = search
-            .distinct
-            .as_deref()
-            .or(settings.distinct_attribute.as_deref());
-        if let Some(attribute) = distinct.and_then(|name| catalog.attribute(name)) {
-            keep_distinct(catalog, attribute, &mut ranked);
-        }
 
         let window = search.hit_window;
-        let mut hits = Vec::with_capacity(window.take);
-        let mut scores = Vec::with_capacity(window.take);
-        for document in ranked.into_iter().skip(window.skip).take(window.take) {
+        let page: Vec<RankedDocument> = match distinct {
+            Some(_) => {
+                let (outcome, page) = if has_words {
+                    let outcome = distinct::keep_ranked(&mut ranked, &values);
+                    let page = ranked.into_iter().skip(window.skip).take(window.take);
+                    (outcome, page.collect())
+                } else {
+                    distinct::keep_placeholder(
+                        catalog,
+                        &index.searchers,
+                        &order,
+                        &values,
+                        (window.skip, window.take),
+                        deadline,
+                    )?
+                };
+                num_matching = outcome.num_kept;
+                if !search.facets.is_empty() {
+                    facets = distinct::count_kept_facets(
+                        catalog,
+                        &index.searchers,
+                        &outcome.kept,
+                        &search.facets,
+                        deadline,
+                    )?;
+                }
+                page
+            }
+            None => ranked
+                .into_iter()
+                .skip(window.skip)
+                .take(window.take)
+                .collect(),
+        };
+
+        let is_degraded = deadline.is_degraded();
+        if is_degraded && page.is_empty() && num_matching > 0 {
+            return Err(deadline.exceeded_error());
+        }
+        let mut hits = Vec::with_capacity(page.len());
+        let mut scores = Vec::with_capacity(page.len());
+        for document in &page {
             scores.push(document.score);
-            hits.push(shape_hit(catalog, plan.as_ref(), search, &document));
+            hits.push(shape_hit(catalog, plan.as_ref(), search, &order, document));
         }
         Ok(SearchOutcome {
             hits,
             scores,
             num_matching,
             facets,
+            is_degraded,
         })
     }
 }
@@ -640,23 +751,13 @@ fn num_candidates(window: HitWindow, has_words: bool) -> usize {
         .max(window_end)
 }
 
-/// Keeps the best document of each value of `attribute`, as Meilisearch's `distinct`.
-fn keep_distinct(catalog: &IndexCatalog, attribute: &Attribute, ranked: &mut Vec<RankedDocument>) {
-    let mut seen = HashSet::new();
-    ranked.retain(|document| {
-        match documents::attribute_value(catalog, attribute, &document.stored) {
-            None => true,
-            Some(value) => seen.insert(value.to_string()),
-        }
-    });
-}
-
 /// Turns a ranked document into a hit: its retrieved attributes, `_formatted`,
 /// `_matchesPosition` and `_rankingScore` as asked.
 fn shape_hit(
     catalog: &IndexCatalog,
     plan: Option<&QueryPlan>,
     search: &ValidatedSearch,
+    order: &HitOrder,
     document: &RankedDocument,
 ) -> SearchHit {
     let full = documents::to_json(catalog, &document.stored);
@@ -667,7 +768,9 @@ fn shape_hit(
         formatted: formatted.formatted,
         matches_position: formatted.matches_position,
         ranking_score: search.show_ranking_score.then_some(document.score),
-        ranking_score_details: None,
+        ranking_score_details: search
+            .show_ranking_score_details
+            .then(|| score_details(catalog, &order.rules, document)),
     }
 }
 

@@ -207,8 +207,8 @@ impl QueryPlan {
     ///
     /// # Errors
     ///
-    /// `search_time_budget_exceeded` when the deadline passes while expanding; an internal
-    /// error when a term dictionary cannot be read.
+    /// An internal error when a term dictionary cannot be read. Past the deadline the words
+    /// not expanded yet keep their exact forms only, and the search is marked degraded.
     pub fn build(
         catalog: &'static IndexCatalog,
         query: &str,
@@ -271,7 +271,11 @@ impl QueryPlan {
         }
 
         for unit in &mut units {
-            deadline.check()?;
+            // Past the deadline the remaining words match as typed only: the search goes
+            // on, degraded, rather than answering nothing.
+            if deadline.is_exceeded() {
+                break;
+            }
             expand(unit, &attributes, catalog, searchers)?;
         }
         let keep_order = keep_order(&units, strategy);

@@ -17,14 +17,16 @@ use analyzers::{
     compatibility, name_tokens, stemmed_tokens, text_tokens, AnalyzedToken, GivenNameVariants,
     NameAgreement, PersonName, TokenKind,
 };
-use tantivy::TantivyDocument;
+use serde_json::{json, Map, Value};
+use tantivy::{DocAddress, TantivyDocument};
 
 use super::catalog::{Analysis, IndexCatalog, ValueKind};
-use super::documents::{id_of, texts};
+use super::documents::{attribute_value, id_of, texts};
 use super::query::{QueryPlan, TokenMatch};
 use super::rules::{sort_value, SortRule};
 use super::tuning::{
-    FIRST_LETTER_TYPO_EXTRA_COST_UNITS, MAX_PROXIMITY, STEM_COST_UNITS, TYPO_COST_UNITS,
+    FIRST_LETTER_TYPO_EXTRA_COST_UNITS, MAX_PROXIMITY, NUM_WORD_POSITION_BUCKETS, STEM_COST_UNITS,
+    TYPO_COST_UNITS,
 };
 use crate::params::MatchingStrategy;
 
@@ -212,14 +214,22 @@ pub struct RankedDocument {
     pub hits: Vec<FieldHit>,
     /// The stored document.
     pub stored: TantivyDocument,
+    /// The criteria it was ranked by; `None` in a placeholder search.
+    pub criteria: Option<Criteria>,
+    /// Where it is in its shard, once read from one.
+    pub address: Option<DocAddress>,
+    /// The shard it was read from.
+    pub shard: usize,
 }
 
 /// The criteria of one candidate, computed from its hits.
 #[derive(Debug, Clone, Copy, Default)]
-struct Criteria {
+pub struct Criteria {
     num_units: usize,
     num_kept: usize,
     typo_cost: u32,
+    num_typos: u32,
+    max_num_typos: u32,
     proximity: u32,
     attribute_rank_sum: usize,
     first_position: usize,
@@ -262,6 +272,9 @@ pub fn rank_document(
         score: ranking_score(&criteria, rules),
         hits,
         stored,
+        criteria: Some(criteria),
+        address: None,
+        shard: 0,
     }
 }
 
@@ -284,6 +297,9 @@ pub fn unranked_document(
         score: 1.0,
         hits: Vec::new(),
         stored,
+        criteria: None,
+        address: None,
+        shard: 0,
     }
 }
 
@@ -329,6 +345,8 @@ fn criteria(
     for &unit in &kept {
         let Some(hit) = best[unit] else { continue };
         criteria.typo_cost += hit.token_match.cost_units;
+        criteria.num_typos += u32::from(hit.token_match.num_typos);
+        criteria.max_num_typos += u32::from(plan.units[unit].max_typos);
         criteria.attribute_rank_sum += hit.attribute_rank;
         criteria.num_exact += usize::from(hit.token_match.is_exact);
     }
@@ -512,43 +530,123 @@ fn ranking_score(criteria: &Criteria, rules: &[SortRule]) -> f64 {
     if criteria.num_units == 0 {
         return 1.0;
     }
-    let kept = criteria.num_kept.max(1);
-    let max_cost_per_unit =
-        2 * TYPO_COST_UNITS + FIRST_LETTER_TYPO_EXTRA_COST_UNITS.max(STEM_COST_UNITS);
     let mut score = 0.0;
     let mut width = 1.0;
     for rule in rules {
-        let (bucket, num_buckets) = match rule {
-            SortRule::Words => (criteria.num_units - criteria.num_kept, criteria.num_units),
-            SortRule::Typo => {
-                let num_buckets = kept * max_cost_per_unit as usize + 1;
-                (criteria.typo_cost as usize, num_buckets)
-            }
-            SortRule::Proximity => {
-                let min = kept - 1;
-                let num_buckets = (kept - 1) * (MAX_PROXIMITY as usize - 1) + 1;
-                (
-                    (criteria.proximity as usize).saturating_sub(min),
-                    num_buckets,
-                )
-            }
-            SortRule::Attribute | SortRule::AttributeRank => {
-                let num_buckets = kept * criteria.num_searched_attributes.max(1);
-                (criteria.attribute_rank_sum, num_buckets)
-            }
-            SortRule::Exactness => {
-                let bucket = usize::from(2 - criteria.attribute_exactness) * (kept + 1)
-                    + (kept - criteria.num_exact.min(kept));
-                (bucket, 3 * (kept + 1))
-            }
-            SortRule::WordPosition | SortRule::Value(_) => continue,
+        let Some((bucket, num_buckets)) = rule_bucket(criteria, rule) else {
+            continue;
         };
-        let num_buckets = num_buckets.max(1);
-        let bucket = bucket.min(num_buckets - 1);
         width /= num_buckets as f64;
         score += (num_buckets - 1 - bucket) as f64 * width;
     }
     (score + width).clamp(0.0, 1.0)
+}
+
+/// Returns the bucket a candidate falls in under `rule`, 0 the best, and the number of
+/// buckets; `None` for the rules that order by a value rather than by relevancy.
+fn rule_bucket(criteria: &Criteria, rule: &SortRule) -> Option<(usize, usize)> {
+    let kept = criteria.num_kept.max(1);
+    let max_cost_per_unit =
+        2 * TYPO_COST_UNITS + FIRST_LETTER_TYPO_EXTRA_COST_UNITS.max(STEM_COST_UNITS);
+    let (bucket, num_buckets) = match rule {
+        SortRule::Words => (criteria.num_units - criteria.num_kept, criteria.num_units),
+        SortRule::Typo => {
+            let num_buckets = kept * max_cost_per_unit as usize + 1;
+            (criteria.typo_cost as usize, num_buckets)
+        }
+        SortRule::Proximity => {
+            let min = kept - 1;
+            let num_buckets = (kept - 1) * (MAX_PROXIMITY as usize - 1) + 1;
+            (
+                (criteria.proximity as usize).saturating_sub(min),
+                num_buckets,
+            )
+        }
+        SortRule::Attribute | SortRule::AttributeRank => {
+            let num_buckets = kept * criteria.num_searched_attributes.max(1);
+            (criteria.attribute_rank_sum, num_buckets)
+        }
+        SortRule::WordPosition => (criteria.first_position, NUM_WORD_POSITION_BUCKETS),
+        SortRule::Exactness => {
+            let bucket = usize::from(2 - criteria.attribute_exactness) * (kept + 1)
+                + (kept - criteria.num_exact.min(kept));
+            (bucket, 3 * (kept + 1))
+        }
+        SortRule::Value(_) => return None,
+    };
+    let num_buckets = num_buckets.max(1);
+    Some((bucket.min(num_buckets - 1), num_buckets))
+}
+
+/// Returns `_rankingScoreDetails` of a ranked document in Meilisearch's shape: one entry
+/// per rule, in the order the rules apply, each with its `order`; relevancy rules with the
+/// `score` of the bucket the document fell in (the same buckets `_rankingScore` folds),
+/// sort rules with the document's `value`.
+pub fn score_details(
+    catalog: &IndexCatalog,
+    rules: &[SortRule],
+    document: &RankedDocument,
+) -> Map<String, Value> {
+    let mut details = Map::new();
+    for (order, rule) in rules.iter().enumerate() {
+        if let SortRule::Value(criterion) = rule {
+            let direction = if criterion.descending { "desc" } else { "asc" };
+            let value = attribute_value(catalog, criterion.attribute, &document.stored);
+            details.insert(
+                format!("{}:{direction}", criterion.attribute.name),
+                json!({"order": order, "value": value.unwrap_or(Value::Null)}),
+            );
+            continue;
+        }
+        let Some(criteria) = &document.criteria else {
+            continue;
+        };
+        let Some((bucket, num_buckets)) = rule_bucket(criteria, rule) else {
+            continue;
+        };
+        let score = (num_buckets - bucket) as f64 / num_buckets as f64;
+        let (name, detail) = match rule {
+            SortRule::Words => (
+                "words",
+                json!({
+                    "order": order,
+                    "matchingWords": criteria.num_kept,
+                    "maxMatchingWords": criteria.num_units,
+                    "score": score,
+                }),
+            ),
+            SortRule::Typo => (
+                "typo",
+                json!({
+                    "order": order,
+                    "typoCount": criteria.num_typos,
+                    "maxTypoCount": criteria.max_num_typos,
+                    "score": score,
+                }),
+            ),
+            SortRule::Proximity => ("proximity", json!({"order": order, "score": score})),
+            SortRule::Attribute => (
+                "attribute",
+                json!({"order": order, "attributeRankingOrderScore": score, "score": score}),
+            ),
+            SortRule::AttributeRank => ("attributeRank", json!({"order": order, "score": score})),
+            SortRule::WordPosition => ("wordPosition", json!({"order": order, "score": score})),
+            SortRule::Exactness => {
+                let match_type = match criteria.attribute_exactness {
+                    2 => "exactMatch",
+                    1 => "matchesStart",
+                    _ => "noExactMatch",
+                };
+                (
+                    "exactness",
+                    json!({"order": order, "matchType": match_type, "score": score}),
+                )
+            }
+            SortRule::Value(_) => continue,
+        };
+        details.insert(name.to_owned(), detail);
+    }
+    details
 }
 
 #[cfg(test)]

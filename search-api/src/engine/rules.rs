@@ -210,26 +210,18 @@ impl KeyColumn {
     }
 }
 
-/// The segment part of [`ValueOrderCollector`].
-pub struct ValueOrderSegmentCollector {
-    segment: SegmentOrdinal,
+/// The sort keys of the documents of one segment, read from fast columns.
+pub struct SegmentKeys {
     columns: Vec<(KeyColumn, ValueCriterion)>,
-    limit: usize,
-    kept: std::collections::BinaryHeap<(Vec<i128>, DocId)>,
 }
 
-impl Collector for ValueOrderCollector {
-    type Fruit = Vec<(Vec<i128>, DocAddress)>;
-    type Child = ValueOrderSegmentCollector;
-
-    fn for_segment(
-        &self,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<Self::Child> {
+impl SegmentKeys {
+    /// Returns the keys of `criteria` in the segment read by `reader`; a criterion whose
+    /// column is missing sorts every document last.
+    pub fn new(criteria: &[ValueCriterion], reader: &SegmentReader) -> SegmentKeys {
         let fast_fields = reader.fast_fields();
-        let mut columns = Vec::with_capacity(self.criteria.len());
-        for criterion in &self.criteria {
+        let mut columns = Vec::with_capacity(criteria.len());
+        for criterion in criteria {
             let name = criterion.attribute.name;
             let column = match criterion.attribute.value {
                 ValueKind::I64 => fast_fields
@@ -248,9 +240,38 @@ impl Collector for ValueOrderCollector {
             };
             columns.push((column, *criterion));
         }
+        SegmentKeys { columns }
+    }
+
+    /// Returns the comparable key of `doc`, lower first.
+    pub fn key(&self, doc: DocId) -> Vec<i128> {
+        self.columns
+            .iter()
+            .map(|(column, criterion)| encode(column.value(doc), criterion))
+            .collect()
+    }
+}
+
+/// The segment part of [`ValueOrderCollector`].
+pub struct ValueOrderSegmentCollector {
+    segment: SegmentOrdinal,
+    keys: SegmentKeys,
+    limit: usize,
+    kept: std::collections::BinaryHeap<(Vec<i128>, DocId)>,
+}
+
+impl Collector for ValueOrderCollector {
+    type Fruit = Vec<(Vec<i128>, DocAddress)>;
+    type Child = ValueOrderSegmentCollector;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
         Ok(ValueOrderSegmentCollector {
             segment,
-            columns,
+            keys: SegmentKeys::new(&self.criteria, reader),
             limit: self.limit,
             kept: std::collections::BinaryHeap::new(),
         })
@@ -275,11 +296,7 @@ impl SegmentCollector for ValueOrderSegmentCollector {
         if self.limit == 0 {
             return;
         }
-        let key: Vec<i128> = self
-            .columns
-            .iter()
-            .map(|(column, criterion)| encode(column.value(doc), criterion))
-            .collect();
+        let key = self.keys.key(doc);
         if self.kept.len() < self.limit {
             self.kept.push((key, doc));
         } else if self

@@ -35,6 +35,11 @@ pub const MAX_RERANK_POOL: usize = 3_000;
 /// proximity rule also stops counting at 7 and treats words in different attributes as 8.
 pub const MAX_PROXIMITY: u32 = 8;
 
+/// Buckets of the `wordPosition` rule in the ranking score: the first matched word at
+/// position 0, 1, … up to this many; later positions share the last bucket, as a match
+/// that deep in a title or a list of names is as weak wherever it is.
+pub const NUM_WORD_POSITION_BUCKETS: usize = 10;
+
 /// Weight of one typo in the typo criterion, in cost units. Costs are in quarter typos so
 /// that a stemmed match (one unit) and a first-letter typo in a name (one extra unit) rank
 /// between the whole steps.

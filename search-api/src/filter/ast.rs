@@ -56,6 +56,15 @@ pub enum ConditionOperator {
     IsEmpty,
     /// `IS NOT EMPTY`.
     IsNotEmpty,
+    /// `CONTAINS value`: a string value holding the text, without regard to case
+    /// (Meilisearch's experimental operator).
+    Contains(FilterValue),
+    /// `NOT CONTAINS value`.
+    NotContains(FilterValue),
+    /// `STARTS WITH value`: a string value starting with the text, without regard to case.
+    StartsWith(FilterValue),
+    /// `NOT STARTS WITH value`.
+    NotStartsWith(FilterValue),
 }
 
 /// A comparison operator.
@@ -101,7 +110,7 @@ pub enum FilterValue {
 
 /// Words with a meaning in the filter language; as attributes or values they must be quoted.
 pub(crate) const KEYWORDS: &[&str] = &[
-    "AND", "OR", "NOT", "TO", "IN", "EXISTS", "IS", "NULL", "EMPTY",
+    "AND", "OR", "NOT", "TO", "IN", "EXISTS", "IS", "NULL", "EMPTY", "CONTAINS", "STARTS",
 ];
 
 /// Returns whether `word` is a keyword, compared without regard to case.
@@ -222,6 +231,12 @@ impl fmt::Display for Condition {
             ConditionOperator::IsNotNull => formatter.write_str(" IS NOT NULL"),
             ConditionOperator::IsEmpty => formatter.write_str(" IS EMPTY"),
             ConditionOperator::IsNotEmpty => formatter.write_str(" IS NOT EMPTY"),
+            ConditionOperator::Contains(value) => write!(formatter, " CONTAINS {value}"),
+            ConditionOperator::NotContains(value) => write!(formatter, " NOT CONTAINS {value}"),
+            ConditionOperator::StartsWith(value) => write!(formatter, " STARTS WITH {value}"),
+            ConditionOperator::NotStartsWith(value) => {
+                write!(formatter, " NOT STARTS WITH {value}")
+            }
         }
     }
 }

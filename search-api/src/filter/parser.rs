@@ -8,7 +8,8 @@
 //! not       = "NOT" not | primary
 //! primary   = "(" or ")" | condition
 //! condition = attribute ( comparison value | value "TO" value | "IN" list | "NOT" "IN" list
-//!           | "EXISTS" | "NOT" "EXISTS" | "IS" ["NOT"] ("NULL" | "EMPTY") )
+//!           | "EXISTS" | "NOT" "EXISTS" | "IS" ["NOT"] ("NULL" | "EMPTY")
+//!           | ["NOT"] "CONTAINS" value | ["NOT"] "STARTS" "WITH" value )
 //! list      = "[" [value ("," value)* [","]] "]"
 //! ```
 //!
@@ -24,7 +25,8 @@ use crate::limits::{MAX_FILTER_DEPTH, MAX_FILTER_IN_NUM_VALUES};
 
 /// What a condition may continue with after its attribute, for error messages.
 const OPERATOR_CHOICES: &str = "an operator (`=`, `!=`, `>`, `>=`, `<`, `<=`, `TO`, `IN`, \
-                                `NOT IN`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS EMPTY`)";
+                                `NOT IN`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS EMPTY`, \
+                                `CONTAINS`, `STARTS WITH`)";
 
 /// Attributes Meilisearch gives a function-call syntax; Atlas documents have no `_geo` field.
 const GEO_FUNCTIONS: &[&str] = &["_geoRadius", "_geoBoundingBox", "_geoPolygon"];
@@ -208,6 +210,16 @@ impl FilterParser<'_> {
             self.advance();
             return Ok(ConditionOperator::Exists);
         }
+        if token.is_keyword("CONTAINS") {
+            self.advance();
+            return Ok(ConditionOperator::Contains(
+                self.parse_value("a value after `CONTAINS`")?,
+            ));
+        }
+        if token.is_keyword("STARTS") {
+            self.advance();
+            return Ok(ConditionOperator::StartsWith(self.parse_starts_with()?));
+        }
         if token.is_keyword("NOT") {
             self.advance();
             return self.parse_after_not();
@@ -240,7 +252,26 @@ impl FilterParser<'_> {
             self.advance();
             return Ok(ConditionOperator::NotExists);
         }
-        Err(self.expected("`IN` or `EXISTS` after `NOT`"))
+        if self.peek().is_keyword("CONTAINS") {
+            self.advance();
+            return Ok(ConditionOperator::NotContains(
+                self.parse_value("a value after `NOT CONTAINS`")?,
+            ));
+        }
+        if self.peek().is_keyword("STARTS") {
+            self.advance();
+            return Ok(ConditionOperator::NotStartsWith(self.parse_starts_with()?));
+        }
+        Err(self.expected("`IN`, `EXISTS`, `CONTAINS` or `STARTS WITH` after `NOT`"))
+    }
+
+    /// Parses `WITH value` after `STARTS`.
+    fn parse_starts_with(&mut self) -> Result<FilterValue, FilterError> {
+        if !self.peek().is_keyword("WITH") {
+            return Err(self.expected("`WITH` after `STARTS`"));
+        }
+        self.advance();
+        self.parse_value("a value after `STARTS WITH`")
     }
 
     fn parse_after_is(&mut self) -> Result<ConditionOperator, FilterError> {
@@ -478,6 +509,22 @@ mod tests {
                 "tags Is Not Empty",
                 condition("tags", ConditionOperator::IsNotEmpty),
             ),
+            (
+                "doi CONTAINS '10.1145'",
+                condition("doi", ConditionOperator::Contains(text("10.1145"))),
+            ),
+            (
+                "doi not contains arxiv",
+                condition("doi", ConditionOperator::NotContains(text("arxiv"))),
+            ),
+            (
+                "source STARTS WITH open",
+                condition("source", ConditionOperator::StartsWith(text("open"))),
+            ),
+            (
+                "source NOT starts with 'cross'",
+                condition("source", ConditionOperator::NotStartsWith(text("cross"))),
+            ),
             ("NOT year = 1", not(compare("year", Equal, number(1.0)))),
             (
                 "NOT NOT year = 1",
@@ -572,8 +619,14 @@ mod tests {
             (
                 "source NOT = 1",
                 12,
-                "was expecting `IN` or `EXISTS` after `NOT`",
+                "was expecting `IN`, `EXISTS`, `CONTAINS` or `STARTS WITH` after `NOT`",
             ),
+            (
+                "source STARTS open",
+                15,
+                "was expecting `WITH` after `STARTS` at `source STARTS `, column 15; found `open`",
+            ),
+            ("doi CONTAINS", 13, "was expecting a value after `CONTAINS`"),
             (
                 "orcid IS",
                 9,
@@ -673,6 +726,10 @@ mod tests {
             Just(ConditionOperator::IsNotNull),
             Just(ConditionOperator::IsEmpty),
             Just(ConditionOperator::IsNotEmpty),
+            value_strategy().prop_map(ConditionOperator::Contains),
+            value_strategy().prop_map(ConditionOperator::NotContains),
+            value_strategy().prop_map(ConditionOperator::StartsWith),
+            value_strategy().prop_map(ConditionOperator::NotStartsWith),
         ]
     }
 

@@ -13,8 +13,8 @@ use crate::error::{ApiError, Code, Result};
 use crate::filter::{attribute_is_allowed, not_allowed_message};
 use crate::limits::{
     DEFAULT_MAX_TOTAL_HITS, DEFAULT_MAX_VALUES_PER_FACET, DEFAULT_MIN_WORD_SIZE_FOR_ONE_TYPO,
-    DEFAULT_MIN_WORD_SIZE_FOR_TWO_TYPOS, MAX_STOP_WORDS_NUM_ENTRIES, MAX_SYNONYMS_NUM_ENTRIES,
-    MAX_TOTAL_HITS_CEILING, MAX_VALUES_PER_FACET_CEILING,
+    DEFAULT_MIN_WORD_SIZE_FOR_TWO_TYPOS, MAX_SEARCH_TIME_BUDGET_MILLIS, MAX_STOP_WORDS_NUM_ENTRIES,
+    MAX_SYNONYMS_NUM_ENTRIES, MAX_TOTAL_HITS_CEILING, MAX_VALUES_PER_FACET_CEILING,
 };
 use crate::suggest::name_list;
 
@@ -57,6 +57,11 @@ pub struct Settings {
     pub pagination: PaginationSettings,
     /// How facet values are counted.
     pub faceting: Faceting,
+    /// Milliseconds a search may take before it answers with the hits gathered so far;
+    /// `None` for [`crate::limits::DEFAULT_SEARCH_TIME_BUDGET_MILLIS`]. Meilisearch's `searchCutoffMs`;
+    /// settings stored before it existed read as `None`.
+    #[serde(default)]
+    pub search_cutoff_ms: Option<u64>,
 }
 
 /// How typos are forgiven.
@@ -138,6 +143,7 @@ impl Settings {
             faceting: Faceting {
                 max_values_per_facet: DEFAULT_MAX_VALUES_PER_FACET,
             },
+            search_cutoff_ms: None,
         }
     }
 }
@@ -223,6 +229,9 @@ pub struct SettingsUpdate {
     /// Changes to faceting.
     #[serde(default, skip_serializing_if = "Setting::is_not_set")]
     pub faceting: Setting<FacetingUpdate>,
+    /// New search cutoff, from 1 to [`MAX_SEARCH_TIME_BUDGET_MILLIS`] milliseconds.
+    #[serde(default, skip_serializing_if = "Setting::is_not_set")]
+    pub search_cutoff_ms: Setting<u64>,
 }
 
 /// Changes to typo tolerance, field by field.
@@ -287,6 +296,7 @@ const SETTINGS_TABLE: ParameterTable = ParameterTable {
         "typoTolerance",
         "pagination",
         "faceting",
+        "searchCutoffMs",
     ],
     code_of: code_of_setting,
 };
@@ -304,6 +314,7 @@ fn code_of_setting(name: &str) -> Code {
         "typoTolerance" => Code::InvalidSettingsTypoTolerance,
         "pagination" => Code::InvalidSettingsPagination,
         "faceting" => Code::InvalidSettingsFaceting,
+        "searchCutoffMs" => Code::InvalidSettingsSearchCutoffMs,
         _ => Code::BadRequest,
     }
 }
@@ -393,6 +404,11 @@ impl Settings {
             updated_max_total_hits(update.pagination, self.pagination.max_total_hits)?;
         settings.faceting.max_values_per_facet =
             updated_max_values_per_facet(update.faceting, self.faceting.max_values_per_facet)?;
+        settings.search_cutoff_ms = match update.search_cutoff_ms {
+            Setting::NotSet => self.search_cutoff_ms,
+            Setting::Reset => None,
+            Setting::Set(millis) => Some(checked_search_cutoff(millis)?),
+        };
         Ok(settings)
     }
 
@@ -597,6 +613,20 @@ fn updated_max_total_hits(update: Setting<PaginationUpdate>, current: usize) -> 
         ));
     }
     Ok(value)
+}
+
+fn checked_search_cutoff(millis: u64) -> Result<u64> {
+    if millis == 0 || millis > MAX_SEARCH_TIME_BUDGET_MILLIS {
+        return Err(refused(
+            Code::InvalidSettingsSearchCutoffMs,
+            "searchCutoffMs",
+            format!(
+                "expected an integer from `1` to `{MAX_SEARCH_TIME_BUDGET_MILLIS}` milliseconds, \
+                 found `{millis}`"
+            ),
+        ));
+    }
+    Ok(millis)
 }
 
 fn updated_max_values_per_facet(update: Setting<FacetingUpdate>, current: usize) -> Result<usize> {

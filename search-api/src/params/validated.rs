@@ -151,11 +151,23 @@ pub struct ValidatedSearch {
     pub distinct: Option<String>,
     /// Languages of the query, ISO 639 codes in lowercase.
     pub locales: Vec<String>,
-    /// Time the search may take.
-    pub time_budget: Duration,
+    /// Time the search may take, when it asked for a budget of its own (`timeBudgetMs`).
+    pub time_budget: Option<Duration>,
 }
 
 impl ValidatedSearch {
+    /// Returns the time the search may take under `settings`: its own `timeBudgetMs`, else
+    /// the index's `searchCutoffMs`, else [`DEFAULT_SEARCH_TIME_BUDGET_MILLIS`].
+    pub fn time_budget_for(&self, settings: &super::Settings) -> Duration {
+        self.time_budget.unwrap_or_else(|| {
+            Duration::from_millis(
+                settings
+                    .search_cutoff_ms
+                    .unwrap_or(DEFAULT_SEARCH_TIME_BUDGET_MILLIS),
+            )
+        })
+    }
+
     /// Returns whether the search has no words: every document matching the filter is a hit.
     pub fn is_placeholder(&self) -> bool {
         self.searched_query.trim().is_empty()
@@ -518,8 +530,10 @@ fn validate_locales(locales: Option<Vec<String>>) -> Result<Vec<String>> {
     Ok(locales)
 }
 
-fn validate_time_budget(time_budget_ms: Option<u64>) -> Result<Duration> {
-    let millis = time_budget_ms.unwrap_or(DEFAULT_SEARCH_TIME_BUDGET_MILLIS);
+fn validate_time_budget(time_budget_ms: Option<u64>) -> Result<Option<Duration>> {
+    let Some(millis) = time_budget_ms else {
+        return Ok(None);
+    };
     if millis == 0 || millis > MAX_SEARCH_TIME_BUDGET_MILLIS {
         return Err(invalid(
             Code::InvalidSearchTimeBudget,
@@ -530,7 +544,7 @@ fn validate_time_budget(time_budget_ms: Option<u64>) -> Result<Duration> {
             ),
         ));
     }
-    Ok(Duration::from_millis(millis))
+    Ok(Some(Duration::from_millis(millis)))
 }
 
 #[cfg(test)]
@@ -573,10 +587,7 @@ mod tests {
         assert_eq!(search.highlight_pre_tag, "<em>");
         assert_eq!(search.crop_marker, "…");
         assert_eq!(search.matching_strategy, MatchingStrategy::Last);
-        assert_eq!(
-            search.time_budget,
-            Duration::from_millis(DEFAULT_SEARCH_TIME_BUDGET_MILLIS)
-        );
+        assert_eq!(search.time_budget, None);
     }
 
     #[test]

@@ -8,9 +8,12 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::json;
 
+use crate::auth::keys::Action;
+use crate::auth::Caller;
+use crate::error::Result;
 use crate::metrics::METRICS_CONTENT_TYPE;
 use crate::state::AppState;
 
@@ -64,8 +67,18 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// `GET /metrics`, in the Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`, in the Prometheus text format. Under a master key the caller needs a
+/// key allowing `metrics.get` (or the master key), as Meilisearch asks: the metrics name
+/// routes, index sizes and error rates, which are not for anonymous callers.
+///
+/// # Errors
+///
+/// `missing_authorization_header` or `invalid_api_key` when the caller may not read them.
+pub async fn metrics(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Response> {
+    caller.authorize(Action::MetricsGet, None)?;
     state
         .metrics()
         .set_redis_available(state.redis().is_available());
@@ -73,9 +86,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     state
         .metrics()
         .set_follower(follower.lag_secs, follower.num_commits);
-    (
+    Ok((
         [(CONTENT_TYPE, METRICS_CONTENT_TYPE)],
         state.metrics().render(),
     )
-        .into_response()
+        .into_response())
 }

@@ -1,7 +1,8 @@
 //! The HTTP routes, with Meilisearch's paths and shapes, and the middleware around them:
 //! request id, one span and one log line per request, metrics, the body limit, and
 //! authentication with rate limiting on every route but health, metrics and the OpenAPI
-//! description.
+//! description. `/metrics` is authenticated without a rate limit, and needs a key with
+//! `metrics.get` under a master key, as Meilisearch's does.
 
 mod candidates;
 mod documents;
@@ -111,14 +112,20 @@ pub fn app(state: AppState) -> Router {
             authenticate_and_limit,
         ));
 
+    // Scrapers are authenticated but never rate limited: a refused scrape is a gap in
+    // every graph.
+    let scraped = Router::new()
+        .route("/metrics", get(health::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+
     let public = Router::new()
         .route("/health", get(health::health))
         .route("/health/ready", get(health::ready))
-        .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(crate::openapi::openapi));
 
     let request_id_header = HeaderName::from_static(REQUEST_ID_HEADER);
     protected
+        .merge(scraped)
         .merge(public)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -161,7 +168,10 @@ fn cors() -> CorsLayer {
         .allow_origin(Any)
         .allow_methods(Any)
         .allow_headers(Any)
-        .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER)])
+        .expose_headers([
+            HeaderName::from_static(REQUEST_ID_HEADER),
+            HeaderName::from_static(crate::response::DEGRADED_SEARCH_HEADER),
+        ])
         .max_age(CORS_MAX_AGE)
 }
 
@@ -224,6 +234,17 @@ async fn payload_too_large_as_meilisearch(response: Response) -> Response {
         return ApiError::payload_too_large(MAX_BODY_NUM_BYTES).into_response();
     }
     response
+}
+
+/// Finds the caller and hands it to the handler, which checks what it may do.
+async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    match state.auth().authenticate(request.headers()).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
 /// Finds the caller, counts the request against its rate limit, and hands the caller to

@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::Extension;
 use serde_json::{Map, Value};
 
-use super::search::{apply_tenant_filter, cached_search};
+use super::search::{apply_tenant_filter, cached_search, record_degraded, with_degraded_header};
 use super::{blocking, json_bytes};
 use crate::auth::keys::Action;
 use crate::auth::{Caller, Grant};
@@ -75,8 +75,9 @@ pub async fn multi_search(
         return federated(&state, engine, validated, settings).await;
     };
     let mut results = Vec::with_capacity(searches.len());
+    let mut is_degraded = false;
     for (position, (uid, search)) in searches.into_iter().enumerate() {
-        let bytes = cached_search(
+        let answer = cached_search(
             &state,
             engine.clone(),
             uid.as_str(),
@@ -86,11 +87,15 @@ pub async fn multi_search(
         )
         .await
         .map_err(|error| prefixed(error, position))?;
-        results.push(with_index_uid(uid.as_str(), &bytes)?);
+        is_degraded |= answer.is_degraded;
+        results.push(with_index_uid(uid.as_str(), &answer.bytes)?);
     }
     let body = serde_json::to_vec(&serde_json::json!({ "results": results }))
         .map_err(ApiError::internal)?;
-    Ok(json_bytes(StatusCode::OK, body))
+    Ok(with_degraded_header(
+        json_bytes(StatusCode::OK, body),
+        is_degraded,
+    ))
 }
 
 async fn federated(
@@ -102,23 +107,32 @@ async fn federated(
     let ValidatedMultiSearch::Federated { queries, .. } = &validated else {
         return Err(ApiError::internal("federated search without federation"));
     };
-    let time_budget = queries
-        .iter()
-        .map(|query| query.search.time_budget)
-        .max()
-        .unwrap_or_default();
-    let deadline = Instant::now() + time_budget;
     let settings: HashMap<String, Settings> = settings
         .into_iter()
         .map(|(uid, settings)| (uid.as_str().to_owned(), settings))
         .collect();
+    let time_budget = queries
+        .iter()
+        .filter_map(|query| {
+            let settings = settings.get(query.index_uid.as_str())?;
+            Some(query.search.time_budget_for(settings))
+        })
+        .max()
+        .unwrap_or_default();
+    let deadline = Instant::now() + time_budget;
     let response = blocking(state, move || {
         let settings_of = |uid: &str| settings.get(uid).cloned().unwrap_or_else(empty_settings);
         engine.federated_search(&validated, &settings_of, deadline)
     })
     .await?;
     let body = serde_json::to_vec(&response).map_err(ApiError::internal)?;
-    Ok(json_bytes(StatusCode::OK, body))
+    if response.is_degraded {
+        record_degraded(state, "federated", time_budget);
+    }
+    Ok(with_degraded_header(
+        json_bytes(StatusCode::OK, body),
+        response.is_degraded,
+    ))
 }
 
 /// Settings for an index validation already proved to exist; never used in practice.

@@ -2,10 +2,10 @@
 //! multi-search share.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
@@ -18,6 +18,7 @@ use crate::error::{ApiError, Code, Result};
 use crate::extract::JsonBody;
 use crate::filter::{check_filterable, FilterExpr};
 use crate::params::{IndexCapabilities, IndexUid, SearchQuery, Settings, ValidatedSearch};
+use crate::response::DEGRADED_SEARCH_HEADER;
 use crate::state::AppState;
 
 /// `POST /indexes/{uid}/search`.
@@ -53,8 +54,41 @@ async fn search(
     let settings = state.index_settings(&engine, uid.as_str())?;
     let mut validated = query.validate(&IndexCapabilities::from_settings(&settings))?;
     apply_tenant_filter(&mut validated, &grant, &settings, uid.as_str())?;
-    let bytes = cached_search(state, engine, uid.as_str(), settings, validated, &grant).await?;
-    Ok(json_bytes(StatusCode::OK, bytes))
+    let answer = cached_search(state, engine, uid.as_str(), settings, validated, &grant).await?;
+    Ok(with_degraded_header(
+        json_bytes(StatusCode::OK, answer.bytes),
+        answer.is_degraded,
+    ))
+}
+
+/// A serialized search response, and whether the time budget cut it short.
+pub(crate) struct SearchAnswer {
+    /// The response body.
+    pub bytes: Vec<u8>,
+    /// Whether the hits are only those gathered before the time budget ran out.
+    pub is_degraded: bool,
+}
+
+/// Marks a response answered with the hits gathered before the time budget ran out.
+pub(crate) fn with_degraded_header(mut response: Response, is_degraded: bool) -> Response {
+    if is_degraded {
+        response.headers_mut().insert(
+            HeaderName::from_static(DEGRADED_SEARCH_HEADER),
+            HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
+/// Logs and counts a search answered with the hits gathered before its time budget ran
+/// out, as Meilisearch counts its degraded searches.
+pub(crate) fn record_degraded(state: &AppState, uid: &str, time_budget: Duration) {
+    state.metrics().degraded_search();
+    tracing::warn!(
+        index = uid,
+        time_budget_ms = u64::try_from(time_budget.as_millis()).unwrap_or(u64::MAX),
+        "search cut short by its time budget; answered with the hits gathered so far"
+    );
 }
 
 /// ANDs the filter of a tenant token's rules into `search`, after checking it against the
@@ -96,6 +130,7 @@ pub(crate) fn apply_tenant_filter(
 
 /// Returns the serialized response of a validated search, from the cache when an entry for
 /// the index's current generation exists, otherwise from the engine on the blocking pool.
+/// A degraded response is not cached: the same search may finish in time next.
 pub(crate) async fn cached_search(
     state: &AppState,
     engine: Arc<Engine>,
@@ -103,7 +138,7 @@ pub(crate) async fn cached_search(
     settings: Settings,
     search: ValidatedSearch,
     grant: &Grant,
-) -> Result<Vec<u8>> {
+) -> Result<SearchAnswer> {
     let cache = state.cache();
     let cache_key = match engine.generation(uid) {
         Some(generation) if cache.is_enabled() => {
@@ -124,20 +159,29 @@ pub(crate) async fn cached_search(
     if let Some(key) = &cache_key {
         if let Some(bytes) = cache.get(key).await {
             state.metrics().cache_hit();
-            return Ok(bytes);
+            return Ok(SearchAnswer {
+                bytes,
+                is_degraded: false,
+            });
         }
         state.metrics().cache_miss();
     }
 
-    let deadline = Instant::now() + search.time_budget;
+    let time_budget = search.time_budget_for(&settings);
+    let deadline = Instant::now() + time_budget;
     let owned_uid = uid.to_owned();
     let response = blocking(state, move || {
         engine.search(&owned_uid, &search, &settings, deadline)
     })
     .await?;
     let bytes = serde_json::to_vec(&response).map_err(ApiError::internal)?;
-    if let Some(key) = &cache_key {
+    if response.is_degraded {
+        record_degraded(state, uid, time_budget);
+    } else if let Some(key) = &cache_key {
         cache.put(key, &bytes).await;
     }
-    Ok(bytes)
+    Ok(SearchAnswer {
+        bytes,
+        is_degraded: response.is_degraded,
+    })
 }

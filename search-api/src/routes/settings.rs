@@ -29,6 +29,7 @@ const SETTING_ROUTES: &[(&str, &str)] = &[
     ("typo-tolerance", "typoTolerance"),
     ("pagination", "pagination"),
     ("faceting", "faceting"),
+    ("search-cutoff-ms", "searchCutoffMs"),
 ];
 
 /// Any JSON body, for the sub-routes whose body is one setting's value.
