@@ -3,15 +3,106 @@
 # database, applies the migrations, imports every sample in ATLAS_SAMPLES_DIR, starts the
 # search API (with the change-feed follower keeping the indexes current), runs the matcher
 # for every profile and groups records into works, prints example searches, and serves
-# until stopped with ctrl-c. Running it again imports and proposes nothing new.
-# ATLAS_SERVE=false stops after the import.
+# until stopped with ctrl-c (or SIGTERM). Running it again imports and proposes nothing new
+# and reuses the indexes.
+#
+# Every default can be overridden from the environment: DATABASE_URL, REDIS_URL,
+# ATLAS_HTTP_ADDR, ATLAS_INDEX_DIR, ATLAS_SAMPLES_DIR, ATLAS_LOG, ATLAS_LOG_FORMAT and
+# the other variables of .env.example. Besides them:
+#   ATLAS_BUILD_PROFILE=release|dev  which binaries to build and run (default release;
+#                                    dev builds faster and runs slower; CI uses dev)
+#   ATLAS_SERVE=false                stop after the import
+#   ATLAS_READY_TIMEOUT_SECS=600     longest wait for the search API to become ready
+# Exit status: 0 after a clean stop on ctrl-c/SIGTERM while serving (or after the import
+# with ATLAS_SERVE=false); 130/143 when interrupted before serving; otherwise the status of
+# the step that failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/services.sh
+# The dev build selects the workspace's packages with `--examples` (there are none) so that
+# cargo resolves dependency features as it does for the tests: after `cargo test` or
+# `cargo nextest run`, as in scripts/test.sh, it rebuilds nothing. `--bin …` alone would
+# build a second copy of the crates and of some dependencies with other features.
+case "${ATLAS_BUILD_PROFILE:-release}" in
+  release)
+    cargo_build=(--release --bin indexer --bin search-api --bin matcher)
+    profile_dir=release
+    ;;
+  dev | debug)
+    cargo_build=(--workspace --exclude atlas-benches --bins --examples)
+    profile_dir=debug
+    ;;
+  *)
+    echo "main.sh: ATLAS_BUILD_PROFILE must be 'release' or 'dev', not '$ATLAS_BUILD_PROFILE'" >&2
+    exit 2
+    ;;
+esac
 
 samples="${ATLAS_SAMPLES_DIR:-$(cd .. && pwd)/shared/data}"
+if [ ! -d "$samples/orcid" ]; then
+  echo "main.sh: no sample data in '$samples' (set ATLAS_SAMPLES_DIR)" >&2
+  exit 1
+fi
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/atlas}"
+export ATLAS_LOG_FORMAT="${ATLAS_LOG_FORMAT:-text}"
+# The given-name variant tables of the samples, for the search API and the matcher (their
+# own default is ../shared/data/names, which is wrong when ATLAS_SAMPLES_DIR is elsewhere).
+if [ -z "${ATLAS_NAME_VARIANTS:-}" ] && [ -f "$samples/names/given-name-variants.csv" ]; then
+  export ATLAS_NAME_VARIANTS="$samples/names/given-name-variants.csv,$samples/names/nicknames.csv"
+fi
+
+# Every long step runs as a child that a signal stops at once: bash runs a trap only once
+# the foreground command has finished, so `child` (the current step) and `server` (the
+# search API) are started in the background and waited for.
+child=
+server=
+serving=false
+stop_children() {
+  if [ -n "$child" ]; then
+    kill -TERM "$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+    child=
+  fi
+  if [ -n "$server" ]; then
+    echo
+    echo "== stopping search-api"
+    kill -TERM "$server" 2>/dev/null || true
+    local status=0
+    wait "$server" || status=$?
+    server=
+    return "$status"
+  fi
+}
+on_signal() {
+  local name=$1 status=$2
+  trap '' INT TERM
+  echo
+  echo "main.sh: $name received"
+  if [ "$serving" = true ]; then
+    # Stopping is what ctrl-c is for once serving: the status is the search API's own.
+    status=0
+  fi
+  stop_children || status=$?
+  if [ "$serving" = true ] && [ "$status" -eq 0 ]; then
+    echo "search-api stopped cleanly"
+  fi
+  trap - EXIT
+  exit "$status"
+}
+trap 'on_signal SIGINT 130' INT
+trap 'on_signal SIGTERM 143' TERM
+trap 'stop_children || true' EXIT
+
+run() {
+  "$@" &
+  child=$!
+  local status=0
+  wait "$child" || status=$?
+  child=
+  return "$status"
+}
+
+run scripts/services.sh
 
 database_name="${DATABASE_URL##*/}"
 database_name="${database_name%%\?*}"
@@ -21,11 +112,12 @@ if ! psql "$server_url" -tAc "select 1 from pg_database where datname = '$databa
   psql "$server_url" -qc "create database \"$database_name\""
 fi
 
-cargo build --release --locked --bin indexer --bin search-api --bin matcher
-indexer=target/release/indexer
-export ATLAS_LOG_FORMAT="${ATLAS_LOG_FORMAT:-text}"
+run cargo build --locked "${cargo_build[@]}"
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+bin="$target_dir/$profile_dir"
 
-"$indexer" migrate
+run "$bin/indexer" migrate
 
 import() {
   local format=$1
@@ -33,7 +125,7 @@ import() {
   echo
   echo "== $format: $*"
   # Exit status 3 means some items were rejected; they are listed, and the rest imported.
-  "$indexer" import --skip-migrations --format "$format" "$@" || [ $? -eq 3 ]
+  run "$bin/indexer" import --skip-migrations --format "$format" "$@" || [ $? -eq 3 ]
 }
 
 import orcid "$samples/orcid/summaries"
@@ -58,23 +150,32 @@ export ATLAS_LOG="${ATLAS_LOG:-info,sqlx=warn,tantivy=warn,search_api::routes=wa
 api="http://$ATLAS_HTTP_ADDR"
 echo
 echo "== starting search-api on $api (indexes in $ATLAS_INDEX_DIR; built on first start)"
-target/release/search-api &
+"$bin/search-api" &
 server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM EXIT
-for _ in $(seq 1 600); do
+ready=false
+for _ in $(seq 1 "${ATLAS_READY_TIMEOUT_SECS:-600}"); do
   if curl -fsS "$api/health/ready" >/dev/null 2>&1; then
+    ready=true
     break
   fi
-  if ! kill -0 $server 2>/dev/null; then
-    echo "search-api stopped; see its log above" >&2
+  if ! kill -0 "$server" 2>/dev/null; then
+    status=0
+    wait "$server" || status=$?
+    server=
+    echo "main.sh: search-api stopped with status $status before it was ready; see its log above" >&2
     exit 1
   fi
   sleep 1
 done
+if [ "$ready" != true ]; then
+  echo "main.sh: search-api not ready at $api/health/ready after ${ATLAS_READY_TIMEOUT_SECS:-600} s:" >&2
+  curl -sS "$api/health/ready" >&2 || true
+  exit 1
+fi
 
 echo
 echo "== matching every profile and grouping records into works"
-ATLAS_SEARCH_URL="$api" target/release/matcher run
+ATLAS_SEARCH_URL="$api" run "$bin/matcher" run
 psql "$DATABASE_URL" -c "
   select p.display_name as profile, c.status, c.match_score as score,
          (select string_agg(reason ->> 'type', ', ') from jsonb_array_elements(c.match_reasons) reason) as reasons,
@@ -90,6 +191,7 @@ psql "$DATABASE_URL" -c "
          (select count(*) from canonical_works) as works,
          (select count(*) from canonical_works where jsonb_array_length(merged_from) > 1) as works_from_several_records"
 
+# The examples of README.md's "Trying it" (scripts/e2e.sh checks that they stay the same).
 example() {
   local title=$1 path=$2 body=$3
   echo
@@ -104,11 +206,17 @@ example "a name with its accents lost: Ugur Cetintemel finds Uğur Çetintemel" 
 example "a title with a typo and the last word still being typed" \
   /indexes/records/search '{"q": "incremental maintenence of aggreg", "limit": 3, "attributesToRetrieve": ["title", "year", "source"]}'
 example "a librarian's view of unverified HAL and OpenAlex records, with facets" \
-  /indexes/records/search '{"q": "", "filter": "state = none AND source IN [hal, openalex] AND year >= 2015", "facets": ["source", "year", "state"], "limit": 2, "attributesToRetrieve": ["title", "source", "year"]}'
+  /indexes/records/search '{"q": "", "filter": "state = none AND source IN [hal, openalex] AND year >= 2015", "facets": ["source", "year", "state"], "limit": 2, "attributesToRetrieve": ["title", "source", "year", "state"]}'
 example "candidate records for a person, with what matched" \
-  /candidates '{"profiles": [{"id": "example", "names": ["Çetintemel, Uğur", "U. Cetintemel"], "titles": [], "orcid": null}], "limit_per_profile": 3}'
+  /candidates '{"profiles": [{"id": "example", "names": ["Çetintemel, Uğur", "U. Cetintemel"], "titles": [], "orcid": null}], "limitPerProfile": 3}'
 
 echo
 echo "search-api is serving on $api (Meilisearch-compatible: point a Meilisearch client or UI at it)."
 echo "It follows PostgreSQL: import more records and they become searchable. Stop with ctrl-c."
-wait $server
+serving=true
+status=0
+wait "$server" || status=$?
+# Only reached when search-api stopped by itself (a signal to this script exits in on_signal).
+server=
+echo "main.sh: search-api stopped with status $status" >&2
+exit "$status"
