@@ -63,6 +63,9 @@ pub struct FollowerStatus {
     pub num_docs_applied: u64,
     /// Commits since start.
     pub num_commits: u64,
+    /// Times an index moved to another generation since start: rebuilt by another
+    /// process, or by the follower itself when the feed was pruned past its position.
+    pub num_generation_switches: u64,
 }
 
 /// Per followed index: its writer and how far it is.
@@ -298,6 +301,8 @@ impl Follower {
             )
             .await?;
             *state = self.open(state.kind).await?;
+            self.status
+                .send_modify(|status| status.num_generation_switches += 1);
         }
         Ok(())
     }
@@ -311,6 +316,8 @@ impl Follower {
             }
             tracing::info!(index = state.kind.name(), from = %state.index.generation(), "generation switched");
             *state = self.open(state.kind).await?;
+            self.status
+                .send_modify(|status| status.num_generation_switches += 1);
         }
         Ok(())
     }

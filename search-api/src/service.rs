@@ -322,27 +322,27 @@ async fn load_name_variants(config: &Config) -> Result<Arc<GivenNameVariants>, S
 }
 
 /// Opens the engine once the follower has every index open, then refreshes it after each
-/// commit so that searches see the changes, and keeps the metrics up to date.
+/// commit and each generation switch (a rebuild) so that searches see the changes, and
+/// keeps the metrics up to date.
 async fn follow_commits(
     state: AppState,
     mut status: watch::Receiver<FollowerStatus>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut refreshed_commits = 0;
+    let mut refreshed = (0, 0);
     loop {
         let current = status.borrow_and_update().clone();
         state
             .metrics()
             .set_follower(current.lag_secs, current.num_commits);
+        let seen = (current.num_commits, current.num_generation_switches);
         if current.ready {
             match state.loaded_engine() {
                 None => open_engine(&state).await,
-                Some(engine) if current.num_commits != refreshed_commits => {
-                    refresh_engine(&state, engine).await;
-                }
+                Some(engine) if seen != refreshed => refresh_engine(&state, engine).await,
                 Some(_) => {}
             }
-            refreshed_commits = current.num_commits;
+            refreshed = seen;
         }
         tokio::select! {
             changed = status.changed() => if changed.is_err() { return },
