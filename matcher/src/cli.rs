@@ -219,17 +219,39 @@ struct QueueArgs {
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     redis_url: String,
 
-    /// The job stream.
-    #[arg(long, env = "ATLAS_MATCHER_STREAM", default_value = matcher::queue::DEFAULT_STREAM)]
-    stream: String,
+    /// Prefix of every Redis key, shared with the search API: deployments sharing one Redis
+    /// keep their jobs apart by it. The streams below default to `{prefix}matcher:jobs` and
+    /// `{prefix}matcher:dead`.
+    #[arg(long, env = "ATLAS_REDIS_KEY_PREFIX", default_value = "atlas:")]
+    redis_key_prefix: String,
 
-    /// The dead-letter stream.
-    #[arg(long, env = "ATLAS_MATCHER_DEAD_STREAM", default_value = matcher::queue::DEFAULT_DEAD_STREAM)]
-    dead_stream: String,
+    /// The job stream; `{prefix}matcher:jobs` when unset.
+    #[arg(long, env = "ATLAS_MATCHER_STREAM")]
+    stream: Option<String>,
+
+    /// The dead-letter stream; `{prefix}matcher:dead` when unset.
+    #[arg(long, env = "ATLAS_MATCHER_DEAD_STREAM")]
+    dead_stream: Option<String>,
 
     /// The consumer group.
     #[arg(long, env = "ATLAS_MATCHER_GROUP", default_value = matcher::queue::DEFAULT_GROUP)]
     consumer_group: String,
+}
+
+impl QueueArgs {
+    fn stream(&self) -> String {
+        self.stream
+            .clone()
+            .filter(|stream| !stream.is_empty())
+            .unwrap_or_else(|| format!("{}matcher:jobs", self.redis_key_prefix))
+    }
+
+    fn dead_stream(&self) -> String {
+        self.dead_stream
+            .clone()
+            .filter(|stream| !stream.is_empty())
+            .unwrap_or_else(|| format!("{}matcher:dead", self.redis_key_prefix))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -471,8 +493,8 @@ async fn worker_command(database_url: &str, args: WorkerArgs) -> anyhow::Result<
         .filter(|consumer| !consumer.is_empty())
         .unwrap_or_else(default_consumer_name);
     let config = QueueConfig {
-        stream: args.queue.stream.clone(),
-        dead_stream: args.queue.dead_stream.clone(),
+        stream: args.queue.stream(),
+        dead_stream: args.queue.dead_stream(),
         group: args.queue.consumer_group.clone(),
         consumer,
         max_attempts: args.max_attempts.max(1),
@@ -553,7 +575,7 @@ async fn enqueue_command(args: EnqueueArgs) -> anyhow::Result<ExitCode> {
     );
     let mut redis = redis_connection(&args.queue.redis_url).await?;
     for job in &jobs {
-        let id = enqueue(&mut redis, &args.queue.stream, job)
+        let id = enqueue(&mut redis, &args.queue.stream(), job)
             .await
             .context("failed to enqueue")?;
         println!("enqueued {id} {job:?}");
@@ -594,5 +616,36 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn queue_of(args: &[&str]) -> super::QueueArgs {
+        let cli = <Cli as clap::Parser>::try_parse_from(args).unwrap();
+        match cli.command {
+            super::Command::Enqueue(enqueue) => enqueue.queue,
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_streams_follow_the_redis_key_prefix_unless_named() {
+        let queue = queue_of(&[
+            "matcher",
+            "enqueue",
+            "--group",
+            "--redis-key-prefix=site-b:",
+        ]);
+        assert_eq!(queue.stream(), "site-b:matcher:jobs");
+        assert_eq!(queue.dead_stream(), "site-b:matcher:dead");
+
+        let queue = queue_of(&[
+            "matcher",
+            "enqueue",
+            "--group",
+            "--redis-key-prefix=site-b:",
+            "--stream=jobs",
+            "--dead-stream=dead",
+        ]);
+        assert_eq!(queue.stream(), "jobs");
+        assert_eq!(queue.dead_stream(), "dead");
     }
 }

@@ -239,6 +239,10 @@ struct PositionMatch {
     position: usize,
     agreement: NameAgreement,
     typos: u8,
+    /// How literally the names agree beyond `agreement`, 0 being the closest (see
+    /// [`literal_distance`]): among authors agreeing alike, the one written as the profile
+    /// writes its name is the one meant.
+    distance: u8,
     name_form: String,
     author_name: String,
 }
@@ -305,7 +309,14 @@ pub fn derive_evidence(
     let best_compatible = position_matches
         .iter()
         .filter(|found| found.agreement.is_compatible())
-        .min_by_key(|found| (agreement_rank(found.agreement), found.typos, found.position));
+        .min_by_key(|found| {
+            (
+                agreement_rank(found.agreement),
+                found.typos,
+                found.distance,
+                found.position,
+            )
+        });
     let matched = match orcid_position {
         Some(index) => position_matches
             .iter()
@@ -410,16 +421,22 @@ fn best_name_match(
             else {
                 continue;
             };
+            let distance = literal_distance(parsed_form, &parsed_author);
             let candidate = PositionMatch {
                 position: index,
                 agreement,
                 typos,
+                distance,
                 name_form: name_form.clone(),
                 author_name: author_name.clone(),
             };
             let is_better = best.as_ref().is_none_or(|current| {
-                (agreement_rank(agreement), typos)
-                    < (agreement_rank(current.agreement), current.typos)
+                (agreement_rank(agreement), typos, distance)
+                    < (
+                        agreement_rank(current.agreement),
+                        current.typos,
+                        current.distance,
+                    )
             });
             if is_better {
                 best = Some(candidate);
@@ -427,6 +444,25 @@ fn best_name_match(
         }
     }
     best
+}
+
+/// Returns 0 when two names have the same folded surname and given names, 1 when only the
+/// surnames are the same, and 2 when the surnames merely agree (one part of a compound, a
+/// particle more or less): `J. Smith` is closer to `J. Smith` than to `N. J. Cooper-Smith`.
+fn literal_distance(form: &PersonName, author: &PersonName) -> u8 {
+    let folded = |parts: &[analyzers::NamePart]| -> Vec<String> {
+        parts.iter().map(|part| part.folded.clone()).collect()
+    };
+    if folded(&form.surname) != folded(&author.surname) {
+        return 2;
+    }
+    let given = |name: &PersonName| -> Vec<String> {
+        name.given
+            .iter()
+            .map(|given| given.part.folded.clone())
+            .collect()
+    };
+    u8::from(given(form) != given(author))
 }
 
 /// Returns how two names agree and the typos between their surnames; `None` when the

@@ -9,6 +9,7 @@
 //! 4. Another ORCID iD on the matched author lowers the score, and is listed.
 //! 5. Co-authors, affiliation and a known title each raise the score.
 //! 6. The same input always gives the same reasons and score.
+//! 7. Among authors agreeing alike, the reason names the one written as the profile is.
 
 use analyzers::GivenNameVariants;
 use matcher::evidence::{derive_reasons, RecordView};
@@ -216,5 +217,30 @@ fn the_same_input_gives_the_same_score() {
     assert_eq!(
         serde_json::to_string(&first).unwrap(),
         serde_json::to_string(&derive_reasons(&profile, &record(data), &variants)).unwrap()
+    );
+}
+
+#[test]
+fn the_reason_names_the_author_written_as_the_profile_is() {
+    let profile = ProfileContext::new(Uuid::nil(), ["J. Smith"]);
+    let data = openalex_work(
+        "Psychoceramics",
+        2019,
+        None,
+        &[
+            ("N. J. Cooper-Smith", None, None),
+            ("B. C. Smith", None, None),
+            ("J. Smith", None, None),
+        ],
+    );
+    let reasons = derive_reasons(&profile, &record(data), &GivenNameVariants::empty());
+    let name = reasons
+        .iter()
+        .find(|reason| reason.kind == ReasonKind::NameAgrees)
+        .expect("the name agrees");
+    assert!(
+        name.detail.contains("author 3 `J. Smith`"),
+        "{}",
+        name.detail
     );
 }
