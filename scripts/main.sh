@@ -194,11 +194,23 @@ psql "$DATABASE_URL" -c "
 # The examples of README.md's "Trying it" (scripts/e2e.sh checks that they stay the same).
 example() {
   local title=$1 path=$2 body=$3
+  # With a master key, the examples send it (and print where it comes from, not its value).
+  local auth=() shown_auth=""
+  if [ -n "${ATLAS_MASTER_KEY:-}" ]; then
+    auth=(-H "Authorization: Bearer $ATLAS_MASTER_KEY")
+    shown_auth=" -H \"Authorization: Bearer \$ATLAS_MASTER_KEY\""
+  fi
   echo
   echo "-- $title"
-  echo "curl -s $api$path -H 'content-type: application/json' -d '$body'"
-  curl -s "$api$path" -H 'content-type: application/json' -d "$body" \
-    | python3 -c 'import json,sys; r=json.load(sys.stdin); print(json.dumps({k: r[k] for k in r if k in ("hits","estimatedTotalHits","totalHits","facetDistribution","results")}, ensure_ascii=False)[:1500])'
+  echo "curl -s $api$path -H 'content-type: application/json'$shown_auth -d '$body'"
+  curl -s "$api$path" -H 'content-type: application/json' "${auth[@]}" -d "$body" \
+    | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+if "message" in r and "code" in r:
+    print("error " + r["code"] + ": " + r["message"])
+else:
+    print(json.dumps({k: r[k] for k in r if k in ("hits", "estimatedTotalHits", "totalHits", "facetDistribution", "results")}, ensure_ascii=False)[:1500])'
 }
 
 example "a name with its accents lost: Ugur Cetintemel finds Uğur Çetintemel" \
