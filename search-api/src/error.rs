@@ -14,6 +14,10 @@ pub const ERROR_LINK_BASE: &str = "https://docs.meilisearch.com/errors";
 const INTERNAL_ERROR_MESSAGE: &str =
     "an internal error occurred; it was logged and the request can be retried";
 
+/// Why indexes cannot be created, changed or deleted through the API, for messages.
+const FIXED_INDEXES: &str = "the indexes are fixed (`records`, `works`, `profiles`) and are \
+     created and rebuilt from PostgreSQL by the indexer (`indexer build`)";
+
 /// The `type` field of an error body, as Meilisearch classifies errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +96,11 @@ error_codes! {
     MissingIndexUid => "missing_index_uid", BAD_REQUEST, InvalidRequest;
     /// No index has the requested uid.
     IndexNotFound => "index_not_found", NOT_FOUND, InvalidRequest;
+    /// `POST /indexes` names an index that exists: the indexes are fixed.
+    IndexAlreadyExists => "index_already_exists", CONFLICT, InvalidRequest;
+    /// `POST /indexes` names an index other than the fixed ones. Meilisearch answers this
+    /// code for its own failures with a 500; here it is a refusal the caller can act on.
+    IndexCreationFailed => "index_creation_failed", FORBIDDEN, InvalidRequest;
     /// No document has the requested id.
     DocumentNotFound => "document_not_found", NOT_FOUND, InvalidRequest;
     /// A write to an index whose documents come from PostgreSQL, the system of record.
@@ -396,6 +405,32 @@ impl ApiError {
                  PostgreSQL) and the index follows"
             ),
         )
+    }
+
+    /// Returns `index_already_exists` for `POST /indexes` naming one of the fixed indexes.
+    pub fn index_already_exists(index_uid: &str) -> Self {
+        ApiError::new(
+            Code::IndexAlreadyExists,
+            format!("index `{index_uid}` already exists; {FIXED_INDEXES}"),
+        )
+    }
+
+    /// Returns `index_creation_failed` for `POST /indexes` naming any other index.
+    pub fn index_creation_refused(index_uid: &str) -> Self {
+        ApiError::new(
+            Code::IndexCreationFailed,
+            format!("index `{index_uid}` cannot be created; {FIXED_INDEXES}"),
+        )
+    }
+
+    /// Returns `immutable_index` for a change, deletion or swap of the fixed index
+    /// `index_uid` (all of them when `None`).
+    pub fn fixed_index(index_uid: Option<&str>) -> Self {
+        let what = match index_uid {
+            Some(uid) => format!("index `{uid}` cannot be changed or deleted"),
+            None => "indexes cannot be swapped".to_owned(),
+        };
+        ApiError::new(Code::ImmutableIndex, format!("{what}; {FIXED_INDEXES}"))
     }
 
     /// Returns `database_unavailable`.

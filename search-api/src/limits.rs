@@ -74,6 +74,10 @@ pub const MAX_VALUES_PER_FACET_CEILING: usize = 10_000;
 /// not occupy every search worker of a replica.
 pub const MAX_MULTI_SEARCH_QUERIES: usize = 100;
 
+/// Queries of one multi-search running at once: enough to answer within one search's time
+/// budget, few enough that one multi-search leaves engine permits to other requests.
+pub const MAX_CONCURRENT_MULTI_SEARCH_QUERIES: usize = 4;
+
 /// Words kept around a match when cropping and no length is given; Meilisearch's default.
 pub const DEFAULT_CROP_LENGTH: usize = 10;
 

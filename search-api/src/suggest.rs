@@ -17,12 +17,15 @@ pub(crate) fn name_list<S: AsRef<str>>(names: &[S]) -> String {
     listed.join(", ")
 }
 
-/// Returns "; did you mean `x`?" when a candidate is within two edits of `name`, else "".
+/// Returns "; did you mean `x`?" when a candidate is within two edits of `name` and the
+/// edits are at most a third of `name`'s length, else "": `nope` is two edits from `type`,
+/// but that is half the word, a different word rather than a misspelling.
 pub(crate) fn did_you_mean<S: AsRef<str>>(name: &str, candidates: &[S]) -> String {
+    let num_chars = name.chars().count();
     let closest = candidates
         .iter()
         .map(|candidate| (edit_distance(name, candidate.as_ref()), candidate.as_ref()))
-        .filter(|&(distance, _)| distance <= 2)
+        .filter(|&(distance, _)| distance <= 2 && distance * 3 <= num_chars)
         .min_by_key(|&(distance, _)| distance);
     match closest {
         Some((_, candidate)) => format!("; did you mean `{candidate}`?"),
@@ -70,6 +73,12 @@ mod tests {
             "; did you mean `year`?"
         );
         assert_eq!(did_you_mean("title", &["year", "source"]), "");
+        assert_eq!(did_you_mean("nope", &["type", "year"]), "");
+        assert_eq!(did_you_mean("yr", &["year"]), "");
+        assert_eq!(
+            did_you_mean("sourec", &["source"]),
+            "; did you mean `source`?"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! 1. searches answer in Meilisearch's shape, GET and POST alike, with filter, facets, sort;
 //! 2. mistakes answer Meilisearch's error shapes, codes and statuses;
-//! 3. document writes and index creation are refused with `immutable_index`;
+//! 3. document writes and index changes are refused with `immutable_index`;
 //! 4. settings changes answer a succeeded task, persist in PostgreSQL across a restart, and
 //!    reset;
 //! 5. indexes, documents, stats and version answer;
@@ -176,8 +176,6 @@ async fn document_writes_are_refused() {
         (Method::DELETE, "/indexes/records/documents"),
         (Method::DELETE, "/indexes/records/documents/W1"),
         (Method::POST, "/indexes/records/documents/delete-batch"),
-        (Method::POST, "/indexes"),
-        (Method::DELETE, "/indexes/records"),
     ];
     for (method, uri) in writes {
         let response = test
@@ -189,6 +187,20 @@ async fn document_writes_are_refused() {
             .as_str()
             .unwrap()
             .contains("indexer import"));
+    }
+    for (method, uri) in [
+        (Method::DELETE, "/indexes/records"),
+        (Method::PATCH, "/indexes/works"),
+    ] {
+        let response = test
+            .call(method.clone(), uri, Some(json!({"primaryKey": "id"})), None)
+            .await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{method} {uri}");
+        assert_eq!(response.json["code"], "immutable_index", "{method} {uri}");
+        assert!(response.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("indexer build"));
     }
     test.stop().await;
 }

@@ -8,7 +8,8 @@
 //! 1. filters, facets, sort and pagination give the same answers on 2 shards as on 1;
 //! 2. filters follow Meilisearch's semantics (numbers against strings, case, `NOT`, `IN`,
 //!    `EXISTS`, `IS EMPTY`);
-//! 3. highlighting, cropping and match positions mark whole original words, in bytes;
+//! 3. highlighting, cropping and match positions mark whole original words (the typed
+//!    part of a prefix match), in bytes;
 //! 4. documents, stats and the index list describe what PostgreSQL holds;
 //! 5. a DBLP title finds the ACM record of the same paper for most true pairs;
 //! 6. candidate retrieval finds the works of ORCID profiles by ORCID, name and title;
@@ -426,7 +427,7 @@ mod ranking {
     //! 2. `Linßen` and `Linssen` find the same people;
     //! 3. `Müller`, `Mueller` and `Muller` all find Müller;
     //! 4. `Duran` finds "Durán" and `Durán` finds "Duran";
-    //! 5. highlighting marks the whole word "Wärmeschutz";
+    //! 5. highlighting marks the whole word "Wärmeschutz", or its typed prefix "Wärme";
     //! 6. `Crichton-Browne`, `Crichton` and `Browne` find the hyphenated name;
     //! 7. `Rojas Vega` finds "Rojas-Vega";
     //! 8. `Smith, John`, `John Smith`, `J. Smith` and `JQ Smith` find "John Q. Smith" first,
@@ -491,7 +492,11 @@ mod ranking {
 
     #[test]
     fn highlight_marks_the_whole_word_waermeschutz() {
-        for q in ["Wärmeschutz", "warmeschutz", "wärme"] {
+        for (q, marked) in [
+            ("Wärmeschutz", "Wärmeschutz"),
+            ("warmeschutz", "Wärmeschutz"),
+            ("wärme", "Wärme"),
+        ] {
             let response = search(json!({
                 "q": q,
                 "filter": "source = dblp",
@@ -501,15 +506,14 @@ mod ranking {
             let hit = &response.hits[0];
             assert_eq!(hit.document["source_id"], "own-waermeschutz", "`{q}`");
             let formatted = hit.formatted.as_ref().unwrap();
+            let rest = &"Wärmeschutz im Hochbau"[marked.len()..];
             assert_eq!(
-                formatted["title"], "<em>Wärmeschutz</em> im Hochbau",
+                formatted["title"],
+                format!("<em>{marked}</em>{rest}"),
                 "`{q}`"
             );
             let positions = &hit.matches_position.as_ref().unwrap()["title"];
-            assert_eq!(
-                (positions[0].start, positions[0].length),
-                (0, "Wärmeschutz".len())
-            );
+            assert_eq!((positions[0].start, positions[0].length), (0, marked.len()));
         }
     }
 

@@ -5,8 +5,10 @@
 //! or within the typo budget, given names and initials as a librarian compares them, see
 //! [`analyzers::compatibility`]), by the title of one of the profile's known works, or by
 //! the profile's ORCID iD among the record's. Every author string of a retrieved record is
-//! checked again against the name form, so a record is kept only for an author that may be
-//! the person, and each match says which author string matched and how well.
+//! checked again against the name forms, so a record is kept only for an author that may be
+//! the person. The person is one author: a record's name evidence is the single author
+//! agreeing best with any name form, never a sum over its authors (a record of thousands
+//! of authors holds many `Smith`s), and its matches name that author.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,6 +32,9 @@ use super::typo::{max_typos_for_word_len, osa_distance};
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::TypoTolerance;
+
+/// Decimals kept in a candidate's score.
+const SCORE_DECIMALS: i32 = 4;
 
 /// A batch of profiles to find candidate records for. Field names are camelCase like the
 /// rest of the API; the snake_case names of earlier matchers are accepted as aliases.
@@ -179,25 +184,57 @@ struct Retriever<'a> {
     limit: usize,
 }
 
-/// The evidence gathered for one record.
+/// The evidence gathered for one record: each match, and the strength of each
+/// independent piece of evidence (the name evidence once, however many name forms agree
+/// with the author).
 struct Evidence {
     matches: Vec<CandidateMatch>,
     strengths: Vec<f64>,
+}
+
+/// The one author of a record that agrees best with a profile's name forms.
+struct AuthorEvidence {
+    /// How each name form that agrees with the author agrees, in the profile's order.
+    matches: Vec<CandidateMatch>,
+    /// The strength of the best agreement among the name forms.
+    strength: f64,
+}
+
+/// How one author string agrees with one name form; compared to pick the best author.
+struct FormAgreement {
+    found: CandidateMatch,
+    strength: f64,
+    /// Whether the author string is the name form itself, folded.
+    is_same_form: bool,
+    /// Words in one of the two forms but not the other.
+    num_extra_words: usize,
+}
+
+impl FormAgreement {
+    /// Orders two agreements, the better last: strength, then the author being written as
+    /// the name form, then fewer words beside it.
+    fn compare(&self, other: &FormAgreement) -> std::cmp::Ordering {
+        self.strength
+            .total_cmp(&other.strength)
+            .then(self.is_same_form.cmp(&other.is_same_form))
+            .then(other.num_extra_words.cmp(&self.num_extra_words))
+    }
 }
 
 impl Retriever<'_> {
     fn profile(&self, profile: &CandidateProfile) -> Result<ProfileCandidates> {
         let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
         let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
-        let mut add = |record_id: String, found: CandidateMatch, strength: f64| {
+        let mut add = |record_id: String, found: CandidateMatch, strength: Option<f64>| {
             let entry = evidence.entry(record_id).or_insert_with(|| Evidence {
                 matches: Vec::new(),
                 strengths: Vec::new(),
             });
-            if !entry.matches.contains(&found) {
-                entry.matches.push(found);
-                entry.strengths.push(strength);
+            if entry.matches.contains(&found) {
+                return;
             }
+            entry.matches.push(found);
+            entry.strengths.extend(strength);
         };
 
         if let Some(orcid) = profile.orcid.as_deref().and_then(bare_orcid) {
@@ -212,20 +249,34 @@ impl Retriever<'_> {
                     typos: 0,
                     agreement: None,
                 };
-                add(id_of(catalog, &stored), found, 1.0);
+                add(id_of(catalog, &stored), found, Some(1.0));
             }
         }
 
-        for name in &profile.names {
+        let forms: Vec<(&str, PersonName)> = profile
+            .names
+            .iter()
+            .map(|name| (name.as_str(), PersonName::parse(name)))
+            .collect();
+        let mut named: BTreeMap<String, TantivyDocument> = BTreeMap::new();
+        for (_, parsed) in &forms {
             self.deadline.check()?;
-            let parsed = PersonName::parse(name);
-            let Some(query) = name_query(catalog, &parsed) else {
+            let Some(query) = name_query(catalog, parsed) else {
                 continue;
             };
             for stored in self.retrieve(query.as_ref())? {
-                for (found, strength) in self.name_matches(catalog, name, &parsed, &stored) {
-                    add(id_of(catalog, &stored), found, strength);
-                }
+                named.entry(id_of(catalog, &stored)).or_insert(stored);
+            }
+        }
+        for (record_id, stored) in named {
+            self.deadline.check()?;
+            let Some(author) = self.best_author(catalog, &forms, &stored) else {
+                continue;
+            };
+            // The forms matched one author: their evidence counts once, as the best.
+            let mut strength = Some(author.strength);
+            for found in author.matches {
+                add(record_id.clone(), found, strength.take());
             }
         }
 
@@ -250,7 +301,7 @@ impl Retriever<'_> {
                     typos: 0,
                     agreement: None,
                 };
-                add(id_of(catalog, &stored), found, similarity);
+                add(id_of(catalog, &stored), found, Some(similarity));
             }
         }
 
@@ -258,7 +309,7 @@ impl Retriever<'_> {
             .into_iter()
             .map(|(record_id, evidence)| CandidateHit {
                 record_id,
-                score: combined_strength(&evidence.strengths),
+                score: rounded_score(combined_strength(&evidence.strengths)),
                 matches: evidence.matches,
             })
             .collect();
@@ -291,43 +342,93 @@ impl Retriever<'_> {
         Ok(found)
     }
 
-    /// Returns the authors of a record that may be the person named `name`, with their
-    /// agreement and its strength.
-    fn name_matches(
+    /// Returns the author of a record that agrees best with any of the profile's name
+    /// `forms`, with how each form agrees with that author; `None` when no author may be
+    /// the person.
+    ///
+    /// A person is one author of a record: agreements with different authors never add
+    /// up, and several forms agreeing with the same author count as the best of them. Of
+    /// authors agreeing equally well, the one written as a name form itself wins, then the
+    /// one with the fewest words beside the name form's (`J. Smith` over `N. J.
+    /// Cooper-Smith` for `J. Smith`).
+    fn best_author(
         &self,
         catalog: &IndexCatalog,
-        name: &str,
-        parsed: &PersonName,
+        forms: &[(&str, PersonName)],
         stored: &TantivyDocument,
-    ) -> Vec<(CandidateMatch, f64)> {
-        let mut found = Vec::new();
+    ) -> Option<AuthorEvidence> {
+        let mut best: Option<(Vec<FormAgreement>, f64)> = None;
         let mut seen = HashSet::new();
         for field in [fields::AUTHORS, fields::AUTHOR_NAME_VARIANTS] {
             for author in texts(catalog, field, stored) {
                 if !seen.insert(author) {
                     continue;
                 }
-                let Some((agreement, typos)) = self.agreement(parsed, author) else {
+                let agreements: Vec<FormAgreement> = forms
+                    .iter()
+                    .filter_map(|(name, parsed)| self.form_agreement(field, name, parsed, author))
+                    .collect();
+                let Some(closest) = agreements
+                    .iter()
+                    .max_by(|first, second| first.compare(second))
+                else {
                     continue;
                 };
-                let strength = match agreement {
-                    NameAgreement::Full => 0.9,
-                    NameAgreement::Variant => 0.8,
-                    NameAgreement::Initials => 0.7,
-                    _ => 0.4,
-                } - 0.15 * f64::from(typos);
-                let candidate = CandidateMatch {
-                    kind: MatchKind::Name,
-                    query: name.to_owned(),
-                    field: field.to_owned(),
-                    matched_value: author.to_owned(),
-                    typos,
-                    agreement: Some(agreement.to_string()),
+                let is_better = match &best {
+                    None => true,
+                    Some((best_agreements, _)) => best_agreements
+                        .iter()
+                        .all(|other| closest.compare(other).is_gt()),
                 };
-                found.push((candidate, strength));
+                if is_better {
+                    let strength = closest.strength;
+                    best = Some((agreements, strength));
+                }
             }
         }
-        found
+        let (agreements, strength) = best?;
+        Some(AuthorEvidence {
+            matches: agreements
+                .into_iter()
+                .map(|agreement| agreement.found)
+                .collect(),
+            strength,
+        })
+    }
+
+    /// Returns how the author string `author` of `field` agrees with the name form `name`;
+    /// `None` when they cannot be the same person.
+    fn form_agreement(
+        &self,
+        field: &str,
+        name: &str,
+        parsed: &PersonName,
+        author: &str,
+    ) -> Option<FormAgreement> {
+        let (agreement, typos) = self.agreement(parsed, author)?;
+        let strength = match agreement {
+            NameAgreement::Full => 0.9,
+            NameAgreement::Variant => 0.8,
+            NameAgreement::Initials => 0.7,
+            _ => 0.4,
+        } - 0.15 * f64::from(typos);
+        let folded_name = fold(name);
+        let folded_author = fold(author);
+        let name_words: HashSet<&str> = folded_name.split_whitespace().collect();
+        let author_words: HashSet<&str> = folded_author.split_whitespace().collect();
+        Some(FormAgreement {
+            found: CandidateMatch {
+                kind: MatchKind::Name,
+                query: name.to_owned(),
+                field: field.to_owned(),
+                matched_value: author.to_owned(),
+                typos,
+                agreement: Some(agreement.to_string()),
+            },
+            strength,
+            is_same_form: folded_name == folded_author,
+            num_extra_words: name_words.symmetric_difference(&author_words).count(),
+        })
     }
 
     /// Returns how an author string agrees with the searched name, and the typos between
@@ -472,6 +573,13 @@ fn title_similarity(searched: &[String], found: &[String]) -> Option<f64> {
     Some(2.0 * common / (searched.len() + found.len()) as f64)
 }
 
+/// Returns a score rounded to [`SCORE_DECIMALS`] decimals, so that sums of strengths read
+/// as written (`0.91`, not `0.9099999999999999`).
+fn rounded_score(score: f64) -> f64 {
+    let scale = 10f64.powi(SCORE_DECIMALS);
+    (score * scale).round() / scale
+}
+
 /// Combines independent pieces of evidence: the chance that all of them are wrong
 /// shrinks with each.
 fn combined_strength(strengths: &[f64]) -> f64 {
@@ -527,6 +635,12 @@ mod tests {
         assert_eq!(combined_strength(&[]), 0.0);
         assert!((combined_strength(&[0.5, 0.5]) - 0.75).abs() < 1e-9);
         assert_eq!(combined_strength(&[1.0, 0.2]), 1.0);
+    }
+
+    #[test]
+    fn scores_are_rounded_to_four_decimals() {
+        assert_eq!(rounded_score(0.909_999_999_999_999_9), 0.91);
+        assert_eq!(rounded_score(0.972_345_6), 0.9723);
     }
 
     #[test]

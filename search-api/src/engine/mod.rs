@@ -349,7 +349,8 @@ impl Engine {
     }
 
     /// Runs a federated multi-search: every query on its index, the hits merged by
-    /// ranking score times the query's weight.
+    /// ranking score times the query's weight. The queries share one deadline; the
+    /// queries not started when it passes are left out, and the response is degraded.
     ///
     /// # Errors
     ///
@@ -389,6 +390,12 @@ impl Engine {
         let mut num_matching = 0;
         let mut max_total_hits = usize::MAX;
         for (position, query) in queries.iter().enumerate() {
+            // The queries share the budget: once it has run out, the queries not started
+            // are left out and the merged hits are those gathered, marked degraded.
+            if position > 0 && deadline.is_exceeded() {
+                is_degraded = true;
+                break;
+            }
             let uid = query.index_uid.as_str();
             let outcome = self
                 .run_search(uid, &query.search, &settings(uid), &deadline)
@@ -715,22 +722,24 @@ impl Engine {
                 .collect(),
         };
 
-        let is_degraded = deadline.is_degraded();
-        if is_degraded && page.is_empty() && num_matching > 0 {
+        if deadline.is_degraded() && page.is_empty() && num_matching > 0 {
             return Err(deadline.exceeded_error());
         }
         let mut hits = Vec::with_capacity(page.len());
         let mut scores = Vec::with_capacity(page.len());
         for document in &page {
             scores.push(document.score);
-            hits.push(shape_hit(catalog, plan.as_ref(), search, &order, document));
+            // Past the deadline the remaining hits are shown unmarked: finding matches in
+            // a long list of authors that was not searched costs as much as ranking it.
+            let plan = plan.as_ref().filter(|_| !deadline.is_exceeded());
+            hits.push(shape_hit(catalog, plan, search, &order, document));
         }
         Ok(SearchOutcome {
             hits,
             scores,
             num_matching,
             facets,
-            is_degraded,
+            is_degraded: deadline.is_degraded(),
         })
     }
 }

@@ -147,6 +147,22 @@ impl QueryUnit {
         })
     }
 
+    /// Returns how many leading characters of `token` the unit matched when `token`, a
+    /// term of a field of `analysis`, completes the typed word without a typo; `None` for
+    /// any other match. Meilisearch highlights only the typed part of such a completion.
+    pub fn prefix_num_chars(&self, analysis: Analysis, token: &str) -> Option<usize> {
+        let expansion = self.expansions.get(&analysis)?.get(token)?;
+        if !expansion.is_prefix || expansion.num_typos > 0 {
+            return None;
+        }
+        self.words
+            .iter()
+            .chain(&self.exact_forms)
+            .filter(|form| !form.is_empty() && token.starts_with(form.as_str()))
+            .map(|form| form.chars().count())
+            .max()
+    }
+
     /// Returns whether a stemmed token matches the unit's stem.
     pub fn match_stem(&self, stemmed_token: &str) -> Option<TokenMatch> {
         let stem = self.stem.as_deref()?;

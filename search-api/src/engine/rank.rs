@@ -109,12 +109,13 @@ pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<F
             if let Some(token_match) =
                 unit.match_token(site.analysis, &token.text, site.allows_typos)
             {
-                push(
-                    unit_index,
-                    token_match,
-                    token.offset_from..token.offset_to,
-                    token.position,
-                );
+                let range = match unit.prefix_num_chars(site.analysis, &token.text) {
+                    Some(num_chars) if !token_match.is_exact => {
+                        prefix_range(text, token, num_chars)
+                    }
+                    _ => token.offset_from..token.offset_to,
+                };
+                push(unit_index, token_match, range, token.position);
             }
         }
     }
@@ -141,6 +142,30 @@ pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<F
                 }
             }
         }
+    }
+}
+
+/// Returns the original bytes of `token` that fold to its first `num_chars` characters,
+/// the whole token when its original does not fold character by character to its text.
+fn prefix_range(text: &str, token: &AnalyzedToken, num_chars: usize) -> Range<usize> {
+    let whole = token.offset_from..token.offset_to;
+    let Some(original) = text.get(whole.clone()) else {
+        return whole;
+    };
+    let mut num_folded_chars = 0;
+    let mut end = None;
+    for (offset, character) in original.char_indices() {
+        let mut buffer = [0; 4];
+        num_folded_chars += analyzers::fold(character.encode_utf8(&mut buffer))
+            .chars()
+            .count();
+        if end.is_none() && num_folded_chars >= num_chars {
+            end = Some(token.offset_from + offset + character.len_utf8());
+        }
+    }
+    match end {
+        Some(end) if num_folded_chars == token.text.chars().count() => token.offset_from..end,
+        _ => whole,
     }
 }
 

@@ -145,7 +145,11 @@ impl DocumentsFetchRequest {
     ///
     /// As [`DocumentsFetchRequest::from_json_value`].
     pub fn from_query_string(query_string: &str) -> Result<DocumentsFetchRequest> {
-        DocumentsFetchRequest::from_json_value(query_string_to_json(query_string, GET_VALUE_KINDS)?)
+        DocumentsFetchRequest::from_json_value(query_string_to_json(
+            query_string,
+            GET_VALUE_KINDS,
+            DOCUMENTS_TABLE.code_of,
+        )?)
     }
 
     /// Returns the fetch checked against `index`.

@@ -31,13 +31,19 @@ pub(crate) enum GetValueKind {
 ///
 /// # Errors
 ///
-/// `bad_request` when a parameter is given twice.
+/// `bad_request` when a parameter is given twice; the parameter's code (`code_of`) when
+/// its value, percent-decoded, is not UTF-8, rather than searching for replacement
+/// characters the client never sent.
 pub(crate) fn query_string_to_json(
     query_string: &str,
     kinds: &[(&str, GetValueKind)],
+    code_of: fn(&str) -> Code,
 ) -> Result<Value> {
     let mut object = Map::new();
     for (name, text) in form_urlencoded::parse(query_string.as_bytes()) {
+        if text.contains(char::REPLACEMENT_CHARACTER) {
+            check_utf8(query_string, &name, code_of)?;
+        }
         let kind = kinds
             .iter()
             .find(|(known, _)| *known == name)
@@ -51,6 +57,59 @@ pub(crate) fn query_string_to_json(
         }
     }
     Ok(Value::Object(object))
+}
+
+/// Fails when a value of the parameter `name` in `query_string` is not UTF-8 once
+/// percent-decoded; the lossy decoding replaced its invalid bytes.
+fn check_utf8(query_string: &str, name: &str, code_of: fn(&str) -> Code) -> Result<()> {
+    for pair in query_string.split('&') {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded_name: String = form_urlencoded::parse(raw_name.as_bytes())
+            .map(|(decoded, _)| decoded.into_owned())
+            .collect();
+        if decoded_name != name {
+            continue;
+        }
+        if String::from_utf8(percent_decoded(raw_value)).is_err() {
+            return Err(ApiError::new(
+                code_of(name),
+                format!(
+                    "invalid value for `{name}`: the percent-decoded query string is not \
+                     valid UTF-8; encode the value as UTF-8"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Returns the bytes of a query-string value: `+` as a space, `%XY` as the byte `XY`.
+fn percent_decoded(raw: &str) -> Vec<u8> {
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .filter(|_| bytes[index] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[index], hex) {
+            (_, Some(byte)) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            (b'+', None) => {
+                decoded.push(b' ');
+                index += 1;
+            }
+            (byte, None) => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    decoded
 }
 
 fn value_of(text: &str, kind: GetValueKind) -> Value {
@@ -101,12 +160,29 @@ mod tests {
         ("filter", GetValueKind::Filter),
     ];
 
+    fn code_of(name: &str) -> Code {
+        match name {
+            "q" => Code::InvalidSearchQ,
+            _ => Code::BadRequest,
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_with_the_parameter_code() {
+        let error = query_string_to_json("limit=2&q=%FF%FE", KINDS, code_of).unwrap_err();
+        assert_eq!(error.code(), Code::InvalidSearchQ);
+        assert!(error.public_message().contains("`q`"));
+        let value = query_string_to_json("q=%EF%BF%BD+a", KINDS, code_of).unwrap();
+        assert_eq!(value, json!({"q": "\u{fffd} a"}));
+    }
+
     #[test]
     fn kinds_become_json_types() {
         let value = query_string_to_json(
             "q=M%C3%BCller+J&limit=5&attributesToRetrieve=title,%20year,&showRankingScore=true\
              &filter=year%20%3D%202020",
             KINDS,
+            code_of,
         )
         .unwrap();
         assert_eq!(
@@ -123,24 +199,26 @@ mod tests {
 
     #[test]
     fn values_that_do_not_read_stay_strings() {
-        let value = query_string_to_json("limit=-1&showRankingScore=yes&other=1", KINDS).unwrap();
+        let value =
+            query_string_to_json("limit=-1&showRankingScore=yes&other=1", KINDS, code_of).unwrap();
         assert_eq!(
             value,
             json!({"limit": -1, "showRankingScore": "yes", "other": "1"})
         );
-        let value = query_string_to_json("limit=ten", KINDS).unwrap();
+        let value = query_string_to_json("limit=ten", KINDS, code_of).unwrap();
         assert_eq!(value, json!({"limit": "ten"}));
     }
 
     #[test]
     fn filter_array_form_is_json() {
-        let value = query_string_to_json(r#"filter=["a = 1", ["b = 2", "c = 3"]]"#, KINDS).unwrap();
+        let value = query_string_to_json(r#"filter=["a = 1", ["b = 2", "c = 3"]]"#, KINDS, code_of)
+            .unwrap();
         assert_eq!(value, json!({"filter": ["a = 1", ["b = 2", "c = 3"]]}));
     }
 
     #[test]
     fn repeated_parameter_is_refused() {
-        let error = query_string_to_json("limit=1&limit=2", KINDS).unwrap_err();
+        let error = query_string_to_json("limit=1&limit=2", KINDS, code_of).unwrap_err();
         assert_eq!(error.code(), Code::BadRequest);
         assert!(error.public_message().contains("`limit`"));
     }

@@ -317,7 +317,7 @@ impl SearchQuery {
     ///
     /// As [`SearchQuery::from_json_value`], and `bad_request` for a repeated parameter.
     pub fn from_query_string(query_string: &str) -> Result<SearchQuery> {
-        let value = query_string_to_json(query_string, GET_VALUE_KINDS)?;
+        let value = query_string_to_json(query_string, GET_VALUE_KINDS, code_of_search_parameter)?;
         SearchQuery::from_json_value(value)
     }
 }

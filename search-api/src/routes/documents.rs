@@ -2,6 +2,7 @@
 //! `POST …/fetch` with a body), and the refusal of every write, since documents come from
 //! PostgreSQL.
 
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,10 +11,12 @@ use axum::Extension;
 use super::{blocking, json_bytes};
 use crate::auth::keys::Action;
 use crate::auth::Caller;
-use crate::error::{ApiError, Result};
+use crate::engine::Engine;
+use crate::error::{ApiError, Code, Result};
 use crate::extract::JsonBody;
 use crate::params::{DocumentsFetchRequest, IndexCapabilities, IndexUid};
 use crate::state::AppState;
+use serde_json::Value;
 
 /// `GET /indexes/{uid}/documents/{id}?fields=…`.
 pub async fn get_document(
@@ -79,21 +82,56 @@ pub async fn refuse_document_write(
     refuse(&caller, path.first().map(|(_, uid)| uid.as_str()))
 }
 
-/// Creating, changing, deleting or swapping indexes: refused with `immutable_index`.
+/// Changing, deleting or swapping indexes: refused with `immutable_index`, or
+/// `index_not_found` for an index that is not one of the fixed ones.
 pub async fn refuse_index_write(
     Extension(caller): Extension<Caller>,
     path: Option<Path<Vec<(String, String)>>>,
 ) -> Result<Response> {
+    check_caller(&caller)?;
     let uid = path.and_then(|Path(path)| path.into_iter().next().map(|(_, uid)| uid));
-    refuse(&caller, uid.as_deref())
+    match uid {
+        Some(uid) if Engine::catalog(&uid).is_none() => {
+            Err(ApiError::index_not_found(IndexUid::parse(&uid)?.as_str()))
+        }
+        uid => Err(ApiError::fixed_index(uid.as_deref())),
+    }
+}
+
+/// `POST /indexes`: refused with `index_already_exists` for a fixed index, with
+/// `index_creation_failed` for any other, as the indexes are fixed.
+pub async fn refuse_index_creation(
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response> {
+    check_caller(&caller)?;
+    let uid = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|value| value.get("uid").and_then(Value::as_str).map(str::to_owned))
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::MissingIndexUid,
+                "missing `uid`; give the index uid as a string in a JSON object",
+            )
+        })?;
+    let uid = IndexUid::parse(&uid)?;
+    match Engine::catalog(uid.as_str()) {
+        Some(_) => Err(ApiError::index_already_exists(uid.as_str())),
+        None => Err(ApiError::index_creation_refused(uid.as_str())),
+    }
 }
 
 fn refuse(caller: &Caller, uid: Option<&str>) -> Result<Response> {
-    // Callers without a valid key learn that first, as with any route.
+    check_caller(caller)?;
+    Err(ApiError::immutable_index(uid.unwrap_or("*")))
+}
+
+/// Tells callers without a valid key that first, as with any route.
+fn check_caller(caller: &Caller) -> Result<()> {
     match caller {
         Caller::Anonymous => Err(ApiError::missing_authorization_header()),
         Caller::Refused => Err(ApiError::invalid_api_key()),
-        _ => Err(ApiError::immutable_index(uid.unwrap_or("*"))),
+        _ => Ok(()),
     }
 }
 

@@ -50,7 +50,7 @@ pub fn app(state: AppState) -> Router {
         .route("/multi-search", post(multi_search::multi_search))
         .route(
             "/indexes",
-            get(indexes::list_indexes).post(documents::refuse_index_write),
+            get(indexes::list_indexes).post(documents::refuse_index_creation),
         )
         .route(
             "/indexes/{uid}",

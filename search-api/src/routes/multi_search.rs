@@ -1,5 +1,12 @@
-//! `POST /multi-search`: several searches answered one by one, each cached like a single
+//! `POST /multi-search`: several searches answered together, each cached like a single
 //! search, or federated into one merged list of hits.
+//!
+//! The whole request has one time budget, as a single search has: every query's budget
+//! runs from the moment the request arrived, and the queries run a few at once on the
+//! blocking pool, so a query that waits for the others finds its remaining time shortened
+//! rather than starting a full budget of its own. A query past its budget answers degraded, as a
+//! single search does, or with `search_time_budget_exceeded` naming its position; a
+//! federated search leaves out the queries not started when the budget ran out.
 //!
 //! Known shortcoming: federated searches are not cached; caching them needs a key that names
 //! the generation of every index they merge.
@@ -12,13 +19,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
-use super::search::{apply_tenant_filter, cached_search, record_degraded, with_degraded_header};
+use super::search::{
+    apply_tenant_filter, cached_search, record_degraded, with_degraded_header, SearchAnswer,
+};
 use super::{blocking, json_bytes};
 use crate::auth::keys::Action;
 use crate::auth::{Caller, Grant};
 use crate::error::{ApiError, Result};
 use crate::extract::JsonBody;
+use crate::limits::MAX_CONCURRENT_MULTI_SEARCH_QUERIES;
 use crate::params::{
     IndexCapabilities, IndexUid, MultiSearchRequest, Settings, ValidatedMultiSearch,
 };
@@ -30,6 +41,7 @@ pub async fn multi_search(
     Extension(caller): Extension<Caller>,
     JsonBody(request): JsonBody<MultiSearchRequest>,
 ) -> Result<Response> {
+    let started = Instant::now();
     let engine = state.engine()?;
     let mut grants: HashMap<IndexUid, Grant> = HashMap::new();
     let mut settings: HashMap<IndexUid, Settings> = HashMap::new();
@@ -72,21 +84,50 @@ pub async fn multi_search(
     }
 
     let ValidatedMultiSearch::Separate(searches) = validated else {
-        return federated(&state, engine, validated, settings).await;
+        return federated(&state, engine, validated, settings, started).await;
     };
-    let mut results = Vec::with_capacity(searches.len());
+    let num_searches = searches.len();
+    let mut pending = searches.into_iter().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    let mut answers: Vec<Option<(IndexUid, Result<SearchAnswer>)>> =
+        (0..num_searches).map(|_| None).collect();
+    loop {
+        while running.len() < MAX_CONCURRENT_MULTI_SEARCH_QUERIES {
+            let Some((position, (uid, search))) = pending.next() else {
+                break;
+            };
+            let state = state.clone();
+            let engine = engine.clone();
+            let settings = settings[&uid].clone();
+            let grant = grants[&uid].clone();
+            let query = async move {
+                let answer = cached_search(
+                    &state,
+                    engine,
+                    uid.as_str(),
+                    settings,
+                    search,
+                    &grant,
+                    started,
+                )
+                .await;
+                (position, uid, answer)
+            };
+            running.spawn(query.instrument(tracing::Span::current()));
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let (position, uid, answer) = joined.map_err(ApiError::internal)?;
+        answers[position] = Some((uid, answer));
+    }
+
+    let mut results = Vec::with_capacity(num_searches);
     let mut is_degraded = false;
-    for (position, (uid, search)) in searches.into_iter().enumerate() {
-        let answer = cached_search(
-            &state,
-            engine.clone(),
-            uid.as_str(),
-            settings[&uid].clone(),
-            search,
-            &grants[&uid],
-        )
-        .await
-        .map_err(|error| prefixed(error, position))?;
+    for (position, answer) in answers.into_iter().enumerate() {
+        let (uid, answer) =
+            answer.ok_or_else(|| ApiError::internal("a multi-search query did not answer"))?;
+        let answer = answer.map_err(|error| prefixed(error, position))?;
         is_degraded |= answer.is_degraded;
         results.push(with_index_uid(uid.as_str(), &answer.bytes)?);
     }
@@ -103,6 +144,7 @@ async fn federated(
     engine: std::sync::Arc<crate::engine::Engine>,
     validated: ValidatedMultiSearch,
     settings: HashMap<IndexUid, Settings>,
+    started: Instant,
 ) -> Result<Response> {
     let ValidatedMultiSearch::Federated { queries, .. } = &validated else {
         return Err(ApiError::internal("federated search without federation"));
@@ -119,7 +161,7 @@ async fn federated(
         })
         .max()
         .unwrap_or_default();
-    let deadline = Instant::now() + time_budget;
+    let deadline = started + time_budget;
     let response = blocking(state, move || {
         let settings_of = |uid: &str| settings.get(uid).cloned().unwrap_or_else(empty_settings);
         engine.federated_search(&validated, &settings_of, deadline)

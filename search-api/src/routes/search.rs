@@ -48,13 +48,23 @@ async fn search(
     uid: &str,
     query: SearchQuery,
 ) -> Result<Response> {
+    let started = Instant::now();
     let uid = IndexUid::parse(uid)?;
     let grant = caller.authorize(Action::Search, Some(uid.as_str()))?;
     let engine = state.engine()?;
     let settings = state.index_settings(&engine, uid.as_str())?;
     let mut validated = query.validate(&IndexCapabilities::from_settings(&settings))?;
     apply_tenant_filter(&mut validated, &grant, &settings, uid.as_str())?;
-    let answer = cached_search(state, engine, uid.as_str(), settings, validated, &grant).await?;
+    let answer = cached_search(
+        state,
+        engine,
+        uid.as_str(),
+        settings,
+        validated,
+        &grant,
+        started,
+    )
+    .await?;
     Ok(with_degraded_header(
         json_bytes(StatusCode::OK, answer.bytes),
         answer.is_degraded,
@@ -130,7 +140,9 @@ pub(crate) fn apply_tenant_filter(
 
 /// Returns the serialized response of a validated search, from the cache when an entry for
 /// the index's current generation exists, otherwise from the engine on the blocking pool.
-/// A degraded response is not cached: the same search may finish in time next.
+/// The search's time budget runs from `started`, when its request arrived, so that the
+/// queries of one multi-search share it. A degraded response is not cached: the same
+/// search may finish in time next.
 pub(crate) async fn cached_search(
     state: &AppState,
     engine: Arc<Engine>,
@@ -138,6 +150,7 @@ pub(crate) async fn cached_search(
     settings: Settings,
     search: ValidatedSearch,
     grant: &Grant,
+    started: Instant,
 ) -> Result<SearchAnswer> {
     let cache = state.cache();
     let cache_key = match engine.generation(uid) {
@@ -168,7 +181,7 @@ pub(crate) async fn cached_search(
     }
 
     let time_budget = search.time_budget_for(&settings);
-    let deadline = Instant::now() + time_budget;
+    let deadline = started + time_budget;
     let owned_uid = uid.to_owned();
     let response = blocking(state, move || {
         engine.search(&owned_uid, &search, &settings, deadline)

@@ -1,0 +1,441 @@
+//! Reported faults, each checked over a real socket on 127.0.0.1:
+//!
+//! 1. `POST /candidates` weighs the one author of a record that agrees best with the
+//!    profile's name forms, never a sum over the record's authors, names that author, and
+//!    rounds its scores;
+//! 2. the queries of a multi-search share one time budget, counted from the request's
+//!    arrival, and a query that runs out names its position;
+//! 3. creating an index, a facet far from every facetable attribute and a query string that
+//!    is not UTF-8 are refused with messages that say what is wrong;
+//! 4. a prefix match highlights only the typed prefix, a typo match the whole word.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::{wait_until, Options, TestService};
+use reqwest::header::HeaderMap;
+use search_api::state::AppState;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+/// The service on a socket, and what the tests send it through.
+struct Served {
+    test: TestService,
+    state: AppState,
+    url: String,
+    http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Served {
+    async fn start() -> Served {
+        let mut test = TestService::start(Options::default()).await;
+        let service = test.service.take().unwrap();
+        let state = service.state().clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: SocketAddr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(service.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        Served {
+            test,
+            state,
+            url: format!("http://{address}"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            stop: Some(stop),
+        }
+    }
+
+    /// Sends a request and returns its status, headers and JSON body (or `Null`).
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, HeaderMap, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, HeaderMap, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Inserts an OpenAlex-shaped record with several authors.
+async fn insert_record_by(pool: &PgPool, source_id: &str, title: &str, authors: &[&str]) {
+    let authorships: Vec<Value> = authors
+        .iter()
+        .map(|author| json!({"author": {"display_name": author}}))
+        .collect();
+    let data = json!({
+        "id": format!("https://openalex.org/{source_id}"),
+        "title": title,
+        "publication_year": 2012,
+        "type": "article",
+        "authorships": authorships,
+    });
+    sqlx::query(
+        "insert into raw_records (source, source_id, entity_type, data, checksum) \
+         values ('openalex', $1, 'work', $2, md5($2::text))",
+    )
+    .bind(source_id)
+    .bind(data)
+    .execute(pool)
+    .await
+    .expect("insert a raw record");
+}
+
+/// Returns the hits of the first profile of a `/candidates` answer.
+fn candidate_hits(answer: &Value) -> &Vec<Value> {
+    answer["results"][0]["hits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no hits in {answer}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn candidates_weigh_the_one_best_agreeing_author() {
+    let served = Served::start().await;
+    let many_smiths = [
+        "N. J. Cooper-Smith",
+        "N. A. Smith",
+        "B. C. Smith",
+        "Smith",
+        "J. Smith",
+        "R. Smith",
+        "P. Q. Smith",
+        "Ashish Vaswani",
+    ];
+    insert_record_by(
+        &served.test.db.pool,
+        "M1",
+        "Observation of a new particle at a collider",
+        &many_smiths,
+    )
+    .await;
+    insert_record_by(
+        &served.test.db.pool,
+        "S1",
+        "A study written by one person",
+        &["John Smith"],
+    )
+    .await;
+    wait_until("the Smith records to be searchable", || async {
+        let (_, _, body) = served
+            .post("/indexes/records/search", json!({"q": "Smith"}))
+            .await;
+        body["estimatedTotalHits"].as_u64() == Some(2)
+    })
+    .await;
+
+    // A bare surname against a record with seven Smiths: one author, one match.
+    let profile = json!({"id": "x", "names": ["Smith"], "titles": [], "orcid": null});
+    let (status, _, answer) = served
+        .post(
+            "/candidates",
+            json!({"profiles": [profile], "limitPerProfile": 3}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let hits = candidate_hits(&answer);
+    assert_eq!(hits.len(), 2, "{answer}");
+    for hit in hits {
+        assert_eq!(
+            hit["score"],
+            json!(0.4),
+            "a bare surname weighs 0.4: {answer}"
+        );
+        assert_eq!(hit["matches"].as_array().unwrap().len(), 1, "{answer}");
+    }
+
+    // A full name outranks the many-author record, whose evidence is its `J. Smith`.
+    let profile = json!({"id": "y", "names": ["John Smith", "J. Smith"], "titles": [],
+                         "orcid": null});
+    let (status, _, answer) = served
+        .post(
+            "/candidates",
+            json!({"profiles": [profile], "limitPerProfile": 3}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let hits = candidate_hits(&answer);
+    assert_eq!(hits.len(), 2, "{answer}");
+    assert_eq!(hits[0]["matches"][0]["matchedValue"], "John Smith");
+    assert_eq!(hits[0]["matches"][0]["agreement"], "full");
+    assert_eq!(hits[0]["score"], json!(0.9), "{answer}");
+    let matched: Vec<&str> = hits[1]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|found| found["matchedValue"].as_str().unwrap())
+        .collect();
+    assert_eq!(matched, ["J. Smith", "J. Smith"], "{answer}");
+    assert_eq!(hits[1]["score"], json!(0.7), "{answer}");
+
+    // Scores read as written, with four decimals at most.
+    let profile = json!({"id": "z", "names": ["Vaswani, Ashish"],
+                         "titles": ["Observation of a new particle at a collider"],
+                         "orcid": null});
+    let (status, _, answer) = served
+        .post(
+            "/candidates",
+            json!({"profiles": [profile], "limitPerProfile": 3}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    for hit in candidate_hits(&answer) {
+        let score = hit["score"].as_f64().unwrap();
+        assert_eq!((score * 10_000.0).round() / 10_000.0, score, "{answer}");
+    }
+    served.stop().await;
+}
+
+/// Holds every engine permit for `hold`, so that searches sent meanwhile start late.
+async fn hold_engine_permits(state: &AppState, hold: Duration) -> tokio::task::JoinHandle<()> {
+    let permits = state.engine_permits().clone();
+    let num_permits = u32::try_from(permits.available_permits()).unwrap();
+    let held = permits.acquire_many_owned(num_permits).await.unwrap();
+    tokio::spawn(async move {
+        tokio::time::sleep(hold).await;
+        drop(held);
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_search_queries_share_one_time_budget() {
+    let served = Served::start().await;
+    let hold = Duration::from_millis(600);
+    let query = json!({"indexUid": "records", "q": "attention", "timeBudgetMs": 300});
+
+    // Every query waited past its budget: each answers degraded, none starts afresh.
+    let release = hold_engine_permits(&served.state, hold).await;
+    let (status, headers, body) = served
+        .post(
+            "/multi-search",
+            json!({"queries": [query.clone(), query.clone(), query.clone()]}),
+        )
+        .await;
+    release.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["atlas-search-degraded"], "true");
+    assert_eq!(body["results"].as_array().unwrap().len(), 3, "{body}");
+    let metrics = served
+        .http
+        .get(format!("{}/metrics", served.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("atlas_degraded_searches_total 3"),
+        "every query counts as degraded: {metrics}"
+    );
+
+    // A query that gathers nothing in the shared budget is named by its position.
+    let distinct = json!({"indexUid": "records", "distinct": "year", "timeBudgetMs": 300});
+    let release = hold_engine_permits(&served.state, hold).await;
+    let (status, _, body) = served
+        .post(
+            "/multi-search",
+            json!({"queries": [query.clone(), distinct]}),
+        )
+        .await;
+    release.await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "search_time_budget_exceeded", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("in `queries[1]`"),
+        "{body}"
+    );
+
+    // Federated, a query not started when the budget ran out is left out.
+    let fossils = json!({"indexUid": "records", "q": "fossils", "timeBudgetMs": 300});
+    let release = hold_engine_permits(&served.state, hold).await;
+    let (status, headers, body) = served
+        .post(
+            "/multi-search",
+            json!({"federation": {}, "queries": [query, fossils]}),
+        )
+        .await;
+    release.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["atlas-search-degraded"], "true");
+    let positions: Vec<u64> = body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["_federation"]["queriesPosition"].as_u64().unwrap())
+        .collect();
+    assert_eq!(positions, [0, 0], "{body}");
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_an_index_says_the_indexes_are_fixed() {
+    let served = Served::start().await;
+    let (status, _, body) = served.post("/indexes", json!({"uid": "movies"})).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "index_creation_failed", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("`movies`"), "{body}");
+    assert!(
+        message.contains("fixed") && message.contains("`records`, `works`, `profiles`"),
+        "{body}"
+    );
+    assert!(!message.contains("`*`"), "{body}");
+    let (status, _, body) = served.post("/indexes", json!({"uid": "records"})).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "index_already_exists", "{body}");
+    let (status, _, body) = served.post("/indexes", json!({"primaryKey": "id"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "missing_index_uid", "{body}");
+    let (status, _, body) = served
+        .send(reqwest::Method::DELETE, "/indexes/records", None)
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "immutable_index", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("fixed"),
+        "{body}"
+    );
+    let (status, _, body) = served
+        .send(reqwest::Method::DELETE, "/indexes/movies", None)
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["code"], "index_not_found", "{body}");
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_near_miss_of_a_facet_is_suggested() {
+    let served = Served::start().await;
+    let (status, _, body) = served
+        .post("/indexes/records/search", json!({"facets": ["nope"]}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_search_facets", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(!message.contains("did you mean"), "{body}");
+    assert!(
+        message.contains("`year`"),
+        "the facetable attributes: {body}"
+    );
+    let (_, _, body) = served
+        .post("/indexes/records/search", json!({"facets": ["yeer"]}))
+        .await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("did you mean `year`?"),
+        "{body}"
+    );
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_string_that_is_not_utf8_is_refused() {
+    let served = Served::start().await;
+    let (status, _, body) = served
+        .send(
+            reqwest::Method::GET,
+            "/indexes/records/search?q=%FF%FE",
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_search_q", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("`q`"), "{body}");
+    let (status, _, body) = served
+        .send(
+            reqwest::Method::GET,
+            "/indexes/records/search?q=M%C3%BCller",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["query"], "Müller", "{body}");
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prefix_match_highlights_the_typed_prefix() {
+    let served = Served::start().await;
+    let highlighted = |q: &str, attribute: &str| {
+        json!({"q": q, "attributesToHighlight": [attribute], "showMatchesPosition": true,
+               "attributesToRetrieve": [attribute], "limit": 1})
+    };
+
+    let (status, _, body) = served
+        .post("/indexes/records/search", highlighted("Vaswan", "authors"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let hit = &body["hits"][0];
+    assert_eq!(
+        hit["_formatted"]["authors"],
+        json!(["Ashish <em>Vaswan</em>i"]),
+        "{body}"
+    );
+    assert_eq!(
+        hit["_matchesPosition"]["authors"][0],
+        json!({"start": 7, "length": 6, "indices": [0]}),
+        "{body}"
+    );
+
+    // Folded characters count as typed: `mull` is the four letters of `Müll`.
+    let (_, _, body) = served
+        .post("/indexes/records/search", highlighted("mull", "authors"))
+        .await;
+    assert_eq!(
+        body["hits"][0]["_formatted"]["authors"],
+        json!(["Jean <em>Müll</em>er"]),
+        "{body}"
+    );
+    assert_eq!(
+        body["hits"][0]["_matchesPosition"]["authors"][0]["length"],
+        "Müll".len(),
+        "{body}"
+    );
+
+    // A typo marks the whole word, as in Meilisearch.
+    let (_, _, body) = served
+        .post(
+            "/indexes/records/search",
+            highlighted("Vaswabi ", "authors"),
+        )
+        .await;
+    assert_eq!(
+        body["hits"][0]["_formatted"]["authors"],
+        json!(["Ashish <em>Vaswani</em>"]),
+        "{body}"
+    );
+    served.stop().await;
+}
