@@ -342,7 +342,8 @@ def check_candidates(request, r):
     expect(hits, "candidate hits", results)
     for h in hits:
         expect(h.get("recordId") and h.get("matches")
-               and any("cetintemel" in fold(m.get("matchedValue", "")) for m in h["matches"]),
+               # DBLP-ACM spells him `?etintemel` once: a one-typo match is a match.
+               and any("etintemel" in fold(m.get("matchedValue", "")) for m in h["matches"]),
                "each candidate to say it matched a Cetintemel name", h.get("matches"))
 
 checks = {

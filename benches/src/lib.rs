@@ -2,6 +2,11 @@
 //!
 //! Each program states the machine and data its figures come from; none of them decides
 //! a test. Criterion benchmarks of hot functions live in the crates they measure.
+//! [`scale`] generates a seeded corpus in real source formats and measures the whole
+//! system on it; [`follow`] measures the change feed's delay.
+
+pub mod follow;
+pub mod scale;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,181 @@
+//! The matcher against the running search API: candidate retrieval (`POST /candidates`,
+//! as `matcher run` asks it) for a sample of profiles, its recall against the truth, and
+//! the whole matching of the sample (retrieve, score, write candidates).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::BufRead;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use analyzers::GivenNameVariants;
+use matcher::pipeline::{RunOptions, DEFAULT_BATCH_NUM_PROFILES, DEFAULT_LIMIT_PER_PROFILE};
+use matcher::profile::load_profiles;
+use matcher::retrieve::{CandidateProfile, CandidateRequest, CandidateSource, SearchApiClient};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::scale::corpus::{files, CorpusOptions};
+use crate::scale::people::profile_id;
+use crate::scale::rng::SeededRng;
+
+/// The matcher's figures.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MatcherFigures {
+    /// Profiles in the sample.
+    pub num_profiles: u64,
+    /// Candidate retrieval: profiles per second (loading each profile's context and asking
+    /// the search API in batches, as `matcher run` does).
+    pub retrieval_profiles_per_sec: f64,
+    /// Candidates returned per profile on average.
+    pub candidates_per_profile: f64,
+    /// Records of the sampled profiles, by the truth.
+    pub num_true_pairs: u64,
+    /// Share of those records among their profile's candidates.
+    pub candidate_recall: f64,
+    /// The whole matching of the sample (retrieve, score, write, no auto-confirmation):
+    /// profiles per second.
+    pub pipeline_profiles_per_sec: f64,
+    /// Candidates the whole matching wrote.
+    pub num_candidates_written: u64,
+}
+
+/// Measures the matcher on `num_sample` profiles of the corpus in `corpus_dir`.
+///
+/// # Errors
+/// Fails when PostgreSQL, the search API or the truth files fail.
+pub async fn measure(
+    pool: &PgPool,
+    search_url: &str,
+    corpus_dir: &Path,
+    options: &CorpusOptions,
+    num_sample: usize,
+    variants: &GivenNameVariants,
+) -> anyhow::Result<MatcherFigures> {
+    let sample = sample_profiles(options, num_sample);
+    let truth = true_records(corpus_dir, &sample)?;
+    let client = SearchApiClient::new(search_url, None, Duration::from_secs(300))?;
+
+    let started = Instant::now();
+    let mut found: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+    for batch in sample.chunks(DEFAULT_BATCH_NUM_PROFILES) {
+        let profiles = load_profiles(pool, batch, variants).await?;
+        let request = CandidateRequest {
+            profiles: profiles.iter().map(CandidateProfile::of).collect(),
+            limit_per_profile: DEFAULT_LIMIT_PER_PROFILE,
+        };
+        let response = client.candidates(&request).await?;
+        for result in response.results {
+            let Ok(profile) = result.profile_id.parse::<Uuid>() else {
+                continue;
+            };
+            found.insert(
+                profile,
+                result.hits.into_iter().map(|hit| hit.record_id).collect(),
+            );
+        }
+    }
+    let retrieval_secs = started.elapsed().as_secs_f64();
+
+    let record_ids: Vec<Uuid> = found
+        .values()
+        .flatten()
+        .filter_map(|id| id.parse().ok())
+        .collect::<BTreeSet<Uuid>>()
+        .into_iter()
+        .collect();
+    let keys: HashMap<Uuid, String> = sqlx::query_as::<_, (Uuid, String)>(
+        "select id, source || ':' || source_id from raw_records where id = any($1)",
+    )
+    .bind(&record_ids)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let mut num_true_pairs = 0;
+    let mut num_found_pairs = 0;
+    for (profile, records) in &truth {
+        let candidates: BTreeSet<&str> = found
+            .get(profile)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.parse::<Uuid>().ok())
+            .filter_map(|id| keys.get(&id).map(String::as_str))
+            .collect();
+        num_true_pairs += records.len() as u64;
+        num_found_pairs += records
+            .iter()
+            .filter(|key| candidates.contains(key.as_str()))
+            .count() as u64;
+    }
+
+    let pipeline_started = Instant::now();
+    let run = matcher::pipeline::run(
+        pool,
+        &client,
+        variants,
+        &RunOptions {
+            profile_ids: sample.clone(),
+            auto_confirm: false,
+            progress_bar: false,
+            ..RunOptions::default()
+        },
+    )
+    .await?;
+    let pipeline_secs = pipeline_started.elapsed().as_secs_f64();
+
+    let num_profiles = sample.len() as u64;
+    let num_candidates: usize = found.values().map(Vec::len).sum();
+    Ok(MatcherFigures {
+        num_profiles,
+        retrieval_profiles_per_sec: num_profiles as f64 / retrieval_secs.max(1e-9),
+        candidates_per_profile: num_candidates as f64 / num_profiles.max(1) as f64,
+        num_true_pairs,
+        candidate_recall: num_found_pairs as f64 / num_true_pairs.max(1) as f64,
+        pipeline_profiles_per_sec: num_profiles as f64 / pipeline_secs.max(1e-9),
+        num_candidates_written: run.write.num_inserted,
+    })
+}
+
+/// Returns `num_sample` distinct profile ids drawn evenly over the corpus's profiles.
+fn sample_profiles(options: &CorpusOptions, num_sample: usize) -> Vec<Uuid> {
+    let num_profiles = options.num_profiles();
+    let mut rng = SeededRng::for_entity(options.seed, "matcher-sample", 0);
+    let mut numbers = BTreeSet::new();
+    let wanted = (num_sample as u64).min(num_profiles);
+    while (numbers.len() as u64) < wanted {
+        numbers.insert(rng.below(num_profiles));
+    }
+    numbers
+        .into_iter()
+        .map(|number| profile_id(options.seed, number))
+        .collect()
+}
+
+/// Reads from the truth the records of each sampled profile.
+fn true_records(corpus_dir: &Path, sample: &[Uuid]) -> anyhow::Result<BTreeMap<Uuid, Vec<String>>> {
+    let wanted: BTreeSet<String> = sample.iter().map(Uuid::to_string).collect();
+    let mut truth: BTreeMap<Uuid, Vec<String>> =
+        sample.iter().map(|id| (*id, Vec::new())).collect();
+    let file = std::fs::File::open(corpus_dir.join(files::TRUTH_RECORDS))?;
+    for line in std::io::BufReader::new(file).lines() {
+        let record: serde_json::Value = serde_json::from_str(&line?)?;
+        let Some(profiles) = record.get("profiles").and_then(|p| p.as_array()) else {
+            continue;
+        };
+        for profile in profiles.iter().filter_map(|p| p.as_str()) {
+            if !wanted.contains(profile) {
+                continue;
+            }
+            let key = format!(
+                "{}:{}",
+                record["source"].as_str().unwrap_or_default(),
+                record["source_id"].as_str().unwrap_or_default()
+            );
+            if let Ok(profile) = profile.parse::<Uuid>() {
+                truth.entry(profile).or_default().push(key);
+            }
+        }
+    }
+    Ok(truth)
+}

@@ -1,0 +1,106 @@
+//! The scale harness at its smoke size, in debug mode, against a database of its own: every
+//! stage produces figures, the counts agree with the generated corpus, the judgments are
+//! met at least in part, and the database is gone afterwards. No timing decides anything.
+
+use std::time::Duration;
+
+use atlas_benches::scale::run::report::class;
+use atlas_benches::scale::run::{run, RunOptions};
+use atlas_benches::scale::workload::QueryClass;
+use atlas_benches::scale::Size;
+use sqlx::{Connection, PgConnection};
+
+fn server_url() -> String {
+    std::env::var("ATLAS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| indexer::testing::DEFAULT_TEST_SERVER_URL.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_harness_measures_every_stage_of_a_smoke_corpus() {
+    let work_dir = tempfile::tempdir().unwrap();
+    // Named as the tests' databases are, so that `scripts/test.sh` drops it should this
+    // test be killed before it can.
+    let database_name = format!("atlas_test_{}", uuid::Uuid::now_v7().simple());
+    let options = RunOptions {
+        size: Size::Smoke,
+        seed: 7,
+        samples_dir: atlas_benches::samples_dir(),
+        work_dir: work_dir.path().to_owned(),
+        server_url: server_url(),
+        database_name: database_name.clone(),
+        keep_database: false,
+        in_process: true,
+        bin_dir: work_dir.path().to_owned(),
+        redis_url: std::env::var("ATLAS_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
+        num_shards: 2,
+        concurrencies: vec![1, 4],
+        cell_budget: Duration::from_secs(20),
+        follow_rate: 50,
+        follow_secs: 2,
+        matcher_sample: 10,
+        command: "scale_smoke test".to_owned(),
+    };
+    let report = run(&options).await.expect("the harness runs");
+
+    let num_records = Size::Smoke.num_records();
+    assert_eq!(report.num_records, num_records);
+    assert_eq!(report.profiles.num_profiles, report.num_profiles);
+    assert!(report.profiles.num_identities > report.num_profiles);
+    let num_inserted: u64 = report.import.iter().map(|source| source.num_inserted).sum();
+    assert_eq!(num_inserted, num_records, "{:?}", report.import);
+    for source in &report.import {
+        assert_eq!(source.num_inserted, source.num_records, "{source:?}");
+        assert!(source.records_per_sec > 0.0 && source.mb_per_sec > 0.0);
+    }
+
+    assert_eq!(report.build.num_record_docs, num_records);
+    assert_eq!(report.build.num_docs, num_records + report.num_profiles);
+    assert!(report.build.docs_per_sec > 0.0);
+    assert!(report.build.records_index_num_bytes > 0);
+    assert!(report.build.raw_json_num_bytes > 0);
+
+    assert!(report.follow.num_changes > 0);
+    assert_eq!(report.follow.num_unseen, 0);
+    assert!(report.follow.p99_ms.is_finite());
+
+    for (engine_name, engine) in [
+        ("search-api", &report.search_api),
+        ("postgres", &report.postgres),
+    ] {
+        for query_class in QueryClass::ALL {
+            let figures = class(engine, query_class)
+                .unwrap_or_else(|| panic!("{engine_name} has no {query_class:?} figures"));
+            assert!(figures.num_queries > 0);
+            for cell in &figures.cells {
+                assert!(
+                    cell.num_requests > 0,
+                    "{engine_name} {query_class:?} {cell:?}"
+                );
+                assert_eq!(cell.num_errors, 0, "{engine_name} {query_class:?} {cell:?}");
+                assert!(cell.p50_ms.is_finite() && cell.per_sec > 0.0);
+            }
+            assert_eq!(figures.cells.len(), 2);
+            assert!(
+                figures.relevance.recall_at_10 > 0.0,
+                "{engine_name} {query_class:?} found nothing relevant"
+            );
+        }
+    }
+    assert!(report.pg_setup_secs > 0.0);
+
+    assert_eq!(report.matcher.num_profiles, 10);
+    assert!(report.matcher.num_true_pairs > 0);
+    assert!(report.matcher.candidate_recall > 0.0);
+    assert!(report.matcher.retrieval_profiles_per_sec > 0.0);
+    assert!(report.search_api_peak_rss_num_bytes.is_some());
+    assert!(report.to_markdown().contains("| title_typo | 1 |"));
+
+    let mut admin = PgConnection::connect(&server_url()).await.unwrap();
+    let remaining: i64 = sqlx::query_scalar("select count(*) from pg_database where datname = $1")
+        .bind(&database_name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(remaining, 0, "the harness left its database behind");
+}
