@@ -93,6 +93,15 @@ async fn the_harness_measures_every_stage_of_a_smoke_corpus() {
     assert!(report.matcher.num_true_pairs > 0);
     assert!(report.matcher.candidate_recall > 0.0);
     assert!(report.matcher.retrieval_profiles_per_sec > 0.0);
+    let lowest = &report.matcher.thresholds[0];
+    assert!(
+        lowest.num_pairs > 0 && lowest.precision > 0.0,
+        "no written candidate judged right: {:?}",
+        report.matcher.thresholds
+    );
+    assert!(report
+        .to_markdown()
+        .contains("| candidates scoring at least |"));
     assert!(report.search_api_peak_rss_num_bytes.is_some());
     assert!(report.to_markdown().contains("| title_typo | 1 |"));
 

@@ -1,6 +1,7 @@
 //! The matcher against the running search API: candidate retrieval (`POST /candidates`,
 //! as `matcher run` asks it) for a sample of profiles, its recall against the truth, and
-//! the whole matching of the sample (retrieve, score, write candidates).
+//! the whole matching of the sample (retrieve, score, write candidates), and how right the
+//! written scores are at each auto-confirmation threshold.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
@@ -38,7 +39,27 @@ pub struct MatcherFigures {
     pub pipeline_profiles_per_sec: f64,
     /// Candidates the whole matching wrote.
     pub num_candidates_written: u64,
+    /// Precision and recall of the written candidates scoring at least each threshold:
+    /// what auto-confirmation at that threshold would confirm.
+    pub thresholds: Vec<ThresholdFigures>,
 }
+
+/// The written candidates at or above one score threshold, judged by the truth.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ThresholdFigures {
+    /// The threshold.
+    pub threshold: f64,
+    /// Candidates scoring at least the threshold.
+    pub num_pairs: u64,
+    /// Share of them that the truth confirms.
+    pub precision: f64,
+    /// Share of the true pairs among them.
+    pub recall: f64,
+}
+
+/// Thresholds at which the written scores are judged; 0.95 is the default
+/// `autoConfirmThreshold`.
+const JUDGED_THRESHOLDS: [f64; 6] = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99];
 
 /// Measures the matcher on `num_sample` profiles of the corpus in `corpus_dir`.
 ///
@@ -123,6 +144,7 @@ pub async fn measure(
     )
     .await?;
     let pipeline_secs = pipeline_started.elapsed().as_secs_f64();
+    let thresholds = judge_thresholds(pool, &sample, &truth, num_true_pairs).await?;
 
     let num_profiles = sample.len() as u64;
     let num_candidates: usize = found.values().map(Vec::len).sum();
@@ -134,7 +156,47 @@ pub async fn measure(
         candidate_recall: num_found_pairs as f64 / num_true_pairs.max(1) as f64,
         pipeline_profiles_per_sec: num_profiles as f64 / pipeline_secs.max(1e-9),
         num_candidates_written: run.write.num_inserted,
+        thresholds,
     })
+}
+
+/// Judges the candidates written for `sample` at each of [`JUDGED_THRESHOLDS`].
+async fn judge_thresholds(
+    pool: &PgPool,
+    sample: &[Uuid],
+    truth: &BTreeMap<Uuid, Vec<String>>,
+    num_true_pairs: u64,
+) -> anyhow::Result<Vec<ThresholdFigures>> {
+    let written: Vec<(Uuid, String, f64)> = sqlx::query_as(
+        "select c.profile_id, r.source || ':' || r.source_id, c.match_score::float8
+         from candidate_matches c
+         join raw_records r on r.id = c.raw_record_id
+         where c.profile_id = any($1)",
+    )
+    .bind(sample)
+    .fetch_all(pool)
+    .await?;
+    let true_keys: BTreeSet<(Uuid, &str)> = truth
+        .iter()
+        .flat_map(|(profile, keys)| keys.iter().map(move |key| (*profile, key.as_str())))
+        .collect();
+    Ok(JUDGED_THRESHOLDS
+        .iter()
+        .map(|&threshold| {
+            let above: Vec<bool> = written
+                .iter()
+                .filter(|(_, _, score)| *score >= threshold)
+                .map(|(profile, key, _)| true_keys.contains(&(*profile, key.as_str())))
+                .collect();
+            let num_right = above.iter().filter(|is_right| **is_right).count();
+            ThresholdFigures {
+                threshold,
+                num_pairs: above.len() as u64,
+                precision: num_right as f64 / above.len().max(1) as f64,
+                recall: num_right as f64 / num_true_pairs.max(1) as f64,
+            }
+        })
+        .collect())
 }
 
 /// Returns `num_sample` distinct profile ids drawn evenly over the corpus's profiles.

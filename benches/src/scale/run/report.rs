@@ -266,6 +266,21 @@ impl Report {
             matcher.num_candidates_written, matcher.num_profiles, matcher.pipeline_profiles_per_sec
         );
         let _ = writeln!(out);
+        if !matcher.thresholds.is_empty() {
+            let _ = writeln!(
+                out,
+                "| candidates scoring at least | pairs | precision | recall |"
+            );
+            let _ = writeln!(out, "|---:|---:|---:|---:|");
+            for figures in &matcher.thresholds {
+                let _ = writeln!(
+                    out,
+                    "| {:.2} | {} | {:.4} | {:.4} |",
+                    figures.threshold, figures.num_pairs, figures.precision, figures.recall
+                );
+            }
+            let _ = writeln!(out);
+        }
         let _ = writeln!(
             out,
             "search-api peak RSS (VmHWM): {}",
