@@ -52,6 +52,13 @@ impl FeedPosition {
         &self.0
     }
 
+    /// Returns whether pruning through transaction `pruned_through` may have removed feed
+    /// rows this position does not include: a transaction older than the snapshot's xmin
+    /// had ended before it, so only one at or after xmin can be missing.
+    pub fn may_miss_pruned(&self, pruned_through: u64) -> bool {
+        pruned_through >= self.xmin()
+    }
+
     /// Returns the oldest transaction id that may not be applied yet.
     pub fn xmin(&self) -> u64 {
         self.0
@@ -113,24 +120,18 @@ pub async fn begin_snapshot(
     Ok(transaction)
 }
 
-/// Returns whether pruning removed feed rows of a transaction that `since` may not include,
-/// in which case the feed alone cannot bring an index at `since` up to date and the index
-/// must be rebuilt. A transaction older than the snapshot's xmin had ended before it, so
-/// only a pruned transaction at or after xmin can be missing.
+/// Returns the newest transaction id whose feed rows pruning removed, if any was. An index
+/// at a position whose xmin is not past it may have missed those rows (see
+/// [`FeedPosition::may_miss_pruned`]).
 ///
 /// # Errors
 /// Fails when PostgreSQL fails.
-pub async fn pruned_past(connection: &mut PgConnection, since: &FeedPosition) -> Result<bool> {
-    let pruned: bool = sqlx::query_scalar(
-        "select exists (
-             select 1 from index_changes_pruned
-             where through_xid >= pg_snapshot_xmin($1::text::pg_snapshot)
-         )",
-    )
-    .bind(since.as_str())
-    .fetch_one(&mut *connection)
-    .await?;
-    Ok(pruned)
+pub async fn pruned_through(pool: &sqlx::PgPool) -> Result<Option<u64>> {
+    let through: Option<String> =
+        sqlx::query_scalar("select through_xid::text from index_changes_pruned")
+            .fetch_optional(pool)
+            .await?;
+    Ok(through.and_then(|xid| xid.parse().ok()))
 }
 
 /// Removes the feed rows of transactions that started more than `keep` ago (a PostgreSQL

@@ -277,15 +277,11 @@ impl Follower {
     /// Rebuilds each index whose position is older than what pruning removed from the feed:
     /// the changes it has not applied are gone from the feed, but not from the tables.
     async fn rebuild_pruned(&self, followed: &mut [FollowedIndex]) -> Result<()> {
-        let mut pruned = Vec::new();
-        {
-            let mut connection = self.pool.acquire().await?;
-            for state in followed.iter() {
-                pruned.push(feed::pruned_past(&mut connection, &state.position).await?);
-            }
-        }
-        for (state, pruned) in followed.iter_mut().zip(pruned) {
-            if !pruned {
+        let Some(pruned_through) = feed::pruned_through(&self.pool).await? else {
+            return Ok(());
+        };
+        for state in followed.iter_mut() {
+            if !state.position.may_miss_pruned(pruned_through) {
                 continue;
             }
             tracing::warn!(

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use crate::group::run_grouping;
 use crate::pipeline::{run, RunOptions};
 use crate::profile::all_profile_ids;
-use crate::queue::{enqueue, Job, JobHandler};
+use crate::queue::{enqueue, enqueue_all, Job, JobHandler};
 use crate::retrieve::CandidateSource;
 use crate::Result;
 
@@ -64,17 +64,14 @@ impl<S: CandidateSource> JobHandler for MatcherJobs<S> {
                 let profile_ids = all_profile_ids(&self.pool).await?;
                 let mut redis = self.redis.clone();
                 for chunk in profile_ids.chunks(FAN_OUT_BATCH_NUM_JOBS) {
-                    let mut pipe = redis::pipe();
-                    for profile_id in chunk {
-                        let job = Job::Profile {
+                    let jobs: Vec<Job> = chunk
+                        .iter()
+                        .map(|profile_id| Job::Profile {
                             profile_id: *profile_id,
                             since: Some(*since),
-                        };
-                        let mut fields = job.fields();
-                        fields.push(("attempt", "1".to_owned()));
-                        pipe.xadd(&self.stream, "*", &fields).ignore();
-                    }
-                    let _: () = pipe.query_async(&mut redis).await?;
+                        })
+                        .collect();
+                    enqueue_all(&mut redis, &self.stream, &jobs).await?;
                 }
                 tracing::info!(num_jobs = profile_ids.len(), %since, "profile jobs enqueued");
             }

@@ -18,7 +18,7 @@ use redis::aio::ConnectionManager;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::queue::Job;
+use crate::queue::{enqueue_all, Job};
 use crate::Result;
 
 /// How the relay runs.
@@ -113,13 +113,7 @@ pub async fn relay_once(
         jobs.push(Job::Group);
         jobs.push(Job::RecordsSince { since });
     }
-    let mut pipe = redis::pipe();
-    for job in &jobs {
-        let mut fields = job.fields();
-        fields.push(("attempt", "1".to_owned()));
-        pipe.xadd(&options.stream, "*", &fields).ignore();
-    }
-    let () = pipe.query_async(redis).await?;
+    enqueue_all(redis, &options.stream, &jobs).await?;
 
     let ids: Vec<i64> = profile_rows
         .iter()

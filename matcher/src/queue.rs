@@ -171,9 +171,33 @@ pub async fn enqueue(
     stream: &str,
     job: &Job,
 ) -> Result<String> {
+    Ok(connection
+        .xadd(stream, "*", &first_attempt_fields(job))
+        .await?)
+}
+
+/// Adds `jobs` to `stream` at attempt 1 in one round trip.
+///
+/// # Errors
+/// Fails when Redis does.
+pub async fn enqueue_all(
+    connection: &mut ConnectionManager,
+    stream: &str,
+    jobs: &[Job],
+) -> Result<()> {
+    let mut pipe = redis::pipe();
+    for job in jobs {
+        pipe.xadd(stream, "*", &first_attempt_fields(job)).ignore();
+    }
+    let () = pipe.query_async(connection).await?;
+    Ok(())
+}
+
+/// The stream fields of `job` at its first attempt.
+fn first_attempt_fields(job: &Job) -> Vec<(&'static str, String)> {
     let mut fields = job.fields();
     fields.push(("attempt", "1".to_owned()));
-    Ok(connection.xadd(stream, "*", &fields).await?)
+    fields
 }
 
 /// Enqueues a matching job for one profile.

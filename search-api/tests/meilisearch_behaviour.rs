@@ -14,90 +14,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{insert_record, wait_until, Options, TestService, MASTER_KEY};
-use reqwest::header::HeaderMap;
-use search_api::state::AppState;
+use common::served::{hold_engine_permits, Served};
+use common::{insert_record, wait_until, Options, MASTER_KEY};
 use serde_json::{json, Value};
 
 /// Records added to the five every test starts with: five per year of 2000 to 2004.
 const NUM_EXTRA_RECORDS: usize = 25;
-
-/// The service on a socket, and what the tests send it through.
-struct Served {
-    test: TestService,
-    state: AppState,
-    url: String,
-    http: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Served {
-    async fn start(options: Options) -> Served {
-        let mut test = TestService::start(options).await;
-        let service = test.service.take().unwrap();
-        let state = service.state().clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address: SocketAddr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(service.serve(listener, async {
-            let _ = stopped.await;
-        }));
-        Served {
-            test,
-            state,
-            url: format!("http://{address}"),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-            stop: Some(stop),
-        }
-    }
-
-    /// Sends a request and returns its status, headers and JSON body (or `Null`).
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        key: Option<&str>,
-    ) -> (u16, HeaderMap, Value, String) {
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        if let Some(key) = key {
-            request = request.bearer_auth(key);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        (status, headers, json, text)
-    }
-
-    async fn search(&self, body: Value) -> (u16, HeaderMap, Value) {
-        let (status, headers, json, _) = self
-            .send(
-                reqwest::Method::POST,
-                "/indexes/records/search",
-                Some(body),
-                None,
-            )
-            .await;
-        (status, headers, json)
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
 
 /// Adds [`NUM_EXTRA_RECORDS`] records and waits until they are searchable.
 async fn add_records_per_year(served: &Served) {
@@ -250,18 +174,6 @@ async fn ranking_score_details_name_each_rule() {
     let (_, _, body) = served.search(json!({"q": "attention"})).await;
     assert!(body["hits"][0].get("_rankingScoreDetails").is_none());
     served.stop().await;
-}
-
-/// Holds every engine permit for `hold`, so that a search sent meanwhile starts after its
-/// budget has run out, whatever the speed of the machine.
-async fn hold_engine_permits(state: &AppState, hold: Duration) -> tokio::task::JoinHandle<()> {
-    let permits = state.engine_permits().clone();
-    let num_permits = u32::try_from(permits.available_permits()).unwrap();
-    let held = permits.acquire_many_owned(num_permits).await.unwrap();
-    tokio::spawn(async move {
-        tokio::time::sleep(hold).await;
-        drop(held);
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

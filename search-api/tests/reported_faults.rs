@@ -11,79 +11,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{wait_until, Options, TestService};
-use reqwest::header::HeaderMap;
-use search_api::state::AppState;
+use common::served::{hold_engine_permits, Served};
+use common::{wait_until, Options};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-/// The service on a socket, and what the tests send it through.
-struct Served {
-    test: TestService,
-    state: AppState,
-    url: String,
-    http: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Served {
-    async fn start() -> Served {
-        let mut test = TestService::start(Options::default()).await;
-        let service = test.service.take().unwrap();
-        let state = service.state().clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address: SocketAddr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(service.serve(listener, async {
-            let _ = stopped.await;
-        }));
-        Served {
-            test,
-            state,
-            url: format!("http://{address}"),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap(),
-            stop: Some(stop),
-        }
-    }
-
-    /// Sends a request and returns its status, headers and JSON body (or `Null`).
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, HeaderMap, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.url));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            headers,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, HeaderMap, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
 
 /// Inserts an OpenAlex-shaped record with several authors.
 async fn insert_record_by(pool: &PgPool, source_id: &str, title: &str, authors: &[&str]) {
@@ -118,7 +51,7 @@ fn candidate_hits(answer: &Value) -> &Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn candidates_weigh_the_one_best_agreeing_author() {
-    let served = Served::start().await;
+    let served = Served::start(Options::default()).await;
     let many_smiths = [
         "N. J. Cooper-Smith",
         "N. A. Smith",
@@ -213,20 +146,9 @@ async fn candidates_weigh_the_one_best_agreeing_author() {
     served.stop().await;
 }
 
-/// Holds every engine permit for `hold`, so that searches sent meanwhile start late.
-async fn hold_engine_permits(state: &AppState, hold: Duration) -> tokio::task::JoinHandle<()> {
-    let permits = state.engine_permits().clone();
-    let num_permits = u32::try_from(permits.available_permits()).unwrap();
-    let held = permits.acquire_many_owned(num_permits).await.unwrap();
-    tokio::spawn(async move {
-        tokio::time::sleep(hold).await;
-        drop(held);
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multi_search_queries_share_one_time_budget() {
-    let served = Served::start().await;
+    let served = Served::start(Options::default()).await;
     let hold = Duration::from_millis(600);
     let query = json!({"indexUid": "records", "q": "attention", "timeBudgetMs": 300});
 
@@ -300,7 +222,7 @@ async fn multi_search_queries_share_one_time_budget() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn creating_an_index_says_the_indexes_are_fixed() {
-    let served = Served::start().await;
+    let served = Served::start(Options::default()).await;
     let (status, _, body) = served.post("/indexes", json!({"uid": "movies"})).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["code"], "index_creation_failed", "{body}");
@@ -318,7 +240,7 @@ async fn creating_an_index_says_the_indexes_are_fixed() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "missing_index_uid", "{body}");
     let (status, _, body) = served
-        .send(reqwest::Method::DELETE, "/indexes/records", None)
+        .call(reqwest::Method::DELETE, "/indexes/records", None)
         .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["code"], "immutable_index", "{body}");
@@ -327,7 +249,7 @@ async fn creating_an_index_says_the_indexes_are_fixed() {
         "{body}"
     );
     let (status, _, body) = served
-        .send(reqwest::Method::DELETE, "/indexes/movies", None)
+        .call(reqwest::Method::DELETE, "/indexes/movies", None)
         .await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "index_not_found", "{body}");
@@ -336,7 +258,7 @@ async fn creating_an_index_says_the_indexes_are_fixed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_a_near_miss_of_a_facet_is_suggested() {
-    let served = Served::start().await;
+    let served = Served::start(Options::default()).await;
     let (status, _, body) = served
         .post("/indexes/records/search", json!({"facets": ["nope"]}))
         .await;
@@ -363,9 +285,9 @@ async fn only_a_near_miss_of_a_facet_is_suggested() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_string_that_is_not_utf8_is_refused() {
-    let served = Served::start().await;
+    let served = Served::start(Options::default()).await;
     let (status, _, body) = served
-        .send(
+        .call(
             reqwest::Method::GET,
             "/indexes/records/search?q=%FF%FE",
             None,
@@ -375,7 +297,7 @@ async fn a_query_string_that_is_not_utf8_is_refused() {
     assert_eq!(body["code"], "invalid_search_q", "{body}");
     assert!(body["message"].as_str().unwrap().contains("`q`"), "{body}");
     let (status, _, body) = served
-        .send(
+        .call(
             reqwest::Method::GET,
             "/indexes/records/search?q=M%C3%BCller",
             None,
@@ -388,7 +310,7 @@ async fn a_query_string_that_is_not_utf8_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_prefix_match_highlights_the_typed_prefix() {
-    let served = Served::start().await;
+    let served = Served::start(Options::default()).await;
     let highlighted = |q: &str, attribute: &str| {
         json!({"q": q, "attributesToHighlight": [attribute], "showMatchesPosition": true,
                "attributesToRetrieve": [attribute], "limit": 1})
