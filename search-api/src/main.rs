@@ -10,6 +10,9 @@ use search_api::config::{Config, LogFormat};
 use search_api::service::Service;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     forget_empty_variables();
     let config = Config::parse();

@@ -10,7 +10,8 @@
 //! agreeing best with any name form, never a sum over its authors (a record of thousands
 //! of authors holds many `Smith`s), and its matches name that author.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use analyzers::{
     compatibility, fold, text_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::catalog::IndexCatalog;
 use super::documents::{id_of, texts};
@@ -184,6 +185,42 @@ struct Retriever<'a> {
     limit: usize,
 }
 
+/// A document of one shard.
+type ShardAddress = (usize, DocAddress);
+
+/// The stored records one profile's searches read, so that a record found by several
+/// name forms, its ORCID iD and a title is read and decompressed once.
+#[derive(Default)]
+struct DocumentCache {
+    documents: HashMap<ShardAddress, Arc<TantivyDocument>>,
+}
+
+impl DocumentCache {
+    /// Returns the stored documents at `addresses`, reading those not read yet.
+    fn load(
+        &mut self,
+        searchers: &[Searcher],
+        addresses: &[ShardAddress],
+    ) -> Result<Vec<Arc<TantivyDocument>>> {
+        let mut loaded = Vec::with_capacity(addresses.len());
+        for &(shard, address) in addresses {
+            let document = match self.documents.get(&(shard, address)) {
+                Some(document) => Arc::clone(document),
+                None => {
+                    let stored: TantivyDocument =
+                        searchers[shard].doc(address).map_err(ApiError::internal)?;
+                    let document = Arc::new(stored);
+                    self.documents
+                        .insert((shard, address), Arc::clone(&document));
+                    document
+                }
+            };
+            loaded.push(document);
+        }
+        Ok(loaded)
+    }
+}
+
 /// The evidence gathered for one record: each match, and the strength of each
 /// independent piece of evidence (the name evidence once, however many name forms agree
 /// with the author).
@@ -224,6 +261,7 @@ impl FormAgreement {
 impl Retriever<'_> {
     fn profile(&self, profile: &CandidateProfile) -> Result<ProfileCandidates> {
         let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
+        let mut documents = DocumentCache::default();
         let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
         let mut add = |record_id: String, found: CandidateMatch, strength: Option<f64>| {
             let entry = evidence.entry(record_id).or_insert_with(|| Evidence {
@@ -240,7 +278,8 @@ impl Retriever<'_> {
         if let Some(orcid) = profile.orcid.as_deref().and_then(bare_orcid) {
             self.deadline.check()?;
             let term = Term::from_field_text(catalog.field(fields::ORCIDS), &orcid);
-            for stored in self.retrieve(&TermQuery::new(term, IndexRecordOption::Basic))? {
+            let found = self.retrieve(&TermQuery::new(term, IndexRecordOption::Basic))?;
+            for stored in documents.load(self.searchers, &found)? {
                 let found = CandidateMatch {
                     kind: MatchKind::Orcid,
                     query: orcid.clone(),
@@ -258,18 +297,19 @@ impl Retriever<'_> {
             .iter()
             .map(|name| (name.as_str(), PersonName::parse(name)))
             .collect();
-        let mut named: BTreeMap<String, TantivyDocument> = BTreeMap::new();
+        // The forms of one person find mostly the same records: each is read once.
+        let mut named: BTreeSet<ShardAddress> = BTreeSet::new();
         for (_, parsed) in &forms {
             self.deadline.check()?;
             let Some(query) = name_query(catalog, parsed) else {
                 continue;
             };
-            for stored in self.retrieve(query.as_ref())? {
-                named.entry(id_of(catalog, &stored)).or_insert(stored);
-            }
+            named.extend(self.retrieve(query.as_ref())?);
         }
-        for (record_id, stored) in named {
+        let named: Vec<ShardAddress> = named.into_iter().collect();
+        for stored in documents.load(self.searchers, &named)? {
             self.deadline.check()?;
+            let record_id = id_of(catalog, &stored);
             let Some(author) = self.best_author(catalog, &forms, &stored) else {
                 continue;
             };
@@ -286,7 +326,8 @@ impl Retriever<'_> {
             let Some(query) = title_query(catalog, &words) else {
                 continue;
             };
-            for stored in self.retrieve(query.as_ref())? {
+            let found = self.retrieve(query.as_ref())?;
+            for stored in documents.load(self.searchers, &found)? {
                 let Some(record_title) = texts(catalog, fields::TITLE, &stored).next() else {
                     continue;
                 };
@@ -326,17 +367,15 @@ impl Retriever<'_> {
         })
     }
 
-    /// Returns the stored records matching `query` on every shard, the best
+    /// Returns where the records matching `query` are on every shard, the best
     /// [`CANDIDATE_POOL_PER_QUERY`] of each.
-    fn retrieve(&self, query: &dyn Query) -> Result<Vec<TantivyDocument>> {
+    fn retrieve(&self, query: &dyn Query) -> Result<Vec<ShardAddress>> {
         let mut found = Vec::new();
-        for searcher in self.searchers {
+        for (shard, searcher) in self.searchers.iter().enumerate() {
             let top = searcher
                 .search(query, &TopDocs::with_limit(CANDIDATE_POOL_PER_QUERY))
                 .map_err(ApiError::internal)?;
-            for (_, address) in top {
-                found.push(searcher.doc(address).map_err(ApiError::internal)?);
-            }
+            found.extend(top.into_iter().map(|(_, address)| (shard, address)));
             self.deadline.check()?;
         }
         Ok(found)

@@ -3,12 +3,16 @@
 //! shards' ranked lists into the global order, which is exact because every shard returns
 //! at least the `offset + limit` best of its own documents.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
+    Term,
+};
 
 use super::catalog::{Attribute, IndexCatalog};
 use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsCollector};
@@ -16,7 +20,7 @@ use super::filter::filter_query;
 use super::query::QueryPlan;
 use super::rank::{rank_document, unranked_document, RankedDocument};
 use super::rules::{HitOrder, ValueOrderCollector};
-use super::tuning::MAX_RERANK_POOL;
+use super::tuning::MAX_TIED_CANDIDATES;
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::filter::FilterExpr;
@@ -109,7 +113,7 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
             if let Some((last_score, _)) = ties.filter(|_| !search.deadline.is_exceeded()) {
                 let ties = MinScoreCollector {
                     min_score: *last_score,
-                    limit: MAX_RERANK_POOL.max(search.num_candidates),
+                    limit: MAX_TIED_CANDIDATES.max(search.num_candidates),
                 };
                 addresses = searcher.search(&query, &ties).map_err(ApiError::internal)?;
             }
@@ -181,6 +185,10 @@ fn rank_candidates(
     let mut ranked = Vec::with_capacity(addresses.len());
     let mut num_unranked = 0;
     let mut is_exceeded = false;
+    let holding_stems = match search.plan {
+        Some(plan) => candidates_holding_stems(searcher, search.catalog, plan, addresses)?,
+        None => HashSet::new(),
+    };
     for address in addresses {
         // Checked before every document: one with thousands of authors takes milliseconds
         // to rank, so a check every few dozen documents let searches overshoot by seconds.
@@ -201,7 +209,13 @@ fn rank_candidates(
                 document.score = 0.0;
                 document
             }
-            Some(plan) => rank_document(plan, search.catalog, &search.order.rules, stored),
+            Some(plan) => rank_document(
+                plan,
+                search.catalog,
+                &search.order.rules,
+                stored,
+                holding_stems.contains(address),
+            ),
             None => {
                 num_unranked += usize::from(is_exceeded);
                 unranked_document(search.catalog, &search.order.rules, stored)
@@ -212,6 +226,66 @@ fn rank_candidates(
     }
     sort_ranked(&mut ranked, search.order);
     Ok(ranked)
+}
+
+/// Returns the candidates whose stemmed fields hold the stem of a query word, read from
+/// the postings: ranking stems a title (detecting its language first) only for them.
+fn candidates_holding_stems(
+    searcher: &Searcher,
+    catalog: &IndexCatalog,
+    plan: &QueryPlan,
+    addresses: &[DocAddress],
+) -> Result<HashSet<DocAddress>> {
+    let mut holding = HashSet::new();
+    let stem_fields: Vec<&str> = plan
+        .attributes
+        .iter()
+        .filter_map(|attribute| attribute.spec.stem_field)
+        .collect();
+    let stems: Vec<&str> = plan
+        .units
+        .iter()
+        .filter_map(|unit| unit.stem.as_deref())
+        .collect();
+    if stem_fields.is_empty() || stems.is_empty() {
+        return Ok(holding);
+    }
+    let mut by_segment: BTreeMap<SegmentOrdinal, Vec<DocId>> = BTreeMap::new();
+    for address in addresses {
+        by_segment
+            .entry(address.segment_ord)
+            .or_default()
+            .push(address.doc_id);
+    }
+    for (segment_ord, mut doc_ids) in by_segment {
+        doc_ids.sort_unstable();
+        let segment = searcher.segment_reader(segment_ord);
+        for field_name in &stem_fields {
+            let field = catalog.field(field_name);
+            let inverted_index = segment.inverted_index(field).map_err(ApiError::internal)?;
+            for stem in &stems {
+                let term = Term::from_field_text(field, stem);
+                let Some(mut postings) = inverted_index
+                    .read_postings(&term, IndexRecordOption::Basic)
+                    .map_err(ApiError::internal)?
+                else {
+                    continue;
+                };
+                for &doc_id in &doc_ids {
+                    // The postings may already stand past this candidate: seeking backwards
+                    // is not allowed.
+                    let at = match postings.doc() {
+                        current if current < doc_id => postings.seek(doc_id),
+                        current => current,
+                    };
+                    if at == doc_id {
+                        holding.insert(DocAddress::new(segment_ord, doc_id));
+                    }
+                }
+            }
+        }
+    }
+    Ok(holding)
 }
 
 /// Sorts documents best first under `order`.

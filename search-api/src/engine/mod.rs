@@ -65,7 +65,7 @@ use self::distinct::DistinctValues;
 use self::facets::{facet_response, FacetCounts};
 use self::fanout::{search_shards, sort_ranked, ShardSearch};
 use self::highlight::format_hit;
-use self::query::QueryPlan;
+use self::query::{Dictionaries, ExpansionCache, QueryPlan};
 use self::rank::{score_details, RankedDocument};
 use self::rules::HitOrder;
 use self::tuning::{MAX_RERANK_POOL, MIN_RERANK_POOL, RERANK_POOL_PER_HIT};
@@ -176,6 +176,8 @@ struct OpenIndex {
     searchers: Vec<Searcher>,
     generation_key: String,
     updated_at: DateTime<Utc>,
+    /// Word expansions in these searchers, shared with the next load while nothing changed.
+    expansions: Arc<ExpansionCache>,
 }
 
 impl OpenIndex {
@@ -194,12 +196,19 @@ impl OpenIndex {
             Some(_) => Utc::now(),
             None => sharded.meta().created_at,
         };
+        let expansions = match previous {
+            Some(previous) if previous.generation_key == generation_key => {
+                Arc::clone(&previous.expansions)
+            }
+            _ => Arc::default(),
+        };
         let searchers = sharded.searchers();
         Ok(OpenIndex {
             sharded,
             searchers,
             generation_key,
             updated_at,
+            expansions,
         })
     }
 
@@ -619,7 +628,10 @@ impl Engine {
                 search.attributes_to_search_on.as_deref(),
                 search.matching_strategy,
                 settings,
-                &index.searchers,
+                Dictionaries {
+                    searchers: &index.searchers,
+                    cache: &index.expansions,
+                },
                 deadline,
             )?),
         };

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use analyzers::{fold, fold_with_digraphs, parse_query, PersonName, QueryWord};
 use tantivy::query::{
@@ -25,9 +26,10 @@ use tantivy::{Searcher, Term};
 
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
 use super::tuning::{
-    FIRST_STAGE_WORD_SCORE, MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_NAME_QUERY_UNITS,
-    MAX_ORDERED_WORDS, MAX_PREFIX_EXPANSIONS_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD,
-    MIN_PREFIX_NUM_CHARS, STEM_COST_UNITS, SYNONYM_COST_UNITS,
+    ADJACENCY_BONUS, FIRST_STAGE_WORD_SCORE, MAX_CACHED_EXPANSIONS,
+    MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_NAME_QUERY_UNITS, MAX_ORDERED_WORDS,
+    MAX_PREFIX_EXPANSIONS_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD, MIN_PREFIX_NUM_CHARS,
+    STEM_COST_UNITS, SYNONYM_COST_UNITS,
 };
 use super::typo::{max_typos_for_word_len, term_distance, WordAutomaton};
 use super::Deadline;
@@ -82,7 +84,7 @@ pub struct QueryUnit {
     /// Whether the word is matched as a prefix.
     pub is_prefix: bool,
     /// Terms reached through typos or as a prefix, per analysis.
-    pub expansions: HashMap<Analysis, HashMap<String, Expansion>>,
+    pub expansions: HashMap<Analysis, Arc<HashMap<String, Expansion>>>,
     /// Documents holding an exact form, summed over shards; orders `frequency` matching.
     pub num_docs: u64,
 }
@@ -231,7 +233,7 @@ impl QueryPlan {
         attributes_to_search_on: Option<&[String]>,
         strategy: MatchingStrategy,
         settings: &Settings,
-        searchers: &[Searcher],
+        dictionaries: Dictionaries<'_>,
         deadline: &Deadline,
     ) -> Result<QueryPlan> {
         let attributes = searched_attributes(catalog, attributes_to_search_on, settings);
@@ -292,7 +294,7 @@ impl QueryPlan {
             if deadline.is_exceeded() {
                 break;
             }
-            expand(unit, &attributes, catalog, searchers)?;
+            expand(unit, &attributes, catalog, dictionaries)?;
         }
         let keep_order = keep_order(&units, strategy);
         let could_be_a_name = !units.is_empty()
@@ -335,10 +337,65 @@ impl QueryPlan {
         if clauses.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
+        clauses.extend(
+            self.adjacency_queries(catalog)
+                .into_iter()
+                .map(|query| (Occur::Should, query)),
+        );
         for unit in &self.excluded {
             clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0)));
         }
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Returns the first stage's proximity clauses: each pair of consecutive query words
+    /// found next to each other, as typed, in one searched attribute adds a bonus smaller
+    /// than the cheapest typo, so that among candidates matching the same words alike the
+    /// pool ranked precisely holds those where the words stand together (`V. Luna` in one
+    /// author rather than a `V.` and a `Luna` in two). Names also count the reverse order,
+    /// as they are written `Luna, V.` as often.
+    fn adjacency_queries(&self, catalog: &IndexCatalog) -> Vec<Box<dyn Query>> {
+        let pairs: Vec<(&str, &str)> = self
+            .units
+            .windows(2)
+            .take(MAX_ORDERED_WORDS)
+            .filter(|pair| !pair[0].is_phrase && !pair[1].is_phrase)
+            .map(|pair| (pair[0].words[0].as_str(), pair[1].words[0].as_str()))
+            .filter(|(first, second)| first != second)
+            .collect();
+        if pairs.is_empty() {
+            return Vec::new();
+        }
+        let bonus = ADJACENCY_BONUS / pairs.len() as f32;
+        let mut queries: Vec<Box<dyn Query>> = Vec::new();
+        for &(first, second) in &pairs {
+            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+            for attribute in &self.attributes {
+                let analysis = attribute.spec.analysis;
+                if analysis == Analysis::Keyword {
+                    continue;
+                }
+                for field_name in attribute.spec.fields {
+                    let field = catalog.field(field_name);
+                    let mut orders = vec![[first, second]];
+                    if analysis == Analysis::Name {
+                        orders.push([second, first]);
+                    }
+                    for [left, right] in orders {
+                        let terms = vec![
+                            Term::from_field_text(field, left),
+                            Term::from_field_text(field, right),
+                        ];
+                        disjuncts.push(Box::new(ConstScoreQuery::new(
+                            Box::new(PhraseQuery::new(terms)),
+                            bonus,
+                        )));
+                    }
+                }
+            }
+            queries.push(Box::new(DisjunctionMaxQuery::new(disjuncts)));
+        }
+        queries
     }
 
     fn unit_query(&self, catalog: &IndexCatalog, unit: &QueryUnit, weight: f32) -> Box<dyn Query> {
@@ -391,7 +448,7 @@ impl QueryPlan {
                     continue;
                 };
                 let mut terms_by_cost: HashMap<u32, Vec<Term>> = HashMap::new();
-                for (term, expansion) in expansions {
+                for (term, expansion) in expansions.iter() {
                     if expansion.num_typos > 0 && !attribute.allows_typos {
                         continue;
                     }
@@ -570,19 +627,74 @@ fn chunk_around(query: &str, offset: usize) -> &str {
     &query[start..end]
 }
 
+/// Where a plan's words are expanded: the term dictionaries of every shard, and the
+/// expansions already found in them.
+#[derive(Debug, Clone, Copy)]
+pub struct Dictionaries<'a> {
+    /// One searcher per shard.
+    pub searchers: &'a [Searcher],
+    /// The words already expanded in them.
+    pub cache: &'a ExpansionCache,
+}
+
+/// The terms words expanded to in one set of searchers (one commit of every shard), so that
+/// a word typed again (the words before the last while someone types, frequent title
+/// words) is not looked up in every term dictionary again. A new commit opens new
+/// searchers and so starts an empty cache.
+#[derive(Debug, Default)]
+pub struct ExpansionCache {
+    entries: Mutex<HashMap<ExpansionKey, Arc<HashMap<String, Expansion>>>>,
+}
+
+/// What a word's expansions depend on besides the searchers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ExpansionKey {
+    analysis: Analysis,
+    fields: Vec<&'static str>,
+    word: String,
+    exact_forms: Vec<String>,
+    max_typos: u8,
+    is_prefix: bool,
+}
+
+impl ExpansionCache {
+    fn get(&self, key: &ExpansionKey) -> Option<Arc<HashMap<String, Expansion>>> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.get(key).cloned()
+    }
+
+    fn insert(&self, key: ExpansionKey, expansions: Arc<HashMap<String, Expansion>>) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Emptied rather than evicted one by one: a full cache is rare (a commit empties
+        // it first) and its words are as likely to come back as any.
+        if entries.len() >= MAX_CACHED_EXPANSIONS {
+            entries.clear();
+        }
+        entries.insert(key, expansions);
+    }
+}
+
 /// Finds the terms a word reaches through typos or as a prefix in every shard, keeping
-/// the cheapest and most frequent, and counts the documents holding its exact forms.
+/// the cheapest and most frequent, and counts the documents holding its exact forms. A
+/// stem no shard holds is dropped, so that ranking does not stem titles to look for it.
 fn expand(
     unit: &mut QueryUnit,
     attributes: &[SearchedAttribute],
     catalog: &IndexCatalog,
-    searchers: &[Searcher],
+    dictionaries: Dictionaries<'_>,
 ) -> Result<()> {
+    let Dictionaries { searchers, cache } = dictionaries;
     if unit.is_phrase {
         return Ok(());
     }
     let word = unit.words[0].clone();
-    let mut analyses: Vec<(Analysis, Vec<&str>)> = Vec::new();
+    let mut analyses: Vec<(Analysis, Vec<&'static str>)> = Vec::new();
     for attribute in attributes {
         let analysis = attribute.spec.analysis;
         if analysis == Analysis::Keyword {
@@ -597,6 +709,11 @@ fn expand(
         }
     }
 
+    let stem_fields: Vec<&'static str> = attributes
+        .iter()
+        .filter_map(|attribute| attribute.spec.stem_field)
+        .collect();
+    let mut is_stem_indexed = false;
     for searcher in searchers {
         for (_, fields) in &analyses {
             for field_name in fields {
@@ -609,17 +726,40 @@ fn expand(
                 }
             }
         }
+        if let Some(stem) = unit.stem.as_deref().filter(|_| !is_stem_indexed) {
+            for field_name in &stem_fields {
+                let term = Term::from_field_text(catalog.field(field_name), stem);
+                if searcher.doc_freq(&term).map_err(ApiError::internal)? > 0 {
+                    is_stem_indexed = true;
+                }
+            }
+        }
+    }
+    if !is_stem_indexed {
+        unit.stem = None;
     }
     if unit.max_typos == 0 && !unit.is_prefix {
         return Ok(());
     }
 
     for (analysis, fields) in analyses {
+        let key = ExpansionKey {
+            analysis,
+            fields,
+            word: word.clone(),
+            exact_forms: unit.exact_forms.clone(),
+            max_typos: unit.max_typos,
+            is_prefix: unit.is_prefix,
+        };
+        if let Some(expansions) = cache.get(&key) {
+            unit.expansions.insert(analysis, expansions);
+            continue;
+        }
         let automaton = WordAutomaton::new(&word, unit.max_typos, unit.is_prefix);
         let mut frequencies: HashMap<String, u64> = HashMap::new();
         'shards: for searcher in searchers {
             for segment in searcher.segment_readers() {
-                for field_name in &fields {
+                for field_name in &key.fields {
                     let inverted_index = segment
                         .inverted_index(catalog.field(field_name))
                         .map_err(ApiError::internal)?;
@@ -641,7 +781,8 @@ fn expand(
                 }
             }
         }
-        let expansions = select_expansions(&word, unit, analysis, frequencies);
+        let expansions = Arc::new(select_expansions(&word, unit, analysis, frequencies));
+        cache.insert(key, Arc::clone(&expansions));
         unit.expansions.insert(analysis, expansions);
     }
     Ok(())

@@ -93,7 +93,12 @@ pub struct ValueSite {
 /// Finds every unit of `plan` in `text` and appends the hits to `hits`.
 pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<FieldHit>) {
     let tokens = analyse(site.analysis, text);
-    let mut push = |unit: usize, token_match: TokenMatch, range: Range<usize>, position| {
+    let first_hit_of_value = hits.len();
+    let push = |hits: &mut Vec<FieldHit>,
+                unit: usize,
+                token_match: TokenMatch,
+                range: Range<usize>,
+                position| {
         hits.push(FieldHit {
             attribute: site.attribute,
             value_index: site.value_index,
@@ -115,7 +120,7 @@ pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<F
                     }
                     _ => token.offset_from..token.offset_to,
                 };
-                push(unit_index, token_match, range, token.position);
+                push(hits, unit_index, token_match, range, token.position);
             }
         }
     }
@@ -123,17 +128,28 @@ pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<F
         for (unit_index, unit) in plan.units.iter().enumerate() {
             for (sequence, token_match) in unit.sequences() {
                 for (range, position) in find_sequence(&tokens, sequence) {
-                    push(unit_index, token_match, range, position);
+                    push(hits, unit_index, token_match, range, position);
                 }
             }
         }
     }
-    if site.has_stem && plan.units.iter().any(|unit| unit.stem.is_some()) {
+    // Stemming a title means detecting its language first, the dearest step of ranking:
+    // it is done only when a unit with a stem was not found as typed in this value, since
+    // a stem match costs more than an exact one and so cannot improve the unit's best.
+    let value_hits = &hits[first_hit_of_value..];
+    let needs_stems = plan.units.iter().enumerate().any(|(unit_index, unit)| {
+        unit.stem.is_some()
+            && !value_hits
+                .iter()
+                .any(|hit| hit.unit == unit_index && hit.token_match.cost_units == 0)
+    });
+    if site.has_stem && needs_stems {
         let (_, stemmed) = stemmed_tokens(text);
         for token in &stemmed {
             for (unit_index, unit) in plan.units.iter().enumerate() {
                 if let Some(token_match) = unit.match_stem(&token.text) {
                     push(
+                        hits,
                         unit_index,
                         token_match,
                         token.offset_from..token.offset_to,
@@ -199,10 +215,13 @@ fn find_sequence(tokens: &[AnalyzedToken], sequence: &[String]) -> Vec<(Range<us
 }
 
 /// Returns the hits of `plan`'s units in every searched attribute of a stored document.
+/// `holds_stems` says whether the document's stemmed fields hold a stem of the plan; when
+/// they do not, its values are not stemmed again to look for one.
 pub fn document_hits(
     plan: &QueryPlan,
     catalog: &IndexCatalog,
     stored: &TantivyDocument,
+    holds_stems: bool,
 ) -> Vec<FieldHit> {
     let mut hits = Vec::new();
     for attribute in &plan.attributes {
@@ -217,7 +236,9 @@ pub fn document_hits(
                     analysis: attribute.spec.analysis,
                     attribute_rank: attribute.rank,
                     allows_typos: attribute.allows_typos,
-                    has_stem: field_index == 0 && attribute.spec.stem_field.is_some(),
+                    has_stem: holds_stems
+                        && field_index == 0
+                        && attribute.spec.stem_field.is_some(),
                 };
                 find_hits(plan, site, text, &mut hits);
             }
@@ -264,14 +285,15 @@ pub struct Criteria {
     name_agreement: Option<NameAgreement>,
 }
 
-/// Ranks one candidate of a text search.
+/// Ranks one candidate of a text search; `holds_stems` as for [`document_hits`].
 pub fn rank_document(
     plan: &QueryPlan,
     catalog: &IndexCatalog,
     rules: &[SortRule],
     stored: TantivyDocument,
+    holds_stems: bool,
 ) -> RankedDocument {
-    let hits = document_hits(plan, catalog, &stored);
+    let hits = document_hits(plan, catalog, &stored, holds_stems);
     let criteria = criteria(plan, catalog, &hits, &stored);
     let mut key = Vec::with_capacity(rules.len());
     for rule in rules {
