@@ -292,16 +292,16 @@ impl Retriever<'_> {
             }
         }
 
-        let forms: Vec<(&str, PersonName)> = profile
+        let forms: Vec<NameForm<'_>> = profile
             .names
             .iter()
-            .map(|name| (name.as_str(), PersonName::parse(name)))
+            .map(|name| NameForm::new(name))
             .collect();
         // The forms of one person find mostly the same records: each is read once.
         let mut named: BTreeSet<ShardAddress> = BTreeSet::new();
-        for (_, parsed) in &forms {
+        for form in &forms {
             self.deadline.check()?;
-            let Some(query) = name_query(catalog, parsed) else {
+            let Some(query) = name_query(catalog, &form.parsed) else {
                 continue;
             };
             named.extend(self.retrieve(query.as_ref())?);
@@ -393,7 +393,7 @@ impl Retriever<'_> {
     fn best_author(
         &self,
         catalog: &IndexCatalog,
-        forms: &[(&str, PersonName)],
+        forms: &[NameForm<'_>],
         stored: &TantivyDocument,
     ) -> Option<AuthorEvidence> {
         let mut best: Option<(Vec<FormAgreement>, f64)> = None;
@@ -403,9 +403,10 @@ impl Retriever<'_> {
                 if !seen.insert(author) {
                     continue;
                 }
+                let author = NameForm::new(author);
                 let agreements: Vec<FormAgreement> = forms
                     .iter()
-                    .filter_map(|(name, parsed)| self.form_agreement(field, name, parsed, author))
+                    .filter_map(|form| self.form_agreement(field, form, &author))
                     .collect();
                 let Some(closest) = agreements
                     .iter()
@@ -435,58 +436,78 @@ impl Retriever<'_> {
         })
     }
 
-    /// Returns how the author string `author` of `field` agrees with the name form `name`;
+    /// Returns how the author string `author` of `field` agrees with the name form `form`;
     /// `None` when they cannot be the same person.
     fn form_agreement(
         &self,
         field: &str,
-        name: &str,
-        parsed: &PersonName,
-        author: &str,
+        form: &NameForm<'_>,
+        author: &NameForm<'_>,
     ) -> Option<FormAgreement> {
-        let (agreement, typos) = self.agreement(parsed, author)?;
+        let (agreement, typos) = self.agreement(&form.parsed, &author.parsed)?;
         let strength = match agreement {
             NameAgreement::Full => 0.9,
             NameAgreement::Variant => 0.8,
             NameAgreement::Initials => 0.7,
             _ => 0.4,
         } - 0.15 * f64::from(typos);
-        let folded_name = fold(name);
-        let folded_author = fold(author);
-        let name_words: HashSet<&str> = folded_name.split_whitespace().collect();
-        let author_words: HashSet<&str> = folded_author.split_whitespace().collect();
         Some(FormAgreement {
             found: CandidateMatch {
                 kind: MatchKind::Name,
-                query: name.to_owned(),
+                query: form.name.to_owned(),
                 field: field.to_owned(),
-                matched_value: author.to_owned(),
+                matched_value: author.name.to_owned(),
                 typos,
                 agreement: Some(agreement.to_string()),
             },
             strength,
-            is_same_form: folded_name == folded_author,
-            num_extra_words: name_words.symmetric_difference(&author_words).count(),
+            is_same_form: form.folded == author.folded,
+            num_extra_words: form.words().symmetric_difference(&author.words()).count(),
         })
     }
 
-    /// Returns how an author string agrees with the searched name, and the typos between
+    /// Returns how an author's name agrees with the searched name, and the typos between
     /// their surnames; `None` when they cannot be the same person.
-    fn agreement(&self, parsed: &PersonName, author: &str) -> Option<(NameAgreement, u8)> {
-        let author_name = PersonName::parse(author);
-        let exact = compatibility(parsed, &author_name, self.variants);
+    fn agreement(
+        &self,
+        parsed: &PersonName,
+        author_name: &PersonName,
+    ) -> Option<(NameAgreement, u8)> {
+        let exact = compatibility(parsed, author_name, self.variants);
         if exact.agreement != NameAgreement::SurnameMismatch {
             return exact
                 .agreement
                 .is_compatible()
                 .then_some((exact.agreement, 0));
         }
-        let typos = surname_typos(parsed, &author_name)?;
-        let mut respelled = author_name;
+        let typos = surname_typos(parsed, author_name)?;
+        let mut respelled = author_name.clone();
         respelled.surname.clone_from(&parsed.surname);
         respelled.particles.clone_from(&parsed.particles);
         let agreement = compatibility(parsed, &respelled, self.variants).agreement;
         agreement.is_compatible().then_some((agreement, typos))
+    }
+}
+
+/// A person's name as written, parsed once and folded once for all its comparisons.
+struct NameForm<'a> {
+    name: &'a str,
+    parsed: PersonName,
+    folded: String,
+}
+
+impl<'a> NameForm<'a> {
+    fn new(name: &'a str) -> NameForm<'a> {
+        NameForm {
+            name,
+            parsed: PersonName::parse(name),
+            folded: fold(name),
+        }
+    }
+
+    /// Returns the folded words.
+    fn words(&self) -> HashSet<&str> {
+        self.folded.split_whitespace().collect()
     }
 }
 
