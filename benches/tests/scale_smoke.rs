@@ -1,6 +1,7 @@
 //! The scale harness at its smoke size, in debug mode, against a database of its own: every
 //! stage produces figures, the counts agree with the generated corpus, the judgments are
-//! met at least in part, and the database is gone afterwards. No timing decides anything.
+//! met at least in part, and the database is gone afterwards; and a database name that
+//! PostgreSQL would fold is refused before anything is dropped. No timing decides anything.
 
 use std::time::Duration;
 
@@ -15,8 +16,25 @@ fn server_url() -> String {
         .unwrap_or_else(|_| indexer::testing::DEFAULT_TEST_SERVER_URL.to_owned())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_harness_measures_every_stage_of_a_smoke_corpus() {
+/// A run with `ATLAS_MASTER_KEY` in the user's environment answered 401 to every search
+/// and still printed a table (of NaN and zeros); the service must take its configuration
+/// from the harness alone. The variables are set before the runtime starts any thread.
+#[test]
+fn the_harness_measures_every_stage_of_a_smoke_corpus_whatever_the_environment() {
+    std::env::set_var(
+        "ATLAS_MASTER_KEY",
+        "a-key-of-the-user-not-of-the-run-0123456789",
+    );
+    std::env::set_var("ATLAS_INDEXES", "works");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(measure_every_stage());
+}
+
+async fn measure_every_stage() {
     let work_dir = tempfile::tempdir().unwrap();
     // Named as the tests' databases are, so that `scripts/test.sh` drops it should this
     // test be killed before it can.
@@ -42,6 +60,8 @@ async fn the_harness_measures_every_stage_of_a_smoke_corpus() {
         command: "scale_smoke test".to_owned(),
     };
     let report = run(&options).await.expect("the harness runs");
+    assert_eq!(report.failures(), Vec::<String>::new());
+    assert_eq!(report.num_shards, 2);
 
     let num_records = Size::Smoke.num_records();
     assert_eq!(report.num_records, num_records);
@@ -78,6 +98,7 @@ async fn the_harness_measures_every_stage_of_a_smoke_corpus() {
                     "{engine_name} {query_class:?} {cell:?}"
                 );
                 assert_eq!(cell.num_errors, 0, "{engine_name} {query_class:?} {cell:?}");
+                assert_eq!(cell.first_error, None);
                 assert!(cell.p50_ms.is_finite() && cell.per_sec > 0.0);
             }
             assert_eq!(figures.cells.len(), 2);
@@ -103,7 +124,13 @@ async fn the_harness_measures_every_stage_of_a_smoke_corpus() {
         .to_markdown()
         .contains("| candidates scoring at least |"));
     assert!(report.search_api_peak_rss_num_bytes.is_some());
-    assert!(report.to_markdown().contains("| title_typo | 1 |"));
+    let markdown = report.to_markdown();
+    assert!(markdown.contains("| title_typo | 1 |"));
+    assert!(
+        markdown.contains("| req/s | errors | degraded |"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("not measured"), "{markdown}");
 
     let mut admin = PgConnection::connect(&server_url()).await.unwrap();
     let remaining: i64 = sqlx::query_scalar("select count(*) from pg_database where datname = $1")
@@ -112,4 +139,56 @@ async fn the_harness_measures_every_stage_of_a_smoke_corpus() {
         .await
         .unwrap();
     assert_eq!(remaining, 0, "the harness left its database behind");
+}
+
+/// `--database NEWCOMER_VICTIM` dropped `newcomer_victim`: PostgreSQL folds an unquoted
+/// name. The name must be refused before the server is asked anything.
+#[tokio::test]
+async fn a_database_name_postgresql_would_fold_is_refused_before_anything_is_dropped() {
+    let victim = format!("atlas_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = PgConnection::connect(&server_url()).await.unwrap();
+    sqlx::query(&format!("create database {victim}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let work_dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        size: Size::Smoke,
+        seed: 7,
+        samples_dir: atlas_benches::samples_dir(),
+        work_dir: work_dir.path().to_owned(),
+        server_url: server_url(),
+        database_name: victim.to_ascii_uppercase(),
+        keep_database: false,
+        in_process: true,
+        bin_dir: work_dir.path().to_owned(),
+        redis_url: "redis://127.0.0.1:6379".to_owned(),
+        num_shards: 1,
+        concurrencies: vec![1],
+        cell_budget: Duration::from_secs(1),
+        follow_rate: 1,
+        follow_secs: 1,
+        matcher_sample: 1,
+        command: String::new(),
+    };
+    let outcome = run(&options).await;
+    let survived: i64 = sqlx::query_scalar("select count(*) from pg_database where datname = $1")
+        .bind(&victim)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("drop database {victim}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+
+    let error = format!("{:#}", outcome.expect_err("an upper-case name is refused"));
+    assert!(error.contains("`--database`"), "{error}");
+    assert_eq!(survived, 1, "the harness dropped `{victim}`");
+    assert_eq!(
+        std::fs::read_dir(work_dir.path()).unwrap().count(),
+        0,
+        "the harness wrote into its work directory before checking its options"
+    );
 }

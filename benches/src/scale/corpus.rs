@@ -6,6 +6,7 @@
 //! Generation streams: a work or a person is regenerated from the seed and its number, so
 //! memory does not grow with the corpus.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -101,6 +102,11 @@ pub struct Manifest {
     pub sources: Vec<SourceFile>,
     /// Queries of the workload.
     pub num_queries: u64,
+    /// Bytes of every file of the corpus but the manifest, by file name: a corpus is
+    /// reused only when each file still has its size. Empty in manifests of harnesses
+    /// that did not record sizes, whose corpora are regenerated.
+    #[serde(default)]
+    pub file_sizes: BTreeMap<String, u64>,
     /// Seconds generation took; not written, so that a corpus is the same bytes whenever
     /// it is generated.
     #[serde(skip)]
@@ -122,6 +128,32 @@ impl Manifest {
     pub fn read(dir: &Path) -> Option<Manifest> {
         let text = std::fs::read_to_string(dir.join(files::MANIFEST)).ok()?;
         serde_json::from_str(&text).ok()
+    }
+
+    /// Checks that every file of the corpus in `dir` has the size the manifest recorded,
+    /// which catches a file truncated by a full disk or an interrupted copy.
+    ///
+    /// # Errors
+    /// Says which file differs, or that the manifest records no sizes.
+    pub fn check_file_sizes(&self, dir: &Path) -> Result<(), String> {
+        if self.file_sizes.is_empty() {
+            return Err("its manifest records no file sizes".to_owned());
+        }
+        for (file_name, &num_bytes) in &self.file_sizes {
+            let path = dir.join(file_name);
+            match std::fs::metadata(&path) {
+                Ok(metadata) if metadata.len() == num_bytes => {}
+                Ok(metadata) => {
+                    return Err(format!(
+                        "`{}` is {} bytes long, its manifest says {num_bytes}",
+                        path.display(),
+                        metadata.len()
+                    ))
+                }
+                Err(error) => return Err(format!("`{}`: {error}", path.display())),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -272,14 +304,31 @@ pub fn generate(
 
     let queries = workload.finish();
     write_workload(&out_dir.join(files::WORKLOAD), &queries)?;
+    let sources = vec![openalex.finish()?, crossref.finish()?, dblp.finish()?];
+    let mut file_sizes = BTreeMap::new();
+    for file_name in [
+        files::TRUTH_PROFILES,
+        files::TRUTH_RECORDS,
+        files::TRUTH_WORKS,
+        files::WORKLOAD,
+    ] {
+        let path = out_dir.join(file_name);
+        let metadata = std::fs::metadata(&path)
+            .with_context(|| format!("failed to read the size of `{}`", path.display()))?;
+        file_sizes.insert(file_name.to_owned(), metadata.len());
+    }
+    for source in &sources {
+        file_sizes.insert(source.file_name.clone(), source.num_bytes);
+    }
     let manifest = Manifest {
         generator_version: GENERATOR_VERSION,
         options: options.clone(),
         num_works,
         num_people: options.num_people(),
         num_profiles: options.num_profiles(),
-        sources: vec![openalex.finish()?, crossref.finish()?, dblp.finish()?],
+        sources,
         num_queries: queries.len() as u64,
+        file_sizes,
         elapsed_secs: started.elapsed().as_secs_f64(),
     };
     let path = out_dir.join(files::MANIFEST);
@@ -297,7 +346,12 @@ pub fn read_workload(dir: &Path) -> anyhow::Result<Vec<Query>> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("failed to read `{}`", path.display()))?;
     text.lines()
-        .map(|line| serde_json::from_str(line).context("malformed workload line"))
+        .enumerate()
+        .map(|(index, line)| {
+            serde_json::from_str(line).with_context(|| {
+                format!("`{}` line {}: malformed query", path.display(), index + 1)
+            })
+        })
         .collect()
 }
 

@@ -65,6 +65,18 @@ impl Size {
     }
 }
 
+/// Parses a number of records, at least 1, for `--records` and `--size`.
+///
+/// # Errors
+/// Says why `text` is not a number of records.
+pub fn parse_num_records(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("a corpus of 0 records measures nothing; use at least 1".to_owned()),
+        Ok(num_records) => Ok(num_records),
+        Err(error) => Err(format!("`{text}` is not a number of records: {error}")),
+    }
+}
+
 impl FromStr for Size {
     type Err = String;
 
@@ -74,16 +86,32 @@ impl FromStr for Size {
             "100k" => Ok(Size::HundredThousand),
             "1m" => Ok(Size::Million),
             "10m" => Ok(Size::TenMillion),
-            other => other
-                .parse::<u64>()
-                .ok()
-                .filter(|&num_records| num_records > 0)
-                .map(Size::Records)
-                .ok_or_else(|| {
-                    format!(
-                        "unknown size `{text}`; use smoke, 100k, 1m, 10m or a number of records"
-                    )
-                }),
+            other if other.bytes().all(|byte| byte.is_ascii_digit()) && !other.is_empty() => {
+                parse_num_records(other).map(Size::Records)
+            }
+            _ => Err(format!(
+                "unknown size `{text}`; use smoke, 100k, 1m, 10m or a number of records"
+            )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_by_name_or_number_and_zero_is_refused_as_records_zero_is() {
+        assert_eq!("smoke".parse(), Ok(Size::Smoke));
+        assert_eq!("1M".parse(), Ok(Size::Million));
+        assert_eq!("5000".parse(), Ok(Size::Records(5_000)));
+        let zero_size = "0".parse::<Size>().unwrap_err();
+        assert_eq!(zero_size, parse_num_records("0").unwrap_err());
+        assert!(zero_size.contains("at least 1"), "{zero_size}");
+        assert!("huge"
+            .parse::<Size>()
+            .unwrap_err()
+            .contains("unknown size `huge`"));
+        assert!(parse_num_records("-1").is_err());
     }
 }

@@ -13,7 +13,8 @@ use super::load::Answer;
 use crate::scale::people::fold_accents;
 use crate::scale::workload::{LibrarianFilter, Query, QueryClass};
 
-/// Runs `query` through `POST /indexes/records/search` of the search API at `base_url`.
+/// Runs `query` through `POST /indexes/records/search` of the search API at `base_url`;
+/// `client` sends the run's master key with every request.
 ///
 /// # Errors
 /// Fails when the request fails or the answer is not a search response.
@@ -42,6 +43,9 @@ pub async fn search_api(
         .send()
         .await?;
     let status = response.status();
+    let is_degraded = response
+        .headers()
+        .contains_key(search_api::response::DEGRADED_SEARCH_HEADER);
     let text = response.text().await?;
     anyhow::ensure!(status.is_success(), "search answered {status}: {text}");
     let value: Value = serde_json::from_str(&text).context("search answer is not json")?;
@@ -49,7 +53,10 @@ pub async fn search_api(
         .get("hits")
         .and_then(Value::as_array)
         .context("search answer has no hits")?;
-    let mut answer = Answer::default();
+    let mut answer = Answer {
+        is_degraded,
+        ..Answer::default()
+    };
     for hit in hits {
         let source = hit.get("source").and_then(Value::as_str).unwrap_or("");
         let source_id = hit.get("source_id").and_then(Value::as_str).unwrap_or("");

@@ -23,6 +23,9 @@ pub struct Answer {
     pub num_hits_in_filter: usize,
     /// Facet counts, for a librarian's search.
     pub facets: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Whether the engine cut the search short (its time budget ran out) and answered
+    /// with the hits gathered so far.
+    pub is_degraded: bool,
 }
 
 /// Latency and throughput of one class at one concurrency.
@@ -32,8 +35,13 @@ pub struct CellFigures {
     pub concurrency: usize,
     /// Requests answered.
     pub num_requests: u64,
-    /// Requests that failed.
+    /// Requests that failed: not counted in the latencies, and a run with any exits
+    /// non-zero.
     pub num_errors: u64,
+    /// The first failure's message.
+    pub first_error: Option<String>,
+    /// Answers the engine cut short, its time budget spent (counted in the latencies).
+    pub num_degraded: u64,
     /// Median latency in milliseconds.
     pub p50_ms: f64,
     /// 95th percentile.
@@ -66,8 +74,9 @@ pub struct Relevance {
 /// Missed queries a report lists at most per class.
 pub const MAX_MISSES_LISTED: usize = 20;
 
-/// Sends `num_requests` of `queries` (cycling) with `concurrency` in flight until
-/// `budget` has passed, returning the figures and the first answer to each query.
+/// Sends `num_requests` of `queries` (cycling) with `concurrency` in flight, sending no
+/// more once `budget` has passed (those in flight are awaited), and returns the figures and
+/// the first answer to each query.
 pub async fn drive<F, Fut>(
     queries: &[&Query],
     concurrency: usize,
@@ -83,6 +92,7 @@ where
     let mut answers: Vec<Option<Answer>> = vec![None; queries.len()];
     let mut latencies: Vec<f64> = Vec::with_capacity(num_requests);
     let mut num_errors = 0;
+    let mut num_degraded = 0;
     let mut first_error: Option<String> = None;
     let mut cut_by_budget = false;
     {
@@ -110,6 +120,7 @@ where
             match answer {
                 Ok(answer) => {
                     latencies.push(latency.as_secs_f64() * 1000.0);
+                    num_degraded += u64::from(answer.is_degraded);
                     if answers[index].is_none() {
                         answers[index] = Some(answer);
                     }
@@ -121,15 +132,14 @@ where
             }
         }
     }
-    if let Some(error) = first_error {
-        eprintln!("{num_errors} requests failed; the first: {error}");
-    }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
     let figures = CellFigures {
         concurrency,
         num_requests: latencies.len() as u64,
         num_errors,
+        first_error,
+        num_degraded,
         p50_ms: percentile(&latencies, 0.5),
         p95_ms: percentile(&latencies, 0.95),
         p99_ms: percentile(&latencies, 0.99),
@@ -187,4 +197,49 @@ pub fn relevance(class: QueryClass, queries: &[&Query], answers: &[Option<Answer
         }
     }
     relevance
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(number: usize) -> Query {
+        Query {
+            id: format!("q{number}"),
+            class: QueryClass::TitleTypo,
+            q: format!("query {number}"),
+            filter: None,
+            relevant: Vec::new(),
+            num_relevant: 0,
+            expected_facets: BTreeMap::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_and_degraded_answers_are_counted_apart_from_the_latencies() {
+        let queries: Vec<Query> = (0..4).map(query).collect();
+        let queries: Vec<&Query> = queries.iter().collect();
+        let (figures, answers) = drive(&queries, 2, Duration::from_secs(60), 8, |query| {
+            let number: usize = query.id[1..].parse().unwrap();
+            async move {
+                match number {
+                    0 => anyhow::bail!("search answered 401 Unauthorized"),
+                    1 => Ok(Answer {
+                        is_degraded: true,
+                        ..Answer::default()
+                    }),
+                    _ => Ok(Answer::default()),
+                }
+            }
+        })
+        .await;
+        assert_eq!(figures.num_requests, 6);
+        assert_eq!(figures.num_errors, 2);
+        assert_eq!(figures.num_degraded, 2);
+        assert_eq!(
+            figures.first_error.as_deref(),
+            Some("search answered 401 Unauthorized")
+        );
+        assert!(answers[0].is_none() && answers[1].is_some());
+    }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use analyzers::GivenNameVariants;
+use anyhow::Context;
 use matcher::pipeline::{RunOptions, DEFAULT_BATCH_NUM_PROFILES, DEFAULT_LIMIT_PER_PROFILE};
 use matcher::profile::load_profiles;
 use matcher::retrieve::{CandidateProfile, CandidateRequest, CandidateSource, SearchApiClient};
@@ -61,21 +62,46 @@ pub struct ThresholdFigures {
 /// `autoConfirmThreshold`.
 const JUDGED_THRESHOLDS: [f64; 6] = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99];
 
-/// Measures the matcher on `num_sample` profiles of the corpus in `corpus_dir`.
+/// The matcher's measurement: where the search API is and what to measure on.
+#[derive(Debug, Clone, Copy)]
+pub struct MatcherBench<'a> {
+    /// Base URL of the running search API.
+    pub search_url: &'a str,
+    /// Its master key, sent as a bearer token.
+    pub api_key: &'a str,
+    /// The corpus directory, for the truth.
+    pub corpus_dir: &'a Path,
+    /// The corpus's options, for its profile ids.
+    pub options: &'a CorpusOptions,
+    /// Profiles to measure on; at least one.
+    pub num_sample: usize,
+}
+
+/// Measures the matcher on `bench.num_sample` profiles of the corpus.
 ///
 /// # Errors
-/// Fails when PostgreSQL, the search API or the truth files fail.
+/// Fails when the sample is empty, or when PostgreSQL, the search API or the truth files
+/// fail.
 pub async fn measure(
     pool: &PgPool,
-    search_url: &str,
-    corpus_dir: &Path,
-    options: &CorpusOptions,
-    num_sample: usize,
+    bench: &MatcherBench<'_>,
     variants: &GivenNameVariants,
 ) -> anyhow::Result<MatcherFigures> {
-    let sample = sample_profiles(options, num_sample);
-    let truth = true_records(corpus_dir, &sample)?;
-    let client = SearchApiClient::new(search_url, None, Duration::from_secs(300))?;
+    let sample = sample_profiles(bench.options, bench.num_sample);
+    // An empty list of profile ids asks the matcher for every profile.
+    anyhow::ensure!(
+        !sample.is_empty(),
+        "no profile to measure the matcher on (`--matcher-profiles` is {}, the corpus has {} \
+         profiles)",
+        bench.num_sample,
+        bench.options.num_profiles()
+    );
+    let truth = true_records(bench.corpus_dir, &sample)?;
+    let client = SearchApiClient::new(
+        bench.search_url,
+        Some(bench.api_key.to_owned()),
+        Duration::from_secs(300),
+    )?;
 
     let started = Instant::now();
     let mut found: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
@@ -136,6 +162,7 @@ pub async fn measure(
         &client,
         variants,
         &RunOptions {
+            // Never empty (checked above): an empty list would match every profile.
             profile_ids: sample.clone(),
             auto_confirm: false,
             progress_bar: false,
@@ -219,9 +246,13 @@ fn true_records(corpus_dir: &Path, sample: &[Uuid]) -> anyhow::Result<BTreeMap<U
     let wanted: BTreeSet<String> = sample.iter().map(Uuid::to_string).collect();
     let mut truth: BTreeMap<Uuid, Vec<String>> =
         sample.iter().map(|id| (*id, Vec::new())).collect();
-    let file = std::fs::File::open(corpus_dir.join(files::TRUTH_RECORDS))?;
-    for line in std::io::BufReader::new(file).lines() {
-        let record: serde_json::Value = serde_json::from_str(&line?)?;
+    let path = corpus_dir.join(files::TRUTH_RECORDS);
+    let file = std::fs::File::open(&path)
+        .with_context(|| format!("failed to open `{}`", path.display()))?;
+    for (index, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("failed to read `{}`", path.display()))?;
+        let record: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("`{}` line {}: malformed JSON", path.display(), index + 1))?;
         let Some(profiles) = record.get("profiles").and_then(|p| p.as_array()) else {
             continue;
         };

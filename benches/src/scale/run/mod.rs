@@ -2,23 +2,32 @@
 //! over HTTP against PostgreSQL's own search, the matcher and the search API's memory on
 //! one corpus, in a database and index directory of its own, and reports every figure.
 
+pub mod child;
+pub mod database;
 pub mod engines;
 pub mod load;
 pub mod matching;
+pub mod preflight;
 pub mod report;
 pub mod server;
 
+use std::fmt::Write as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use analyzers::GivenNameVariants;
 use anyhow::Context;
 use indexer::import::formats::Format;
+use indexer::import::record::Rejected;
 use indexer::import::{import_files, ImportOptions};
 use indexer::index::{self, BuildOptions, IndexKind};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 
+use self::database::recreate_database;
+pub use self::database::{database_url, drop_database};
 use self::load::{drive, relevance};
+use self::matching::MatcherBench;
 use self::report::{BuildFigures, ClassFigures, EngineFigures, ImportFigures, Report};
 use self::server::{RunningServer, ServerSettings};
 use super::corpus::{self, CorpusOptions, Manifest};
@@ -41,7 +50,8 @@ pub struct RunOptions {
     pub work_dir: PathBuf,
     /// PostgreSQL server in which the run's database is created.
     pub server_url: String,
-    /// The run's database, dropped first if it exists.
+    /// The run's database, dropped first if it exists: a lowercase ASCII letter, then
+    /// lowercase letters, digits and `_` (checked before anything is dropped).
     pub database_name: String,
     /// Keep the database after the run.
     pub keep_database: bool,
@@ -54,15 +64,16 @@ pub struct RunOptions {
     pub redis_url: String,
     /// Shards of the indexes.
     pub num_shards: usize,
-    /// Concurrencies search is driven at.
+    /// Concurrencies search is driven at, each at least 1.
     pub concurrencies: Vec<usize>,
-    /// Longest time one class at one concurrency on one engine may take.
+    /// Time after which one class at one concurrency on one engine sends no more
+    /// requests (those in flight are awaited).
     pub cell_budget: Duration,
     /// Change-feed rate and duration.
     pub follow_rate: u32,
     /// Seconds of changes.
     pub follow_secs: u64,
-    /// Profiles the matcher is measured on.
+    /// Profiles the matcher is measured on, at least 1.
     pub matcher_sample: usize,
     /// The command line, for the report.
     pub command: String,
@@ -84,21 +95,33 @@ impl RunOptions {
             .join(format!("corpus-{}-seed{}", self.size.label(), self.seed))
     }
 
+    /// Returns the directory of the run's indexes, named after its database so that runs
+    /// with their own databases never share one; removed at the end of the run.
+    pub fn index_dir(&self) -> PathBuf {
+        self.work_dir
+            .join(format!("indexes-{}", self.database_name))
+    }
+
+    /// Returns the log the spawned `search-api` appends to.
+    pub fn search_api_log(&self) -> PathBuf {
+        self.work_dir
+            .join(format!("search-api-{}.log", self.database_name))
+    }
+
+    /// Returns the log the spawned `indexer build` appends to.
+    pub fn indexer_log(&self) -> PathBuf {
+        self.work_dir
+            .join(format!("indexer-build-{}.log", self.database_name))
+    }
+
     fn database_url(&self) -> String {
         database_url(&self.server_url, &self.database_name)
     }
 }
 
-/// Returns `server_url` with its database replaced by `name`.
-pub fn database_url(server_url: &str, name: &str) -> String {
-    let base = server_url
-        .rsplit_once('/')
-        .map_or(server_url, |(base, _)| base);
-    format!("{base}/{name}")
-}
-
-/// Returns the corpus of `options`, generating it unless a complete one of the same
-/// generator and options is there.
+/// Returns the corpus of `options` and whether it was reused, generating it unless a
+/// complete one of the same generator and options is there, each file of the size its
+/// manifest recorded.
 ///
 /// # Errors
 /// Fails when the samples cannot be read or the corpus cannot be written.
@@ -109,7 +132,13 @@ pub async fn ensure_corpus(
 ) -> anyhow::Result<(Manifest, bool)> {
     if let Some(manifest) = Manifest::read(dir) {
         if manifest.generator_version == corpus::GENERATOR_VERSION && &manifest.options == options {
-            return Ok((manifest, true));
+            match manifest.check_file_sizes(dir) {
+                Ok(()) => return Ok((manifest, true)),
+                Err(reason) => eprintln!(
+                    "corpus in `{}` not reused: {reason}; generating it again",
+                    dir.display()
+                ),
+            }
         }
     }
     let vocabulary = vocabulary.clone();
@@ -121,13 +150,22 @@ pub async fn ensure_corpus(
 }
 
 /// Runs every measurement and returns the report; the database is dropped at the end
-/// (unless kept), also when a stage fails.
+/// (unless kept), also when a stage fails. Requests that failed and a matcher that could
+/// not be measured are in the report ([`Report::failures`]), not errors.
 ///
 /// # Errors
-/// The first stage that fails.
+/// An option out of range, missing samples, an unwritable work directory or an
+/// unreachable server (all found before anything is generated or dropped), then the
+/// first stage that fails.
 pub async fn run(options: &RunOptions) -> anyhow::Result<Report> {
-    let vocabulary = std::sync::Arc::new(Vocabulary::load(&options.samples_dir)?);
-    std::fs::create_dir_all(&options.work_dir)?;
+    preflight::check(options).await?;
+    let vocabulary =
+        std::sync::Arc::new(Vocabulary::load(&options.samples_dir).with_context(|| {
+            format!(
+                "failed to read the samples in `{}` (`--samples-dir` or `ATLAS_SAMPLES_DIR`)",
+                options.samples_dir.display()
+            )
+        })?);
     let corpus_dir = options.corpus_dir();
     let started = Instant::now();
     let (manifest, reused) =
@@ -144,10 +182,17 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Report> {
 
     recreate_database(&options.server_url, &options.database_name).await?;
     let result = measure(options, &vocabulary, &manifest, &corpus_dir).await;
-    if !options.keep_database {
-        drop_database(&options.server_url, &options.database_name).await?;
+    let _ = std::fs::remove_dir_all(options.index_dir());
+    let dropped = if options.keep_database {
+        Ok(())
+    } else {
+        drop_database(&options.server_url, &options.database_name).await
+    };
+    if let (Err(_), Err(error)) = (&result, &dropped) {
+        eprintln!("the run failed, and dropping its database failed too: {error:#}");
     }
     let mut report = result?;
+    dropped?;
     report.generate_secs = (!reused).then_some(generate_secs);
     Ok(report)
 }
@@ -173,9 +218,7 @@ async fn measure(
         report::total_import(&report.import).records_per_sec
     );
 
-    let index_dir = options
-        .work_dir
-        .join(format!("indexes-{}", options.database_name));
+    let index_dir = options.index_dir();
     let _ = std::fs::remove_dir_all(&index_dir);
     report.build = build(options, &url, &pool, &index_dir, manifest).await?;
     eprintln!("build: {:.0} documents/s", report.build.docs_per_sec);
@@ -197,42 +240,79 @@ async fn measure(
         name_variants: name_variant_paths(&options.samples_dir),
         redis_url: options.redis_url.clone(),
         redis_key_prefix: format!("atlas-bench:{}:", uuid::Uuid::now_v7().simple()),
+        master_key: run_master_key()?,
     };
     let server = if options.in_process {
         RunningServer::start_in_process(&settings).await?
     } else {
-        let log = options
-            .work_dir
-            .join(format!("search-api-{}.log", options.database_name));
+        let log = options.search_api_log();
         RunningServer::spawn(&options.bin_dir.join("search-api"), &settings, &log).await?
     };
-    let outcome =
-        measure_with_server(options, &pool, &server, manifest, corpus_dir, &mut report).await;
+    let outcome = measure_with_server(
+        options,
+        &pool,
+        &server,
+        &settings.master_key,
+        manifest,
+        corpus_dir,
+        &mut report,
+    )
+    .await;
     report.search_api_peak_rss_num_bytes = server.peak_rss_num_bytes();
     report.search_api_in_process = options.in_process;
     server.stop().await?;
     pool.close().await;
-    let _ = std::fs::remove_dir_all(&index_dir);
     outcome?;
     report.finish();
     Ok(report)
+}
+
+/// Returns a master key of the run's own: 32 bytes from the system's random source, in
+/// hexadecimal, as another user of the machine could reach the service's port.
+///
+/// # Errors
+/// Fails when `/dev/urandom` cannot be read.
+fn run_master_key() -> anyhow::Result<String> {
+    let mut bytes = [0_u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .context("failed to read `/dev/urandom` for the run's master key")?;
+    Ok(bytes
+        .iter()
+        .fold("atlas-bench-".to_owned(), |mut key, byte| {
+            let _ = write!(key, "{byte:02x}");
+            key
+        }))
+}
+
+/// Returns the HTTP client of the harness's searches, sending `master_key` as a bearer
+/// token with every request.
+fn search_client(master_key: &str) -> anyhow::Result<reqwest::Client> {
+    let mut authorization = reqwest::header::HeaderValue::try_from(format!("Bearer {master_key}"))
+        .context("the run's master key is not a valid header value")?;
+    authorization.set_sensitive(true);
+    let headers =
+        reqwest::header::HeaderMap::from_iter([(reqwest::header::AUTHORIZATION, authorization)]);
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(60))
+        .build()?)
 }
 
 async fn measure_with_server(
     options: &RunOptions,
     pool: &PgPool,
     server: &RunningServer,
+    master_key: &str,
     manifest: &Manifest,
     corpus_dir: &Path,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let queries = corpus::read_workload(corpus_dir)?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let client = search_client(master_key)?;
     let base_url = server.base_url().to_owned();
-    report.search_api = run_workload(options, &queries, |query| {
+    report.search_api = run_workload(options, "search-api", &queries, |query| {
         let (client, base_url) = (client.clone(), base_url.clone());
         async move { engines::search_api(&client, &base_url, query).await }
     })
@@ -241,7 +321,7 @@ async fn measure_with_server(
 
     report.pg_setup_secs = engines::set_up_pg_search(pool).await?;
     eprintln!("postgres search set up in {:.1} s", report.pg_setup_secs);
-    report.postgres = run_workload(options, &queries, |query| {
+    report.postgres = run_workload(options, "postgres", &queries, |query| {
         let pool = pool.clone();
         async move { engines::postgres(&pool, query).await }
     })
@@ -252,16 +332,14 @@ async fn measure_with_server(
         .context("failed to load the given-name variants")?;
     // The matcher comes last; should it fail (PostgreSQL out of connections, say), the
     // figures of every other stage are still reported, with the failure.
-    match matching::measure(
-        pool,
-        server.base_url(),
+    let bench = MatcherBench {
+        search_url: server.base_url(),
+        api_key: master_key,
         corpus_dir,
-        &manifest.options,
-        options.matcher_sample,
-        &variants,
-    )
-    .await
-    {
+        options: &manifest.options,
+        num_sample: options.matcher_sample,
+    };
+    match matching::measure(pool, &bench, &variants).await {
         Ok(figures) => {
             eprintln!(
                 "matcher: {:.0} profiles/s",
@@ -277,8 +355,15 @@ async fn measure_with_server(
     Ok(())
 }
 
-/// Runs every class at every concurrency on one engine.
-async fn run_workload<F, Fut>(options: &RunOptions, queries: &[Query], execute: F) -> EngineFigures
+/// Runs every class at every concurrency on one engine. Each cell sends the class's
+/// queries, cycling, and at least four requests per connection, and sends no more once
+/// the cell budget has passed.
+async fn run_workload<F, Fut>(
+    options: &RunOptions,
+    engine_name: &str,
+    queries: &[Query],
+    execute: F,
+) -> EngineFigures
 where
     F: Fn(Query) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<load::Answer>>,
@@ -301,6 +386,15 @@ where
                 &execute,
             )
             .await;
+            if let Some(error) = &figures.first_error {
+                eprintln!(
+                    "{engine_name} {} at concurrency {concurrency}: {} of {} requests failed; \
+                     the first: {error}",
+                    class.name(),
+                    figures.num_errors,
+                    figures.num_errors + figures.num_requests
+                );
+            }
             if judged.is_none() {
                 judged = Some(relevance(class, &class_queries, &answers));
             }
@@ -337,13 +431,9 @@ async fn import(
             &ImportOptions::default(),
         )
         .await?;
-        anyhow::ensure!(
-            summary.rejected.is_empty(),
-            "the importer rejected {} records of `{}`, the first: {:?}",
-            summary.rejected.len(),
-            path.display(),
-            summary.rejected.first()
-        );
+        if let Some(first) = summary.rejected.first() {
+            anyhow::bail!(rejected_message(&path, summary.rejected.len(), first));
+        }
         let secs = summary.elapsed.as_secs_f64();
         figures.push(ImportFigures {
             source: file.source.clone(),
@@ -375,13 +465,16 @@ async fn build(
         None
     } else {
         let binary = options.bin_dir.join("indexer");
-        let mut child = tokio::process::Command::new(&binary)
+        let log_path = options.indexer_log();
+        let log = child::append_log(&log_path, "indexer build")?;
+        let mut child = child::command(&binary)
             .arg("build")
             .arg(format!("--shards={}", options.num_shards))
             .env("DATABASE_URL", url)
             .env("ATLAS_INDEX_DIR", index_dir)
             .env("ATLAS_LOG", "warn")
-            .kill_on_drop(true)
+            .stdout(log.try_clone()?)
+            .stderr(log)
             .spawn()
             .with_context(|| format!("failed to start `{}`", binary.display()))?;
         let pid = child.id();
@@ -395,7 +488,12 @@ async fn build(
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        anyhow::ensure!(status.success(), "`indexer build` failed: {status}");
+        anyhow::ensure!(
+            status.success(),
+            "`indexer build` failed: {status}; the end of its log `{}`:\n{}",
+            log_path.display(),
+            child::log_tail(&log_path, 20)
+        );
         Some(peak)
     };
     let secs = started.elapsed().as_secs_f64();
@@ -440,32 +538,33 @@ fn name_variant_paths(samples_dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-async fn recreate_database(server_url: &str, name: &str) -> anyhow::Result<()> {
-    drop_database(server_url, name).await?;
-    let mut admin = PgConnection::connect(server_url).await.with_context(|| {
-        format!(
-            "failed to connect to `{}`",
-            indexer::db::redact_url(server_url)
-        )
-    })?;
-    sqlx::query(&format!("create database {name}"))
-        .execute(&mut admin)
-        .await?;
-    Ok(())
+/// Returns the message for records the importer rejected in `path`: how many, and where
+/// and why the first was, as the importer says it (`file:line: reason`).
+fn rejected_message(path: &Path, num_rejected: usize, first: &Rejected) -> String {
+    format!(
+        "the importer rejected {num_rejected} records of `{}`; the first: {first}",
+        path.display()
+    )
 }
 
-/// Drops the run's database if it exists.
-///
-/// # Errors
-/// Fails when PostgreSQL does.
-pub async fn drop_database(server_url: &str, name: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
-        "database name `{name}` may hold only letters, digits and `_`"
-    );
-    let mut admin = PgConnection::connect(server_url).await?;
-    sqlx::query(&format!("drop database if exists {name} with (force)"))
-        .execute(&mut admin)
-        .await?;
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use indexer::import::record::Location;
+
+    use super::*;
+
+    #[test]
+    fn a_rejected_record_is_reported_by_file_and_line_not_as_debug_text() {
+        let path = Path::new("/work/corpus/openalex-works.jsonl");
+        let first = Rejected {
+            location: Location::line(path, 1234),
+            reason: "malformed json: EOF while parsing a string".to_owned(),
+        };
+        let message = rejected_message(path, 1, &first);
+        assert_eq!(
+            message,
+            "the importer rejected 1 records of `/work/corpus/openalex-works.jsonl`; the first: \
+             /work/corpus/openalex-works.jsonl:1234: malformed json: EOF while parsing a string"
+        );
+    }
 }

@@ -63,7 +63,8 @@ pub struct ClassFigures {
     pub num_queries: u64,
     /// One entry per concurrency.
     pub cells: Vec<CellFigures>,
-    /// Relevance against the judgments (from the first concurrency's answers).
+    /// Relevance against the judgments (from the first concurrency's answers; queries it
+    /// did not answer are not judged).
     pub relevance: Relevance,
 }
 
@@ -97,6 +98,10 @@ pub struct Report {
     pub num_source_bytes: u64,
     /// Seconds generation took, when the corpus was not reused.
     pub generate_secs: Option<f64>,
+    /// Shards of each index.
+    pub num_shards: usize,
+    /// Seconds after which a search cell sends no more requests.
+    pub cell_budget_secs: u64,
     /// Profiles written into PostgreSQL.
     pub profiles: ProfilesWritten,
     /// Import per source.
@@ -137,8 +142,39 @@ impl Report {
             num_works: manifest.num_works,
             num_profiles: manifest.num_profiles,
             num_source_bytes: manifest.num_bytes(),
+            num_shards: options.num_shards,
+            cell_budget_secs: options.cell_budget.as_secs(),
             ..Report::default()
         }
+    }
+
+    /// Returns one line per measurement that failed: each search cell with failed
+    /// requests, and the matcher when it could not be measured. A run with any exits
+    /// non-zero.
+    pub fn failures(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for (engine_name, engine) in [
+            ("search-api", &self.search_api),
+            ("PostgreSQL", &self.postgres),
+        ] {
+            for class in &engine.classes {
+                for cell in class.cells.iter().filter(|cell| cell.num_errors > 0) {
+                    failures.push(format!(
+                        "{engine_name} {} at concurrency {}: {} of {} requests failed; the \
+                         first: {}",
+                        class.class.name(),
+                        cell.concurrency,
+                        cell.num_errors,
+                        cell.num_errors + cell.num_requests,
+                        cell.first_error.as_deref().unwrap_or("unknown")
+                    ));
+                }
+            }
+        }
+        if let Some(error) = &self.matcher_error {
+            failures.push(format!("matcher not measured: {error}"));
+        }
+        failures
     }
 
     /// Stamps the date and the machine's load.
@@ -165,6 +201,11 @@ impl Report {
             self.machine, self.load_average
         );
         let _ = writeln!(out, "command: {}", self.command);
+        let _ = writeln!(
+            out,
+            "settings: {} shards per index, search cells stop sending after {} s",
+            self.num_shards, self.cell_budget_secs
+        );
         let _ = writeln!(
             out,
             "data: size {} (seed {}): {} records of {} works, {} profiles ({} identities), {:.1} MB of source files",
@@ -244,7 +285,42 @@ impl Report {
         let _ = writeln!(out);
         if let Some(error) = &self.matcher_error {
             let _ = writeln!(out, "matcher not measured: {error}");
+            let _ = writeln!(out);
+        } else {
+            out.push_str(&self.matcher_tables());
         }
+        let _ = writeln!(
+            out,
+            "search-api peak RSS (VmHWM): {}",
+            self.search_api_peak_rss_num_bytes.map_or_else(
+                || "unknown".to_owned(),
+                |bytes| format!(
+                    "{:.0} MB{}",
+                    mb(bytes),
+                    if self.search_api_in_process {
+                        " (in process, with the harness)"
+                    } else {
+                        ""
+                    }
+                )
+            )
+        );
+        let failures = self.failures();
+        if !failures.is_empty() {
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "failed, so the figures above are incomplete (the run exits non-zero):"
+            );
+            for failure in failures {
+                let _ = writeln!(out, "- {failure}");
+            }
+        }
+        out
+    }
+
+    fn matcher_tables(&self) -> String {
+        let mut out = String::new();
         let matcher = &self.matcher;
         let _ = writeln!(
             out,
@@ -281,22 +357,6 @@ impl Report {
             }
             let _ = writeln!(out);
         }
-        let _ = writeln!(
-            out,
-            "search-api peak RSS (VmHWM): {}",
-            self.search_api_peak_rss_num_bytes.map_or_else(
-                || "unknown".to_owned(),
-                |bytes| format!(
-                    "{:.0} MB{}",
-                    mb(bytes),
-                    if self.search_api_in_process {
-                        " (in process, with the harness)"
-                    } else {
-                        ""
-                    }
-                )
-            )
-        );
         out
     }
 
@@ -304,32 +364,42 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "| class | conc. | search-api p50 / p95 / p99 ms | req/s | PostgreSQL p50 / p95 / p99 ms | req/s | PostgreSQL p50 ÷ search-api p50 |"
+            "| class | conc. | search-api p50 / p95 / p99 ms | req/s | errors | degraded | PostgreSQL p50 / p95 / p99 ms | req/s | errors | PostgreSQL p50 ÷ search-api p50 |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let mut any_cut_by_budget = false;
         for ours in &self.search_api.classes {
-            let theirs = self
-                .postgres
-                .classes
-                .iter()
-                .find(|class| class.class == ours.class);
+            let theirs = class(&self.postgres, ours.class);
             for (index, cell) in ours.cells.iter().enumerate() {
                 let other = theirs.and_then(|theirs| theirs.cells.get(index));
+                any_cut_by_budget |= cell.cut_by_budget || other.is_some_and(|o| o.cut_by_budget);
+                let ratio = match other {
+                    Some(other) if is_measured(cell) && is_measured(other) => {
+                        format!("{:.2}×", other.p50_ms / cell.p50_ms)
+                    }
+                    _ => "-".to_owned(),
+                };
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {:.0} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {ratio} |",
                     ours.class.name(),
                     cell.concurrency,
                     latencies(cell),
-                    cell.per_sec,
+                    per_sec(cell, 0),
+                    cell.num_errors,
+                    cell.num_degraded,
                     other.map_or_else(|| "-".to_owned(), latencies),
-                    other.map_or_else(|| "-".to_owned(), |other| format!("{:.1}", other.per_sec)),
-                    other.map_or_else(
-                        || "-".to_owned(),
-                        |other| format!("{:.2}×", other.p50_ms / cell.p50_ms)
-                    ),
+                    other.map_or_else(|| "-".to_owned(), |other| per_sec(other, 1)),
+                    other.map_or_else(|| "-".to_owned(), |other| other.num_errors.to_string()),
                 );
             }
+        }
+        if any_cut_by_budget {
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "`*`: the cell's budget ran out before it had sent all its requests."
+            );
         }
         let _ = writeln!(out);
         let _ = writeln!(
@@ -338,42 +408,63 @@ impl Report {
         );
         let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
         for ours in &self.search_api.classes {
-            let theirs = self
-                .postgres
-                .classes
-                .iter()
-                .find(|class| class.class == ours.class)
-                .map(|class| &class.relevance);
-            let facets = |relevance: &Relevance| {
-                relevance
-                    .facets_exact
-                    .map(|share| format!(" (facets exact {:.0}%)", share * 100.0))
-                    .unwrap_or_default()
-            };
+            let (our_recall, our_mrr) = relevance_cells(&ours.relevance, ours.num_queries);
+            let (their_recall, their_mrr) = class(&self.postgres, ours.class).map_or_else(
+                || ("-".to_owned(), "-".to_owned()),
+                |theirs| relevance_cells(&theirs.relevance, theirs.num_queries),
+            );
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.3}{} | {:.3} | {} | {} |",
+                "| {} | {} | {our_recall} | {our_mrr} | {their_recall} | {their_mrr} |",
                 ours.class.name(),
                 ours.num_queries,
-                ours.relevance.recall_at_10,
-                facets(&ours.relevance),
-                ours.relevance.mrr,
-                theirs.map_or_else(
-                    || "-".to_owned(),
-                    |r| format!("{:.3}{}", r.recall_at_10, facets(r))
-                ),
-                theirs.map_or_else(|| "-".to_owned(), |r| format!("{:.3}", r.mrr)),
             );
         }
         out
     }
 }
 
+/// Whether any request of the cell was answered, so that its latencies mean something.
+fn is_measured(cell: &CellFigures) -> bool {
+    cell.num_requests > 0
+}
+
 fn latencies(cell: &CellFigures) -> String {
+    if !is_measured(cell) {
+        return "not measured".to_owned();
+    }
     let cut = if cell.cut_by_budget { "*" } else { "" };
     format!(
         "{:.1} / {:.1} / {:.1}{cut}",
         cell.p50_ms, cell.p95_ms, cell.p99_ms
+    )
+}
+
+fn per_sec(cell: &CellFigures, num_decimals: usize) -> String {
+    if !is_measured(cell) {
+        return "-".to_owned();
+    }
+    format!("{:.num_decimals$}", cell.per_sec)
+}
+
+/// Returns the recall@10 and MRR cells of one class: "not measured" when no query was
+/// answered, and the number judged when some were not.
+fn relevance_cells(relevance: &Relevance, num_queries: u64) -> (String, String) {
+    if relevance.num_queries == 0 {
+        return ("not measured".to_owned(), "-".to_owned());
+    }
+    let facets = relevance
+        .facets_exact
+        .map(|share| format!(" (facets exact {:.0}%)", share * 100.0))
+        .unwrap_or_default();
+    let judged = if relevance.num_queries < num_queries {
+        format!(" ({} judged)", relevance.num_queries)
+    } else {
+        String::new()
+    };
+    (
+        format!("{:.3}{facets}{judged}", relevance.recall_at_10),
+        format!("{:.3}", relevance.mrr),
     )
 }
 
@@ -400,4 +491,75 @@ pub fn class(figures: &EngineFigures, class: QueryClass) -> Option<&ClassFigures
         .classes
         .iter()
         .find(|figures| figures.class == class)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(num_requests: u64, num_errors: u64) -> CellFigures {
+        let latency = if num_requests > 0 { 5.0 } else { f64::NAN };
+        CellFigures {
+            concurrency: 1,
+            num_requests,
+            num_errors,
+            first_error: (num_errors > 0).then(|| "search answered 401 Unauthorized".to_owned()),
+            num_degraded: 0,
+            p50_ms: latency,
+            p95_ms: latency,
+            p99_ms: latency,
+            per_sec: num_requests as f64,
+            cut_by_budget: false,
+        }
+    }
+
+    fn engine(cell: CellFigures, num_judged: u64) -> EngineFigures {
+        EngineFigures {
+            classes: vec![ClassFigures {
+                class: QueryClass::TitleTypo,
+                num_queries: 12,
+                cells: vec![cell],
+                relevance: Relevance {
+                    num_queries: num_judged,
+                    recall_at_10: if num_judged > 0 { 0.5 } else { 0.0 },
+                    ..Relevance::default()
+                },
+            }],
+        }
+    }
+
+    /// Every search answered 401 and the table showed NaN and recall 0.000 for a run
+    /// that exited 0: a stage that failed shows "not measured" and is listed as failed.
+    #[test]
+    fn failed_stages_are_not_measured_and_listed_rather_than_zeros() {
+        let report = Report {
+            search_api: engine(cell(0, 12), 0),
+            postgres: engine(cell(12, 0), 12),
+            matcher_error: Some("pool timed out".to_owned()),
+            ..Report::default()
+        };
+        let markdown = report.to_markdown();
+        assert!(
+            markdown.contains("| title_typo | 1 | not measured | - | 12 | 0 | 5.0 / 5.0 / 5.0 |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| title_typo | 12 | not measured | - | 0.500 |"),
+            "{markdown}"
+        );
+        assert!(!markdown.contains("NaN"), "{markdown}");
+        assert!(
+            markdown.contains("matcher not measured: pool timed out"),
+            "{markdown}"
+        );
+        assert!(!markdown.contains("| matcher |"), "{markdown}");
+        assert_eq!(
+            report.failures(),
+            [
+                "search-api title_typo at concurrency 1: 12 of 12 requests failed; the first: \
+                 search answered 401 Unauthorized",
+                "matcher not measured: pool timed out",
+            ]
+        );
+    }
 }

@@ -1,15 +1,18 @@
 //! The search API under test: the release binary in a process of its own (so its memory
 //! can be read from `/proc`), or the library in this process (for the debug-mode smoke
-//! test, which cannot count on the binary being built).
+//! test, which cannot count on the binary being built). Either way it is configured by
+//! the harness alone, never by the environment, and requires the run's own master key.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use search_api::config::Config;
 use search_api::service::Service;
+
+use super::child;
 
 /// Longest wait for the search API to answer ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(600);
@@ -29,12 +32,16 @@ pub struct ServerSettings {
     pub redis_url: String,
     /// A Redis key prefix of this run's own.
     pub redis_key_prefix: String,
+    /// The run's own master key: every request of the harness sends it as a bearer token.
+    /// It is given to the binary in its environment, not on its command line, which
+    /// other users of the machine can read.
+    pub master_key: String,
 }
 
 impl ServerSettings {
-    /// Returns the service's options as flags: the response cache off
-    /// (`ATLAS_CACHE_TTL_SECS=0`), so a repeated query is answered by the engine and not
-    /// by Redis, and rate limits off, so the load is not refused.
+    /// Returns the service's options as flags, but for the master key: the response cache
+    /// off (`ATLAS_CACHE_TTL_SECS=0`), so a repeated query is answered by the engine and
+    /// not by Redis, and rate limits off, so the load is not refused.
     fn args(&self, http_addr: &str) -> Vec<String> {
         let variants: Vec<String> = self
             .name_variants
@@ -67,6 +74,8 @@ pub enum RunningServer {
         child: tokio::process::Child,
         /// Its base URL.
         base_url: String,
+        /// The log its output is appended to.
+        log: PathBuf,
     },
     /// The library, serving on a socket of this process.
     InProcess {
@@ -90,17 +99,18 @@ impl RunningServer {
         log: &Path,
     ) -> anyhow::Result<RunningServer> {
         let http_addr = free_local_addr()?;
-        let log_file = std::fs::File::create(log)?;
-        let child = tokio::process::Command::new(binary)
+        let log_file = child::append_log(log, "search-api")?;
+        let child = child::command(binary)
             .args(settings.args(&http_addr))
+            .env("ATLAS_MASTER_KEY", &settings.master_key)
             .stdout(Stdio::from(log_file.try_clone()?))
             .stderr(Stdio::from(log_file))
-            .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("failed to start `{}`", binary.display()))?;
         let mut server = RunningServer::Process {
             child,
             base_url: format!("http://{http_addr}"),
+            log: log.to_owned(),
         };
         server.wait_until_ready().await?;
         Ok(server)
@@ -115,7 +125,13 @@ impl RunningServer {
         let http_addr = listener.local_addr()?.to_string();
         let mut argv = vec!["search-api".to_owned()];
         argv.extend(settings.args(&http_addr));
-        let config = Config::try_parse_from(argv)?;
+        argv.push(format!("--master-key={}", settings.master_key));
+        // Every option's `env` is dropped, so that the harness's own environment
+        // (`ATLAS_MASTER_KEY`, `ATLAS_INDEXES`, …) cannot change the service under test.
+        let matches = Config::command()
+            .mut_args(|arg| arg.env(None::<&'static str>))
+            .try_get_matches_from(argv)?;
+        let config = Config::from_arg_matches(&matches)?;
         let service = Service::start(&config).await?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -163,9 +179,14 @@ impl RunningServer {
                     return Ok(());
                 }
             }
-            if let RunningServer::Process { child, .. } = self {
+            if let RunningServer::Process { child, log, .. } = self {
                 if let Some(status) = child.try_wait()? {
-                    anyhow::bail!("the search api exited before it was ready: {status}");
+                    anyhow::bail!(
+                        "the search api exited before it was ready: {status}; the end of its \
+                         log `{}`:\n{}",
+                        log.display(),
+                        child::log_tail(log, 20)
+                    );
                 }
             }
             anyhow::ensure!(
