@@ -47,6 +47,7 @@ async fn measure_every_stage() {
         server_url: server_url(),
         database_name: database_name.clone(),
         keep_database: false,
+        replace_database: false,
         in_process: true,
         bin_dir: work_dir.path().to_owned(),
         redis_url: std::env::var("ATLAS_TEST_REDIS_URL")
@@ -142,9 +143,10 @@ async fn measure_every_stage() {
 }
 
 /// `--database NEWCOMER_VICTIM` dropped `newcomer_victim`: PostgreSQL folds an unquoted
-/// name. The name must be refused before the server is asked anything.
+/// name. The name must be refused before the server is asked anything; and a database the
+/// harness did not create, named exactly, is left alone unless `--replace-database`.
 #[tokio::test]
-async fn a_database_name_postgresql_would_fold_is_refused_before_anything_is_dropped() {
+async fn databases_the_harness_did_not_create_are_never_dropped() {
     let victim = format!("atlas_test_{}", uuid::Uuid::now_v7().simple());
     let mut admin = PgConnection::connect(&server_url()).await.unwrap();
     sqlx::query(&format!("create database {victim}"))
@@ -152,27 +154,36 @@ async fn a_database_name_postgresql_would_fold_is_refused_before_anything_is_dro
         .await
         .unwrap();
 
-    let work_dir = tempfile::tempdir().unwrap();
-    let options = RunOptions {
-        size: Size::Smoke,
-        seed: 7,
-        samples_dir: atlas_benches::samples_dir(),
-        work_dir: work_dir.path().to_owned(),
-        server_url: server_url(),
-        database_name: victim.to_ascii_uppercase(),
-        keep_database: false,
-        in_process: true,
-        bin_dir: work_dir.path().to_owned(),
-        redis_url: "redis://127.0.0.1:6379".to_owned(),
-        num_shards: 1,
-        concurrencies: vec![1],
-        cell_budget: Duration::from_secs(1),
-        follow_rate: 1,
-        follow_secs: 1,
-        matcher_sample: 1,
-        command: String::new(),
-    };
-    let outcome = run(&options).await;
+    let mut outcomes = Vec::new();
+    for (name, expected) in [
+        (victim.to_ascii_uppercase(), "`--database`"),
+        (victim.clone(), "`--replace-database`"),
+    ] {
+        let work_dir = tempfile::tempdir().unwrap();
+        let options = RunOptions {
+            size: Size::Smoke,
+            seed: 7,
+            samples_dir: atlas_benches::samples_dir(),
+            work_dir: work_dir.path().to_owned(),
+            server_url: server_url(),
+            database_name: name,
+            keep_database: false,
+            replace_database: false,
+            in_process: true,
+            bin_dir: work_dir.path().to_owned(),
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            num_shards: 1,
+            concurrencies: vec![1],
+            cell_budget: Duration::from_secs(1),
+            follow_rate: 1,
+            follow_secs: 1,
+            matcher_sample: 1,
+            command: String::new(),
+        };
+        let outcome = run(&options).await.map(|_| ());
+        let num_written = std::fs::read_dir(work_dir.path()).unwrap().count();
+        outcomes.push((outcome, expected, num_written));
+    }
     let survived: i64 = sqlx::query_scalar("select count(*) from pg_database where datname = $1")
         .bind(&victim)
         .fetch_one(&mut admin)
@@ -183,12 +194,13 @@ async fn a_database_name_postgresql_would_fold_is_refused_before_anything_is_dro
         .await
         .unwrap();
 
-    let error = format!("{:#}", outcome.expect_err("an upper-case name is refused"));
-    assert!(error.contains("`--database`"), "{error}");
     assert_eq!(survived, 1, "the harness dropped `{victim}`");
-    assert_eq!(
-        std::fs::read_dir(work_dir.path()).unwrap().count(),
-        0,
-        "the harness wrote into its work directory before checking its options"
-    );
+    for (outcome, expected, num_written) in outcomes {
+        let error = format!("{:#}", outcome.expect_err("the run is refused"));
+        assert!(error.contains(expected), "{error}");
+        assert_eq!(
+            num_written, 0,
+            "the harness wrote into its work directory before refusing: {error}"
+        );
+    }
 }

@@ -96,6 +96,10 @@ struct RunArgs {
     /// Keep the database after the run.
     #[arg(long)]
     keep_database: bool,
+    /// Drop a database of that name even when the harness did not create it (by default
+    /// only databases carrying the harness's marker comment are dropped).
+    #[arg(long)]
+    replace_database: bool,
     /// Where corpora, indexes (`indexes-{database}`), logs and results go.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/scale"))]
     work_dir: PathBuf,
@@ -189,7 +193,12 @@ async fn generate(args: GenerateArgs) -> anyhow::Result<()> {
         manifest.elapsed_secs
     );
     if let Some(url) = &args.into_pg {
-        let pool = indexer::db::connect(url, 2).await?;
+        let pool = indexer::db::connect(url, 2).await.with_context(|| {
+            format!(
+                "cannot connect to PostgreSQL at `{}` (set by `--into-pg`)",
+                indexer::db::redact_url(url)
+            )
+        })?;
         indexer::db::migrate(&pool).await?;
         let written = write_profiles(&pool, &vocabulary, &options).await?;
         println!(
@@ -253,6 +262,7 @@ fn run_options(args: &RunArgs) -> anyhow::Result<RunOptions> {
             .clone()
             .unwrap_or_else(|| format!("atlas_bench_{}", size.label())),
         keep_database: args.keep_database,
+        replace_database: args.replace_database,
         in_process: args.in_process,
         bin_dir,
         redis_url: args.redis_url.clone(),
@@ -279,6 +289,21 @@ async fn run_all(args: &RunArgs, options: &RunOptions, json_path: &Path) -> anyh
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     check_writable_dir(json_dir, "`--json`")?;
+    anyhow::ensure!(
+        !json_path.is_dir(),
+        "`--json` names the directory `{}`; give the path of a file in it",
+        json_path.display()
+    );
+    // The Markdown goes beside the JSON with the extension `.md`: a JSON path ending in
+    // `.md` would have it overwrite the JSON.
+    anyhow::ensure!(
+        json_path
+            .extension()
+            .is_none_or(|extension| extension != "md"),
+        "`--json` `{}` ends in `.md`, the name of the Markdown written beside it; end it \
+         in `.json`",
+        json_path.display()
+    );
     if !args.in_process {
         ensure_binaries(&options.bin_dir).await?;
     }

@@ -106,25 +106,102 @@ pub async fn connect_to_server(server_url: &str) -> anyhow::Result<PgConnection>
     }
 }
 
-/// Drops the database `name` if it exists and creates it empty.
+/// The comment the harness puts on the databases it creates: only a database carrying it
+/// is dropped without `--replace-database`, so that a mistyped `--database` naming
+/// someone's database on a shared server stops the run instead of emptying it.
+pub const RUN_DATABASE_MARKER: &str = "atlas-benches scale run database; dropped by the next run";
+
+/// What the server holds under a database name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// No database of that name.
+    None,
+    /// A database the harness created.
+    RunDatabase,
+    /// A database the harness did not create.
+    Other,
+}
+
+/// Drops the database `name` if it exists and creates it empty, marked as the harness's
+/// own. A database of that name the harness did not create is dropped only when `replace`
+/// is set.
 ///
 /// # Errors
-/// Fails when the name is not a valid run database name, or when PostgreSQL fails.
-pub async fn recreate_database(server_url: &str, name: &str) -> anyhow::Result<()> {
-    drop_database(server_url, name).await?;
+/// Fails when the name is not a valid run database name, when it names a database the
+/// harness did not create and `replace` is not set, or when PostgreSQL fails.
+pub async fn recreate_database(server_url: &str, name: &str, replace: bool) -> anyhow::Result<()> {
+    if check_replaceable(server_url, name, replace).await? != Existing::None {
+        force_drop(server_url, name).await?;
+    }
     let statement = format!("create database {}", quote_identifier(name));
     run_to_the_end(server_url, statement)
         .await
-        .with_context(|| format!("failed to create the database `{name}`"))
+        .with_context(|| format!("failed to create the database `{name}`"))?;
+    let statement = format!(
+        "comment on database {} is '{RUN_DATABASE_MARKER}'",
+        quote_identifier(name)
+    );
+    run_to_the_end(server_url, statement)
+        .await
+        .with_context(|| format!("failed to mark the database `{name}` as the run's"))
 }
 
-/// Drops the run's database if it exists, closing its connections.
+/// Checks that the run may drop what the server holds under `name`, and returns it.
+///
+/// # Errors
+/// Fails when the name is not a valid run database name, when it names a database the
+/// harness did not create and `replace` is not set, or when PostgreSQL cannot be asked.
+pub async fn check_replaceable(
+    server_url: &str,
+    name: &str,
+    replace: bool,
+) -> anyhow::Result<Existing> {
+    check_name(name)?;
+    let found = existing(server_url, name).await?;
+    anyhow::ensure!(
+        found != Existing::Other || replace,
+        "the database `{name}` exists and was not created by this harness (it lacks the \
+         comment the harness puts on its databases), so it is left alone: choose another \
+         `--database`, or pass `--replace-database` to drop it anyway"
+    );
+    Ok(found)
+}
+
+/// Drops the run's database if it exists and the harness created it, closing its
+/// connections; a database of that name the harness did not create is left alone.
 ///
 /// # Errors
 /// Fails when the name is not a valid run database name, or when PostgreSQL fails.
 pub async fn drop_database(server_url: &str, name: &str) -> anyhow::Result<()> {
-    check_database_name(name)
-        .map_err(|reason| anyhow::anyhow!("invalid `--database`: {reason}"))?;
+    check_name(name)?;
+    match existing(server_url, name).await? {
+        Existing::RunDatabase => force_drop(server_url, name).await,
+        Existing::None | Existing::Other => Ok(()),
+    }
+}
+
+fn check_name(name: &str) -> anyhow::Result<()> {
+    check_database_name(name).map_err(|reason| anyhow::anyhow!("invalid `--database`: {reason}"))
+}
+
+/// Returns what the server holds under `name`.
+async fn existing(server_url: &str, name: &str) -> anyhow::Result<Existing> {
+    let mut admin = connect_to_server(server_url).await?;
+    let found: Option<(Option<String>,)> = sqlx::query_as(
+        "select shobj_description(oid, 'pg_database') from pg_database where datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut admin)
+    .await
+    .with_context(|| format!("failed to look up the database `{name}`"))?;
+    Ok(match found {
+        None => Existing::None,
+        Some((Some(comment),)) if comment == RUN_DATABASE_MARKER => Existing::RunDatabase,
+        Some(_) => Existing::Other,
+    })
+}
+
+async fn force_drop(server_url: &str, name: &str) -> anyhow::Result<()> {
     let statement = format!(
         "drop database if exists {} with (force)",
         quote_identifier(name)

@@ -180,7 +180,8 @@ pub async fn postgres(pool: &PgPool, query: Query) -> anyhow::Result<Answer> {
             sqlx::query(
                 "select source, source_id from bench_pg_search
                  where bench_unaccent(title) % bench_unaccent($1)
-                 order by similarity(bench_unaccent(title), bench_unaccent($1)) desc
+                 order by similarity(bench_unaccent(title), bench_unaccent($1)) desc,
+                          source, source_id
                  limit 10",
             )
             .bind(&query.q)
@@ -196,7 +197,8 @@ pub async fn postgres(pool: &PgPool, query: Query) -> anyhow::Result<Answer> {
                  where to_tsvector('english', bench_unaccent(coalesce(title, '')))
                        @@ to_tsquery('english', $1)
                  order by ts_rank(to_tsvector('english', bench_unaccent(coalesce(title, ''))),
-                                  to_tsquery('english', $1)) desc
+                                  to_tsquery('english', $1)) desc,
+                          source, source_id
                  limit 10",
             )
             .bind(tsquery)
@@ -207,7 +209,8 @@ pub async fn postgres(pool: &PgPool, query: Query) -> anyhow::Result<Answer> {
             sqlx::query(
                 "select source, source_id from bench_pg_search
                  where bench_unaccent($1) <% bench_unaccent(authors)
-                 order by word_similarity(bench_unaccent($1), bench_unaccent(authors)) desc
+                 order by word_similarity(bench_unaccent($1), bench_unaccent(authors)) desc,
+                          source, source_id
                  limit 10",
             )
             .bind(&query.q)
@@ -235,7 +238,7 @@ async fn postgres_librarian(pool: &PgPool, query: &Query) -> anyhow::Result<Answ
     let mut connection = pool.acquire().await?;
     let rows = sqlx::query(&format!(
         "select source, source_id from bench_pg_search p where {LIBRARIAN_WHERE}
-         order by fetched_at desc limit 10"
+         order by fetched_at desc, source, source_id limit 10"
     ))
     .bind(filter.year_from)
     .bind(filter.year_to)

@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub database_name: String,
     /// Keep the database after the run.
     pub keep_database: bool,
+    /// Drop a database of the run's name even when the harness did not create it.
+    pub replace_database: bool,
     /// Run the index build and search API in this process (no peak memory figures)
     /// rather than as the release binaries.
     pub in_process: bool,
@@ -159,6 +161,12 @@ pub async fn ensure_corpus(
 /// first stage that fails.
 pub async fn run(options: &RunOptions) -> anyhow::Result<Report> {
     preflight::check(options).await?;
+    database::check_replaceable(
+        &options.server_url,
+        &options.database_name,
+        options.replace_database,
+    )
+    .await?;
     let vocabulary =
         std::sync::Arc::new(Vocabulary::load(&options.samples_dir).with_context(|| {
             format!(
@@ -180,7 +188,12 @@ pub async fn run(options: &RunOptions) -> anyhow::Result<Report> {
         if reused { "reused" } else { "generated" }
     );
 
-    recreate_database(&options.server_url, &options.database_name).await?;
+    recreate_database(
+        &options.server_url,
+        &options.database_name,
+        options.replace_database,
+    )
+    .await?;
     let result = measure(options, &vocabulary, &manifest, &corpus_dir).await;
     let _ = std::fs::remove_dir_all(options.index_dir());
     let dropped = if options.keep_database {

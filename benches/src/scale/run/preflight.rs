@@ -113,6 +113,7 @@ mod tests {
             server_url: "postgres://postgres@127.0.0.1:5432/postgres".to_owned(),
             database_name: "atlas_bench_smoke".to_owned(),
             keep_database: false,
+            replace_database: false,
             in_process: true,
             bin_dir: PathBuf::from("bin"),
             redis_url: "redis://127.0.0.1:6379".to_owned(),
