@@ -34,24 +34,38 @@ fn the_harness_measures_every_stage_of_a_smoke_corpus_whatever_the_environment()
         .block_on(measure_every_stage());
 }
 
+/// Options of a smoke run in this process, writing into `work_dir`, on `database_name`,
+/// with the smallest figures; tests override what they measure.
+fn smoke_options(work_dir: &std::path::Path, database_name: String) -> RunOptions {
+    RunOptions {
+        size: Size::Smoke,
+        seed: 7,
+        samples_dir: atlas_benches::samples_dir(),
+        work_dir: work_dir.to_owned(),
+        server_url: server_url(),
+        database_name,
+        keep_database: false,
+        replace_database: false,
+        in_process: true,
+        bin_dir: work_dir.to_owned(),
+        redis_url: std::env::var("ATLAS_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
+        num_shards: 1,
+        concurrencies: vec![1],
+        cell_budget: Duration::from_secs(1),
+        follow_rate: 1,
+        follow_secs: 1,
+        matcher_sample: 1,
+        command: String::new(),
+    }
+}
+
 async fn measure_every_stage() {
     let work_dir = tempfile::tempdir().unwrap();
     // Named as the tests' databases are, so that `scripts/test.sh` drops it should this
     // test be killed before it can.
     let database_name = format!("atlas_test_{}", uuid::Uuid::now_v7().simple());
     let options = RunOptions {
-        size: Size::Smoke,
-        seed: 7,
-        samples_dir: atlas_benches::samples_dir(),
-        work_dir: work_dir.path().to_owned(),
-        server_url: server_url(),
-        database_name: database_name.clone(),
-        keep_database: false,
-        replace_database: false,
-        in_process: true,
-        bin_dir: work_dir.path().to_owned(),
-        redis_url: std::env::var("ATLAS_TEST_REDIS_URL")
-            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned()),
         num_shards: 2,
         concurrencies: vec![1, 4],
         cell_budget: Duration::from_secs(20),
@@ -59,6 +73,7 @@ async fn measure_every_stage() {
         follow_secs: 2,
         matcher_sample: 10,
         command: "scale_smoke test".to_owned(),
+        ..smoke_options(work_dir.path(), database_name.clone())
     };
     let report = run(&options).await.expect("the harness runs");
     assert_eq!(report.failures(), Vec::<String>::new());
@@ -160,26 +175,7 @@ async fn databases_the_harness_did_not_create_are_never_dropped() {
         (victim.clone(), "`--replace-database`"),
     ] {
         let work_dir = tempfile::tempdir().unwrap();
-        let options = RunOptions {
-            size: Size::Smoke,
-            seed: 7,
-            samples_dir: atlas_benches::samples_dir(),
-            work_dir: work_dir.path().to_owned(),
-            server_url: server_url(),
-            database_name: name,
-            keep_database: false,
-            replace_database: false,
-            in_process: true,
-            bin_dir: work_dir.path().to_owned(),
-            redis_url: "redis://127.0.0.1:6379".to_owned(),
-            num_shards: 1,
-            concurrencies: vec![1],
-            cell_budget: Duration::from_secs(1),
-            follow_rate: 1,
-            follow_secs: 1,
-            matcher_sample: 1,
-            command: String::new(),
-        };
+        let options = smoke_options(work_dir.path(), name);
         let outcome = run(&options).await.map(|_| ());
         let num_written = std::fs::read_dir(work_dir.path()).unwrap().count();
         outcomes.push((outcome, expected, num_written));
