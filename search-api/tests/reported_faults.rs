@@ -14,7 +14,7 @@ mod common;
 use std::time::Duration;
 
 use common::served::{hold_engine_permits, Served};
-use common::{wait_until, Options};
+use common::{insert_openalex, wait_until, Options};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -31,15 +31,19 @@ async fn insert_record_by(pool: &PgPool, source_id: &str, title: &str, authors: 
         "type": "article",
         "authorships": authorships,
     });
-    sqlx::query(
-        "insert into raw_records (source, source_id, entity_type, data, checksum) \
-         values ('openalex', $1, 'work', $2, md5($2::text))",
-    )
-    .bind(source_id)
-    .bind(data)
-    .execute(pool)
-    .await
-    .expect("insert a raw record");
+    insert_openalex(pool, source_id, data).await;
+}
+
+/// Asks `POST /candidates` for the best 3 records of `profile`, checking it answers 200.
+async fn candidates_of(served: &Served, profile: Value) -> Value {
+    let (status, _, answer) = served
+        .post(
+            "/candidates",
+            json!({"profiles": [profile], "limitPerProfile": 3}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer
 }
 
 /// Returns the hits of the first profile of a `/candidates` answer.
@@ -86,13 +90,7 @@ async fn candidates_weigh_the_one_best_agreeing_author() {
 
     // A bare surname against a record with seven Smiths: one author, one match.
     let profile = json!({"id": "x", "names": ["Smith"], "titles": [], "orcid": null});
-    let (status, _, answer) = served
-        .post(
-            "/candidates",
-            json!({"profiles": [profile], "limitPerProfile": 3}),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
+    let answer = candidates_of(&served, profile).await;
     let hits = candidate_hits(&answer);
     assert_eq!(hits.len(), 2, "{answer}");
     for hit in hits {
@@ -107,13 +105,7 @@ async fn candidates_weigh_the_one_best_agreeing_author() {
     // A full name outranks the many-author record, whose evidence is its `J. Smith`.
     let profile = json!({"id": "y", "names": ["John Smith", "J. Smith"], "titles": [],
                          "orcid": null});
-    let (status, _, answer) = served
-        .post(
-            "/candidates",
-            json!({"profiles": [profile], "limitPerProfile": 3}),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
+    let answer = candidates_of(&served, profile).await;
     let hits = candidate_hits(&answer);
     assert_eq!(hits.len(), 2, "{answer}");
     assert_eq!(hits[0]["matches"][0]["matchedValue"], "John Smith");
@@ -132,13 +124,7 @@ async fn candidates_weigh_the_one_best_agreeing_author() {
     let profile = json!({"id": "z", "names": ["Vaswani, Ashish"],
                          "titles": ["Observation of a new particle at a collider"],
                          "orcid": null});
-    let (status, _, answer) = served
-        .post(
-            "/candidates",
-            json!({"profiles": [profile], "limitPerProfile": 3}),
-        )
-        .await;
-    assert_eq!(status, 200, "{answer}");
+    let answer = candidates_of(&served, profile).await;
     for hit in candidate_hits(&answer) {
         let score = hit["score"].as_f64().unwrap();
         assert_eq!((score * 10_000.0).round() / 10_000.0, score, "{answer}");

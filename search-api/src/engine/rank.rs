@@ -136,14 +136,16 @@ pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<F
     // Stemming a title means detecting its language first, the dearest step of ranking:
     // it is done only when a unit with a stem was not found as typed in this value, since
     // a stem match costs more than an exact one and so cannot improve the unit's best.
-    let value_hits = &hits[first_hit_of_value..];
-    let needs_stems = plan.units.iter().enumerate().any(|(unit_index, unit)| {
-        unit.stem.is_some()
-            && !value_hits
-                .iter()
-                .any(|hit| hit.unit == unit_index && hit.token_match.cost_units == 0)
-    });
-    if site.has_stem && needs_stems {
+    let needs_stems = || {
+        let value_hits = &hits[first_hit_of_value..];
+        plan.units.iter().enumerate().any(|(unit_index, unit)| {
+            unit.stem.is_some()
+                && !value_hits
+                    .iter()
+                    .any(|hit| hit.unit == unit_index && hit.token_match.cost_units == 0)
+        })
+    };
+    if site.has_stem && needs_stems() {
         let (_, stemmed) = stemmed_tokens(text);
         for token in &stemmed {
             for (unit_index, unit) in plan.units.iter().enumerate() {

@@ -73,6 +73,11 @@ pub async fn insert_record(pool: &PgPool, source_id: &str, title: &str, year: i6
         "type": "article",
         "authorships": [{"author": {"display_name": author}, "raw_author_name": author}],
     });
+    insert_openalex(pool, source_id, data).await;
+}
+
+/// Inserts the OpenAlex work `data` as the raw record `source_id`.
+pub async fn insert_openalex(pool: &PgPool, source_id: &str, data: Value) {
     sqlx::query(
         "insert into raw_records (source, source_id, entity_type, data, checksum) \
          values ('openalex', $1, 'work', $2, md5($2::text))",
