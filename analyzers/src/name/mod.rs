@@ -1,15 +1,18 @@
-//! Person names: parsing the written forms, retrieval keys, the given-name variant table,
-//! the compatibility of two forms, and the name analyzer's tokens.
+//! Person names: parsing the written forms, retrieval keys, the author keys of candidate
+//! retrieval, the given-name variant table, the compatibility of two forms, and the name
+//! analyzer's tokens.
 
 mod compat;
 mod keys;
 mod parse;
+mod retrieval;
 mod tokens;
 mod variants;
 
 pub use compat::{compatibility, NameAgreement, NameCompatibility};
 pub use keys::NameKeys;
 pub use parse::{is_particle, GivenName, NamePart, PersonName};
+pub use retrieval::{author_pair, AuthorKeys, AuthorLookup, PAIR_SEPARATOR};
 pub use tokens::name_tokens;
 pub(crate) use tokens::push_name_tokens;
 pub use variants::GivenNameVariants;

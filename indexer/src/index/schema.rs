@@ -17,7 +17,7 @@ use super::IndexKind;
 /// Version of the schemas below, kept in every generation's `meta.json`. Bump it with any
 /// change of fields, options or analyzers: a generation of another version is refused at
 /// open and must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// All indexes: the PostgreSQL uuid of the document, a raw string, stored and indexed so
 /// that a document can be replaced with `delete_term`.
@@ -32,6 +32,12 @@ pub const TITLE_STEM: &str = "title_stem";
 pub const AUTHORS: &str = "authors";
 /// Records: other forms of the authors' names given by the source ([`NAME_ANALYZER`]).
 pub const AUTHOR_NAME_VARIANTS: &str = "author_name_variants";
+/// Records: the surname keys of every author ([`analyzers::AuthorKeys::surnames`]), raw
+/// tokens, not stored: candidate retrieval walks them for typos.
+pub const AUTHOR_SURNAMES: &str = "author_surnames";
+/// Records: the author pairs of every author (`smith|j`, see [`analyzers::AuthorKeys`]),
+/// raw tokens, not stored: candidate retrieval finds the authors a name may denote by them.
+pub const AUTHOR_KEYS: &str = "author_keys";
 /// Works: every name form the authors' profiles are known by ([`NAME_ANALYZER`]).
 pub const AUTHOR_NAME_FORMS: &str = "author_name_forms";
 /// Works: the uuids of the authors' profiles, raw strings.
@@ -102,6 +108,8 @@ pub struct RecordsSchema {
     pub(crate) title_stem: Field,
     pub(crate) authors: Field,
     pub(crate) author_name_variants: Field,
+    pub(crate) author_surnames: Field,
+    pub(crate) author_keys: Field,
     pub(crate) venue: Field,
     pub(crate) year: Field,
     pub(crate) doi: Field,
@@ -183,6 +191,8 @@ pub fn records() -> &'static RecordsSchema {
         let authors = builder.add_text_field(AUTHORS, text(NAME_ANALYZER).set_stored());
         let author_name_variants =
             builder.add_text_field(AUTHOR_NAME_VARIANTS, text(NAME_ANALYZER).set_stored());
+        let author_surnames = builder.add_text_field(AUTHOR_SURNAMES, lookup_key());
+        let author_keys = builder.add_text_field(AUTHOR_KEYS, lookup_key());
         let venue = builder.add_text_field(VENUE, text(TEXT_ANALYZER).set_stored());
         let year = builder.add_i64_field(YEAR, fast_number());
         let doi = builder.add_text_field(DOI, keyword());
@@ -203,6 +213,8 @@ pub fn records() -> &'static RecordsSchema {
             title_stem,
             authors,
             author_name_variants,
+            author_surnames,
+            author_keys,
             venue,
             year,
             doi,
@@ -294,6 +306,16 @@ fn text(analyzer: &str) -> TextOptions {
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(analyzer)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    TextOptions::default().set_indexing_options(indexing)
+}
+
+/// A key computed at indexing, looked up exactly: one raw token per value, no frequencies,
+/// no field norms, not stored.
+fn lookup_key() -> TextOptions {
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer("raw")
+        .set_index_option(IndexRecordOption::Basic)
+        .set_fieldnorms(false);
     TextOptions::default().set_indexing_options(indexing)
 }
 

@@ -1,10 +1,12 @@
 //! Candidate retrieval for the matcher: for each researcher profile, the records that may
 //! be its works, with the reasons they were found.
 //!
-//! A record is found by a name form of the profile among its authors (surname keys exact
-//! or within the typo budget, given names and initials as a librarian compares them, see
-//! [`analyzers::compatibility`]), by the title of one of the profile's known works, or by
-//! the profile's ORCID iD among the record's. Every author string of a retrieved record is
+//! A record is found by a name form of the profile among its authors, by the title of one
+//! of the profile's known works, or by the profile's ORCID iD among the record's. Names are
+//! looked up by the author keys the indexer stores ([`analyzers::AuthorKeys`]): a surname
+//! key, exact or within the typo budget, paired with a given name, an initial or a variant
+//! of the profile's, so that only authors who may be the person are read, not every author
+//! who shares a common surname. Every author string of a retrieved record is
 //! checked again against the name forms, so a record is kept only for an author that may be
 //! the person. The person is one author: a record's name evidence is the single author
 //! agreeing best with any name form, never a sum over its authors (a record of thousands
@@ -14,12 +16,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use analyzers::{
-    compatibility, fold, text_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
+    author_pair, compatibility, fold, text_tokens, GivenNameVariants, NameAgreement, PersonName,
+    TokenKind,
 };
 use indexer::index::schema as fields;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
@@ -27,15 +30,22 @@ use super::catalog::IndexCatalog;
 use super::documents::{id_of, texts};
 use super::tuning::{
     CANDIDATE_POOL_PER_QUERY, MAX_CANDIDATE_THREADS, MAX_CANDIDATE_TITLE_WORDS,
-    MIN_TITLE_WORD_SHARE,
+    MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD, MIN_TITLE_WORD_SHARE,
 };
-use super::typo::{max_typos_for_word_len, osa_distance};
+use super::typo::{max_typos_for_word_len, osa_distance, terms_accepted, WordAutomaton};
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::TypoTolerance;
 
 /// Decimals kept in a candidate's score.
 const SCORE_DECIMALS: i32 = 4;
+
+/// Retrieval weight of an author agreeing on a full given name with a name form.
+const FULL_GIVEN_NAME_WEIGHT: f32 = 4.0;
+
+/// Retrieval weight of an author agreeing on an initial with a name form; an author
+/// without given names weighs 1.
+const INITIAL_WEIGHT: f32 = 2.0;
 
 /// A batch of profiles to find candidate records for. Field names are camelCase like the
 /// rest of the API; the snake_case names of earlier matchers are accepted as aliases.
@@ -297,16 +307,13 @@ impl Retriever<'_> {
             .iter()
             .map(|name| NameForm::new(name))
             .collect();
-        // The forms of one person find mostly the same records: each is read once.
-        let mut named: BTreeSet<ShardAddress> = BTreeSet::new();
-        for form in &forms {
-            self.deadline.check()?;
-            let Some(query) = name_query(catalog, &form.parsed) else {
-                continue;
-            };
-            named.extend(self.retrieve(query.as_ref())?);
-        }
-        let named: Vec<ShardAddress> = named.into_iter().collect();
+        // One query for all the forms: the forms of one person find mostly the same
+        // records, each read once.
+        self.deadline.check()?;
+        let named = match self.name_query(catalog, &forms)? {
+            Some(query) => self.retrieve(query.as_ref())?,
+            None => Vec::new(),
+        };
         for stored in documents.load(self.searchers, &named)? {
             self.deadline.check()?;
             let record_id = id_of(catalog, &stored);
@@ -365,6 +372,134 @@ impl Retriever<'_> {
             profile_id: profile.id.clone(),
             hits,
         })
+    }
+
+    /// Returns the query for records with an author that any of the name `forms` may
+    /// denote, through the author keys of the index: each surname key of a form (exact or
+    /// within its typo budget) paired with each of the forms' given-name keys, or alone for
+    /// a form without given names. Authors agreeing on full given names rank first, then
+    /// initials, then authors without given names; typos rank lower. `None` when no form
+    /// has a surname.
+    fn name_query(
+        &self,
+        catalog: &IndexCatalog,
+        forms: &[NameForm<'_>],
+    ) -> Result<Option<Box<dyn Query>>> {
+        let mut paired: BTreeSet<String> = BTreeSet::new();
+        let mut alone: BTreeSet<String> = BTreeSet::new();
+        let mut word_pairs: BTreeSet<String> = BTreeSet::new();
+        let mut given_as_surnames: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+        let mut given: BTreeSet<String> = BTreeSet::new();
+        for form in forms {
+            let lookup = form.parsed.author_lookup(self.variants);
+            paired.extend(lookup.paired_surnames.iter().cloned());
+            given.extend(lookup.given);
+            alone.extend(lookup.lone_surnames);
+            word_pairs.extend(lookup.word_pairs);
+            if !lookup.given_as_surnames.is_empty() {
+                given_as_surnames.push((lookup.given_as_surnames, lookup.paired_surnames));
+            }
+        }
+        let paired = self.surnames_within_typos(catalog, &paired)?;
+        let alone = self.surnames_within_typos(catalog, &alone)?;
+
+        let surnames_field = catalog.field(fields::AUTHOR_SURNAMES);
+        let pairs_field = catalog.field(fields::AUTHOR_KEYS);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut push = |field, key: &str, weight: f32| {
+            let query: Box<dyn Query> =
+                Box::new(ConstScoreQuery::new(key_query(field, key), weight));
+            clauses.push((Occur::Should, query));
+        };
+        for (surname, typos) in &paired {
+            let typo_factor = 1.0 / (1.0 + f32::from(*typos));
+            push(pairs_field, &author_pair(surname, ""), typo_factor);
+            for given_key in &given {
+                let weight = if given_key.chars().nth(1).is_some() {
+                    FULL_GIVEN_NAME_WEIGHT
+                } else {
+                    INITIAL_WEIGHT
+                };
+                push(
+                    pairs_field,
+                    &author_pair(surname, given_key),
+                    weight * typo_factor,
+                );
+            }
+        }
+        for (surname, typos) in &alone {
+            push(surnames_field, surname, 1.0 / (1.0 + f32::from(*typos)));
+        }
+        for pair in &word_pairs {
+            push(pairs_field, pair, 1.0);
+        }
+        // Authors whose surname words include all of a form's given names.
+        for (words, surnames) in &given_as_surnames {
+            let mut all_words: Vec<(Occur, Box<dyn Query>)> = words
+                .iter()
+                .map(|word| (Occur::Must, key_query(surnames_field, word)))
+                .collect();
+            let any_surname: Vec<(Occur, Box<dyn Query>)> = surnames
+                .iter()
+                .map(|surname| (Occur::Should, key_query(surnames_field, surname)))
+                .collect();
+            all_words.push((Occur::Must, Box::new(BooleanQuery::new(any_surname))));
+            let query = ConstScoreQuery::new(Box::new(BooleanQuery::new(all_words)), 1.0);
+            clauses.push((Occur::Should, Box::new(query)));
+        }
+        if clauses.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(BooleanQuery::new(clauses))))
+    }
+
+    /// Returns the surname keys of the index within the typo budget of each of `keys`,
+    /// with their typos (the keys themselves with none, indexed or not), at most
+    /// [`MAX_TYPO_EXPANSIONS_PER_WORD`] per key, the closest and most frequent first.
+    fn surnames_within_typos(
+        &self,
+        catalog: &IndexCatalog,
+        keys: &BTreeSet<String>,
+    ) -> Result<BTreeMap<String, u8>> {
+        let tolerance = TypoTolerance::default();
+        let field = catalog.field(fields::AUTHOR_SURNAMES);
+        let mut found: BTreeMap<String, u8> = BTreeMap::new();
+        for key in keys {
+            found.insert(key.clone(), 0);
+            let key_chars: Vec<char> = key.chars().collect();
+            let max_typos = max_typos_for_word_len(key_chars.len(), &tolerance);
+            if max_typos == 0 {
+                continue;
+            }
+            let automaton = WordAutomaton::new(key, max_typos, false);
+            let near = terms_accepted(
+                self.searchers,
+                &[field],
+                &automaton,
+                MAX_EXPANSION_CANDIDATES_PER_WORD,
+            )?;
+            let mut near: Vec<(u8, u64, String)> = near
+                .into_iter()
+                .filter(|(term, _)| term != key)
+                .map(|(term, num_docs)| {
+                    let term_chars: Vec<char> = term.chars().collect();
+                    let typos = osa_distance(&key_chars, &term_chars);
+                    (u8::try_from(typos).unwrap_or(u8::MAX), num_docs, term)
+                })
+                .collect();
+            near.sort_by(|first, second| {
+                first
+                    .0
+                    .cmp(&second.0)
+                    .then(second.1.cmp(&first.1))
+                    .then_with(|| first.2.cmp(&second.2))
+            });
+            for (typos, _, term) in near.into_iter().take(MAX_TYPO_EXPANSIONS_PER_WORD) {
+                let entry = found.entry(term).or_insert(typos);
+                *entry = (*entry).min(typos);
+            }
+        }
+        Ok(found)
     }
 
     /// Returns where the records matching `query` are on every shard, the best
@@ -532,54 +667,10 @@ fn surname_typos(searched: &PersonName, author: &PersonName) -> Option<u8> {
         .and_then(|typos| u8::try_from(typos).ok())
 }
 
-/// Returns the query for records naming `name` among their authors: a surname key, exact
-/// or within its typo budget, required; given names and initials rank the records where
-/// they also appear first.
-fn name_query(catalog: &IndexCatalog, name: &PersonName) -> Option<Box<dyn Query>> {
-    let keys = name.keys();
-    if keys.surnames.is_empty() {
-        return None;
-    }
-    let tolerance = TypoTolerance::default();
-    let name_fields = [
-        catalog.field(fields::AUTHORS),
-        catalog.field(fields::AUTHOR_NAME_VARIANTS),
-    ];
-    let mut surname_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut given_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for field in name_fields {
-        for key in &keys.surnames {
-            let term = Term::from_field_text(field, key);
-            let max_typos = max_typos_for_word_len(key.chars().count(), &tolerance);
-            surname_clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
-                    2.0,
-                )),
-            ));
-            if max_typos > 0 {
-                surname_clauses.push((
-                    Occur::Should,
-                    Box::new(FuzzyTermQuery::new(term, max_typos, true)),
-                ));
-            }
-        }
-        let initials = keys.initials.chars().map(String::from);
-        for given in keys.given_names.iter().cloned().chain(initials) {
-            let term = Term::from_field_text(field, &given);
-            given_clauses.push((
-                Occur::Should,
-                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-            ));
-        }
-    }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-        vec![(Occur::Must, Box::new(BooleanQuery::new(surname_clauses)))];
-    if !given_clauses.is_empty() {
-        clauses.push((Occur::Should, Box::new(BooleanQuery::new(given_clauses))));
-    }
-    Some(Box::new(BooleanQuery::new(clauses)))
+/// Returns the query for the records holding the key `key` in `field`.
+fn key_query(field: tantivy::schema::Field, key: &str) -> Box<dyn Query> {
+    let term = Term::from_field_text(field, key);
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
 /// Returns the folded words of a title, the first [`MAX_CANDIDATE_TITLE_WORDS`].

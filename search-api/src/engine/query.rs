@@ -21,7 +21,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery,
     Query, TermQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
@@ -31,7 +31,7 @@ use super::tuning::{
     MAX_PREFIX_EXPANSIONS_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD, MIN_PREFIX_NUM_CHARS,
     STEM_COST_UNITS, SYNONYM_COST_UNITS,
 };
-use super::typo::{max_typos_for_word_len, term_distance, WordAutomaton};
+use super::typo::{max_typos_for_word_len, term_distance, terms_accepted, WordAutomaton};
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::{MatchingStrategy, Settings};
@@ -756,31 +756,13 @@ fn expand(
             continue;
         }
         let automaton = WordAutomaton::new(&word, unit.max_typos, unit.is_prefix);
-        let mut frequencies: HashMap<String, u64> = HashMap::new();
-        'shards: for searcher in searchers {
-            for segment in searcher.segment_readers() {
-                for field_name in &key.fields {
-                    let inverted_index = segment
-                        .inverted_index(catalog.field(field_name))
-                        .map_err(ApiError::internal)?;
-                    let mut stream = inverted_index
-                        .terms()
-                        .search(&automaton)
-                        .into_stream()
-                        .map_err(ApiError::internal)?;
-                    while stream.advance() {
-                        let Ok(term) = std::str::from_utf8(stream.key()) else {
-                            continue;
-                        };
-                        let num_docs = u64::from(stream.value().doc_freq);
-                        *frequencies.entry(term.to_owned()).or_default() += num_docs;
-                        if frequencies.len() >= MAX_EXPANSION_CANDIDATES_PER_WORD {
-                            break 'shards;
-                        }
-                    }
-                }
-            }
-        }
+        let fields: Vec<Field> = key.fields.iter().map(|name| catalog.field(name)).collect();
+        let frequencies = terms_accepted(
+            searchers,
+            &fields,
+            &automaton,
+            MAX_EXPANSION_CANDIDATES_PER_WORD,
+        )?;
         let expansions = Arc::new(select_expansions(&word, unit, analysis, frequencies));
         cache.insert(key, Arc::clone(&expansions));
         unit.expansions.insert(analysis, expansions);

@@ -7,12 +7,16 @@
 //! people rarely mistype the letter they start with; names forgive it at a higher ranking
 //! cost, because names are often spelled by ear (`Kristensen`, `Christensen`).
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
+use tantivy::schema::Field;
+use tantivy::Searcher;
 
 use super::catalog::Analysis;
 use super::tuning::{FIRST_LETTER_TYPO_EXTRA_COST_UNITS, TYPO_COST_UNITS};
+use crate::error::{ApiError, Result};
 use crate::params::TypoTolerance;
 
 /// The number of typos a word of `num_chars` characters may have under `tolerance`.
@@ -174,6 +178,45 @@ impl tantivy_fst::Automaton for WordAutomaton {
     fn accept(&self, state: &u32, byte: u8) -> u32 {
         self.0.transition(*state, byte)
     }
+}
+
+/// Returns the terms of `fields` in every shard of `searchers` that `automaton` accepts,
+/// with the number of documents holding each, summed over shards; the first `max_terms`
+/// found (in term order, shard by shard) when there are more.
+///
+/// # Errors
+///
+/// An internal error when a term dictionary cannot be read.
+pub fn terms_accepted(
+    searchers: &[Searcher],
+    fields: &[Field],
+    automaton: &WordAutomaton,
+    max_terms: usize,
+) -> Result<HashMap<String, u64>> {
+    let mut frequencies: HashMap<String, u64> = HashMap::new();
+    for searcher in searchers {
+        for segment in searcher.segment_readers() {
+            for field in fields {
+                let inverted_index = segment.inverted_index(*field).map_err(ApiError::internal)?;
+                let mut stream = inverted_index
+                    .terms()
+                    .search(automaton)
+                    .into_stream()
+                    .map_err(ApiError::internal)?;
+                while stream.advance() {
+                    let Ok(term) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    let num_docs = u64::from(stream.value().doc_freq);
+                    *frequencies.entry(term.to_owned()).or_default() += num_docs;
+                    if frequencies.len() >= max_terms {
+                        return Ok(frequencies);
+                    }
+                }
+            }
+        }
+    }
+    Ok(frequencies)
 }
 
 #[cfg(test)]

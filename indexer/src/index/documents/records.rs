@@ -1,6 +1,9 @@
 //! Documents of the `records` index: the current version of each raw record, its
 //! searchable fields and its verification state.
 
+use std::collections::HashSet;
+
+use analyzers::PersonName;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
@@ -77,6 +80,7 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
         schema.author_name_variants,
         fields.author_name_variants.iter().map(String::as_str),
     );
+    add_author_keys(&mut doc, &fields);
     add_optional_text(&mut doc, schema.venue, fields.venue.as_deref());
     if let Some(year) = fields.year {
         doc.add_i64(schema.year, i64::from(year));
@@ -101,4 +105,31 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
     doc.add_text(schema.checksum, &row.checksum);
     doc.add_text(schema.data, row.data.0.to_string());
     doc
+}
+
+/// Adds the author keys of every distinct author string, as written and in its variants,
+/// each key once.
+fn add_author_keys(doc: &mut TantivyDocument, fields: &RecordFields) {
+    let schema = schema::records();
+    let mut surnames: HashSet<String> = HashSet::new();
+    let mut pairs: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for author in fields.authors.iter().chain(&fields.author_name_variants) {
+        if !seen.insert(author.as_str()) {
+            continue;
+        }
+        let keys = PersonName::parse(author).author_keys();
+        for surname in keys.surnames {
+            if !surnames.contains(&surname) {
+                doc.add_text(schema.author_surnames, &surname);
+                surnames.insert(surname);
+            }
+        }
+        for pair in keys.pairs {
+            if !pairs.contains(&pair) {
+                doc.add_text(schema.author_keys, &pair);
+                pairs.insert(pair);
+            }
+        }
+    }
 }
