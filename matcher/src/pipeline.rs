@@ -22,9 +22,9 @@ use crate::Result;
 
 /// Profiles per candidate request by default.
 pub const DEFAULT_BATCH_NUM_PROFILES: usize = 32;
-/// Records asked per profile by default: as many as the search API gathers per name form
-/// and shard (`CANDIDATE_POOL_PER_QUERY`), because its order knows names only while the
-/// matcher's score also weighs affiliations, co-authors and known titles. On S2AND, asking
+/// Records asked per profile by default: as many as the search API gathers per shard for
+/// a profile's names (`CANDIDATE_POOL_PER_QUERY`), because its order knows names only
+/// while the matcher's score also weighs affiliations, co-authors and known titles. On S2AND, asking
 /// 100 lost 13% of the true pairs among same-name people (see `EVALUATION.md`).
 pub const DEFAULT_LIMIT_PER_PROFILE: usize = 400;
 

@@ -63,8 +63,24 @@ pub fn compatibility(
     second: &PersonName,
     variants: &GivenNameVariants,
 ) -> NameCompatibility {
-    let first_surnames = first.surname_keys();
-    let second_surnames = second.surname_keys();
+    compatibility_of_keyed(
+        first,
+        &first.surname_keys(),
+        second,
+        &second.surname_keys(),
+        variants,
+    )
+}
+
+/// Compares two parsed names whose surname keys ([`PersonName::surname_keys`]) are known,
+/// as [`compatibility`] does: for a name compared with many others.
+pub fn compatibility_of_keyed(
+    first: &PersonName,
+    first_surnames: &[String],
+    second: &PersonName,
+    second_surnames: &[String],
+    variants: &GivenNameVariants,
+) -> NameCompatibility {
     let Some(shared_surname) = first_surnames
         .iter()
         .find(|key| second_surnames.contains(key))
@@ -81,8 +97,8 @@ pub fn compatibility(
 
     // A given name that is one of the other form's surname words was a surname part the
     // parser could not place (`Victoriano Santana Sanjurjo` against `Santana Sanjurjo`).
-    let first_given = given_components(first, &second_surnames);
-    let second_given = given_components(second, &first_surnames);
+    let first_given = given_components(first, second_surnames);
+    let second_given = given_components(second, first_surnames);
     if first_given.is_empty() || second_given.is_empty() {
         return NameCompatibility {
             agreement: NameAgreement::SurnameOnly,

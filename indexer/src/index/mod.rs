@@ -15,6 +15,7 @@
 //! from the change feed, committing each shard with the feed position it reached.
 
 mod build;
+pub mod candidate_view;
 pub mod documents;
 pub mod extract;
 mod fingerprint;

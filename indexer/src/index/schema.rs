@@ -9,15 +9,16 @@ use std::sync::OnceLock;
 use analyzers::{KEYWORD_ANALYZER, NAME_ANALYZER, TEXT_ANALYZER, TEXT_STEM_ANALYZER};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, Schema,
-    SchemaBuilder, TextFieldIndexing, TextOptions, STORED, STRING,
+    SchemaBuilder, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
 use super::IndexKind;
 
 /// Version of the schemas below, kept in every generation's `meta.json`. Bump it with any
-/// change of fields, options or analyzers: a generation of another version is refused at
+/// change of fields, options or analyzers (the name parser included, whose keys the
+/// records index stores): a generation of another version is refused at
 /// open and must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// All indexes: the PostgreSQL uuid of the document, a raw string, stored and indexed so
 /// that a document can be replaced with `delete_term`.
@@ -38,6 +39,10 @@ pub const AUTHOR_SURNAMES: &str = "author_surnames";
 /// Records: the author pairs of every author (`smith|j`, see [`analyzers::AuthorKeys`]),
 /// raw tokens, not stored: candidate retrieval finds the authors a name may denote by them.
 pub const AUTHOR_KEYS: &str = "author_keys";
+/// Records: the candidate view ([`super::candidate_view`]): the id and each author with its
+/// surname keys, a bytes fast field read by candidate retrieval instead of the stored
+/// document.
+pub const CANDIDATE_VIEW: &str = "candidate_view";
 /// Works: every name form the authors' profiles are known by ([`NAME_ANALYZER`]).
 pub const AUTHOR_NAME_FORMS: &str = "author_name_forms";
 /// Works: the uuids of the authors' profiles, raw strings.
@@ -110,6 +115,7 @@ pub struct RecordsSchema {
     pub(crate) author_name_variants: Field,
     pub(crate) author_surnames: Field,
     pub(crate) author_keys: Field,
+    pub(crate) candidate_view: Field,
     pub(crate) venue: Field,
     pub(crate) year: Field,
     pub(crate) doi: Field,
@@ -193,6 +199,7 @@ pub fn records() -> &'static RecordsSchema {
             builder.add_text_field(AUTHOR_NAME_VARIANTS, text(NAME_ANALYZER).set_stored());
         let author_surnames = builder.add_text_field(AUTHOR_SURNAMES, lookup_key());
         let author_keys = builder.add_text_field(AUTHOR_KEYS, lookup_key());
+        let candidate_view = builder.add_bytes_field(CANDIDATE_VIEW, FAST);
         let venue = builder.add_text_field(VENUE, text(TEXT_ANALYZER).set_stored());
         let year = builder.add_i64_field(YEAR, fast_number());
         let doi = builder.add_text_field(DOI, keyword());
@@ -215,6 +222,7 @@ pub fn records() -> &'static RecordsSchema {
             author_name_variants,
             author_surnames,
             author_keys,
+            candidate_view,
             venue,
             year,
             doi,

@@ -12,16 +12,19 @@
 //! agreeing best with any name form, never a sum over its authors (a record of thousands
 //! of authors holds many `Smith`s), and its matches name that author.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use analyzers::{
-    author_pair, compatibility, fold, text_tokens, GivenNameVariants, NameAgreement, PersonName,
-    TokenKind,
+    author_pair, compatibility_of_keyed, fold, text_tokens, GivenNameVariants, NameAgreement,
+    PersonName, TokenKind,
 };
+use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor};
 use indexer::index::schema as fields;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
+use tantivy::columnar::BytesColumn;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
@@ -153,8 +156,10 @@ pub(crate) fn retrieve(
         .min(profiles.len())
         .max(1);
     let chunk_len = profiles.len().div_ceil(num_threads).max(1);
+    let views = ViewColumns::open(searchers)?;
     let retriever = Retriever {
         searchers,
+        views: &views,
         variants,
         deadline,
         limit: request.limit_per_profile,
@@ -190,6 +195,7 @@ pub(crate) fn retrieve(
 
 struct Retriever<'a> {
     searchers: &'a [Searcher],
+    views: &'a ViewColumns,
     variants: &'a GivenNameVariants,
     deadline: &'a Deadline,
     limit: usize,
@@ -198,8 +204,52 @@ struct Retriever<'a> {
 /// A document of one shard.
 type ShardAddress = (usize, DocAddress);
 
-/// The stored records one profile's searches read, so that a record found by several
-/// name forms, its ORCID iD and a title is read and decompressed once.
+/// The candidate-view column of every segment of every shard.
+struct ViewColumns {
+    columns: Vec<Vec<Option<BytesColumn>>>,
+}
+
+impl ViewColumns {
+    fn open(searchers: &[Searcher]) -> Result<ViewColumns> {
+        let columns = searchers
+            .iter()
+            .map(|searcher| {
+                searcher
+                    .segment_readers()
+                    .iter()
+                    .map(|segment| {
+                        segment
+                            .fast_fields()
+                            .bytes(fields::CANDIDATE_VIEW)
+                            .map_err(ApiError::internal)
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ViewColumns { columns })
+    }
+
+    /// Reads the view of the document at `address` into `buffer`; false when it has none.
+    fn read(&self, (shard, address): ShardAddress, buffer: &mut Vec<u8>) -> Result<bool> {
+        buffer.clear();
+        let Some(column) = self
+            .columns
+            .get(shard)
+            .and_then(|segments| segments.get(address.segment_ord as usize))
+            .and_then(Option::as_ref)
+        else {
+            return Ok(false);
+        };
+        let Some(ord) = column.term_ords(address.doc_id).next() else {
+            return Ok(false);
+        };
+        column.ord_to_bytes(ord, buffer).map_err(ApiError::internal)
+    }
+}
+
+/// The stored records one profile's title searches read, so that a record found by
+/// several titles is read and decompressed once. Names and ORCID iDs read the records'
+/// candidate views instead.
 #[derive(Default)]
 struct DocumentCache {
     documents: HashMap<ShardAddress, Arc<TantivyDocument>>,
@@ -229,6 +279,15 @@ impl DocumentCache {
         }
         Ok(loaded)
     }
+}
+
+/// How a profile's name forms are looked up: the query over the author keys, and every
+/// surname key it looks up, typos included.
+struct NameLookup {
+    /// The query; `None` when no form has a surname.
+    query: Option<Box<dyn Query>>,
+    /// The surname keys looked up.
+    surnames: HashSet<String>,
 }
 
 /// The evidence gathered for one record: each match, and the strength of each
@@ -272,6 +331,7 @@ impl Retriever<'_> {
     fn profile(&self, profile: &CandidateProfile) -> Result<ProfileCandidates> {
         let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
         let mut documents = DocumentCache::default();
+        let mut buffer = Vec::new();
         let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
         let mut add = |record_id: String, found: CandidateMatch, strength: Option<f64>| {
             let entry = evidence.entry(record_id).or_insert_with(|| Evidence {
@@ -289,7 +349,11 @@ impl Retriever<'_> {
             self.deadline.check()?;
             let term = Term::from_field_text(catalog.field(fields::ORCIDS), &orcid);
             let found = self.retrieve(&TermQuery::new(term, IndexRecordOption::Basic))?;
-            for stored in documents.load(self.searchers, &found)? {
+            for address in found {
+                if !self.views.read(address, &mut buffer)? {
+                    continue;
+                }
+                let view = candidate_view::decode(&buffer).map_err(ApiError::internal)?;
                 let found = CandidateMatch {
                     kind: MatchKind::Orcid,
                     query: orcid.clone(),
@@ -298,7 +362,7 @@ impl Retriever<'_> {
                     typos: 0,
                     agreement: None,
                 };
-                add(id_of(catalog, &stored), found, Some(1.0));
+                add(view.id.to_owned(), found, Some(1.0));
             }
         }
 
@@ -310,20 +374,24 @@ impl Retriever<'_> {
         // One query for all the forms: the forms of one person find mostly the same
         // records, each read once.
         self.deadline.check()?;
-        let named = match self.name_query(catalog, &forms)? {
+        let lookup = self.name_lookup(catalog, &forms)?;
+        let named = match &lookup.query {
             Some(query) => self.retrieve(query.as_ref())?,
             None => Vec::new(),
         };
-        for stored in documents.load(self.searchers, &named)? {
+        for address in named {
             self.deadline.check()?;
-            let record_id = id_of(catalog, &stored);
-            let Some(author) = self.best_author(catalog, &forms, &stored) else {
+            if !self.views.read(address, &mut buffer)? {
+                continue;
+            }
+            let view = candidate_view::decode(&buffer).map_err(ApiError::internal)?;
+            let Some(author) = self.best_author(&forms, &lookup.surnames, &view.authors) else {
                 continue;
             };
             // The forms matched one author: their evidence counts once, as the best.
             let mut strength = Some(author.strength);
             for found in author.matches {
-                add(record_id.clone(), found, strength.take());
+                add(view.id.to_owned(), found, strength.take());
             }
         }
 
@@ -380,11 +448,7 @@ impl Retriever<'_> {
     /// a form without given names. Authors agreeing on full given names rank first, then
     /// initials, then authors without given names; typos rank lower. `None` when no form
     /// has a surname.
-    fn name_query(
-        &self,
-        catalog: &IndexCatalog,
-        forms: &[NameForm<'_>],
-    ) -> Result<Option<Box<dyn Query>>> {
+    fn name_lookup(&self, catalog: &IndexCatalog, forms: &[NameForm<'_>]) -> Result<NameLookup> {
         let mut paired: BTreeSet<String> = BTreeSet::new();
         let mut alone: BTreeSet<String> = BTreeSet::new();
         let mut word_pairs: BTreeSet<String> = BTreeSet::new();
@@ -447,10 +511,10 @@ impl Retriever<'_> {
             let query = ConstScoreQuery::new(Box::new(BooleanQuery::new(all_words)), 1.0);
             clauses.push((Occur::Should, Box::new(query)));
         }
-        if clauses.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some(Box::new(BooleanQuery::new(clauses))))
+        let surnames = paired.into_keys().chain(alone.into_keys()).collect();
+        let query =
+            (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+        Ok(NameLookup { query, surnames })
     }
 
     /// Returns the surname keys of the index within the typo budget of each of `keys`,
@@ -516,9 +580,10 @@ impl Retriever<'_> {
         Ok(found)
     }
 
-    /// Returns the author of a record that agrees best with any of the profile's name
-    /// `forms`, with how each form agrees with that author; `None` when no author may be
-    /// the person.
+    /// Returns the author among a record's `authors` (from its candidate view) that agrees
+    /// best with any of the profile's name `forms`, with how each form agrees with that
+    /// author; `None` when no author may be the person. Only authors with one of the
+    /// looked-up `surnames` are compared.
     ///
     /// A person is one author of a record: agreements with different authors never add
     /// up, and several forms agreeing with the same author count as the best of them. Of
@@ -527,38 +592,45 @@ impl Retriever<'_> {
     /// Cooper-Smith` for `J. Smith`).
     fn best_author(
         &self,
-        catalog: &IndexCatalog,
         forms: &[NameForm<'_>],
-        stored: &TantivyDocument,
+        surnames: &HashSet<String>,
+        authors: &[ViewAuthor<'_>],
     ) -> Option<AuthorEvidence> {
         let mut best: Option<(Vec<FormAgreement>, f64)> = None;
-        let mut seen = HashSet::new();
-        for field in [fields::AUTHORS, fields::AUTHOR_NAME_VARIANTS] {
-            for author in texts(catalog, field, stored) {
-                if !seen.insert(author) {
-                    continue;
-                }
-                let author = NameForm::new(author);
-                let agreements: Vec<FormAgreement> = forms
+        for author in authors {
+            // Every author a form agrees with has a surname looked up, exactly or within
+            // typos: the others are not compared.
+            if !author
+                .surname_keys
+                .iter()
+                .any(|key| surnames.contains(*key))
+            {
+                continue;
+            }
+            let field = match author.kind {
+                AuthorKind::Author => fields::AUTHORS,
+                AuthorKind::Variant => fields::AUTHOR_NAME_VARIANTS,
+            };
+            let author = NameForm::new(author.name);
+            let agreements: Vec<FormAgreement> = forms
+                .iter()
+                .filter_map(|form| self.form_agreement(field, form, &author))
+                .collect();
+            let Some(closest) = agreements
+                .iter()
+                .max_by(|first, second| first.compare(second))
+            else {
+                continue;
+            };
+            let is_better = match &best {
+                None => true,
+                Some((best_agreements, _)) => best_agreements
                     .iter()
-                    .filter_map(|form| self.form_agreement(field, form, &author))
-                    .collect();
-                let Some(closest) = agreements
-                    .iter()
-                    .max_by(|first, second| first.compare(second))
-                else {
-                    continue;
-                };
-                let is_better = match &best {
-                    None => true,
-                    Some((best_agreements, _)) => best_agreements
-                        .iter()
-                        .all(|other| closest.compare(other).is_gt()),
-                };
-                if is_better {
-                    let strength = closest.strength;
-                    best = Some((agreements, strength));
-                }
+                    .all(|other| closest.compare(other).is_gt()),
+            };
+            if is_better {
+                let strength = closest.strength;
+                best = Some((agreements, strength));
             }
         }
         let (agreements, strength) = best?;
@@ -579,7 +651,7 @@ impl Retriever<'_> {
         form: &NameForm<'_>,
         author: &NameForm<'_>,
     ) -> Option<FormAgreement> {
-        let (agreement, typos) = self.agreement(&form.parsed, &author.parsed)?;
+        let (agreement, typos) = self.agreement(form, author)?;
         let strength = match agreement {
             NameAgreement::Full => 0.9,
             NameAgreement::Variant => 0.8,
@@ -596,63 +668,79 @@ impl Retriever<'_> {
                 agreement: Some(agreement.to_string()),
             },
             strength,
-            is_same_form: form.folded == author.folded,
+            is_same_form: form.folded() == author.folded(),
             num_extra_words: form.words().symmetric_difference(&author.words()).count(),
         })
     }
 
     /// Returns how an author's name agrees with the searched name, and the typos between
     /// their surnames; `None` when they cannot be the same person.
-    fn agreement(
-        &self,
-        parsed: &PersonName,
-        author_name: &PersonName,
-    ) -> Option<(NameAgreement, u8)> {
-        let exact = compatibility(parsed, author_name, self.variants);
+    fn agreement(&self, form: &NameForm<'_>, author: &NameForm<'_>) -> Option<(NameAgreement, u8)> {
+        let exact = compatibility_of_keyed(
+            &form.parsed,
+            &form.surname_keys,
+            &author.parsed,
+            &author.surname_keys,
+            self.variants,
+        );
         if exact.agreement != NameAgreement::SurnameMismatch {
             return exact
                 .agreement
                 .is_compatible()
                 .then_some((exact.agreement, 0));
         }
-        let typos = surname_typos(parsed, author_name)?;
-        let mut respelled = author_name.clone();
-        respelled.surname.clone_from(&parsed.surname);
-        respelled.particles.clone_from(&parsed.particles);
-        let agreement = compatibility(parsed, &respelled, self.variants).agreement;
+        let typos = surname_typos(&form.surname_keys, &author.surname_keys)?;
+        let mut respelled = author.parsed.clone();
+        respelled.surname.clone_from(&form.parsed.surname);
+        respelled.particles.clone_from(&form.parsed.particles);
+        let agreement = compatibility_of_keyed(
+            &form.parsed,
+            &form.surname_keys,
+            &respelled,
+            &form.surname_keys,
+            self.variants,
+        )
+        .agreement;
         agreement.is_compatible().then_some((agreement, typos))
     }
 }
 
-/// A person's name as written, parsed once and folded once for all its comparisons.
+/// A person's name as written, parsed once, its surname keys and folded form computed
+/// once, for all its comparisons.
 struct NameForm<'a> {
     name: &'a str,
     parsed: PersonName,
-    folded: String,
+    surname_keys: Vec<String>,
+    folded: OnceCell<String>,
 }
 
 impl<'a> NameForm<'a> {
     fn new(name: &'a str) -> NameForm<'a> {
+        let parsed = PersonName::parse(name);
         NameForm {
             name,
-            parsed: PersonName::parse(name),
-            folded: fold(name),
+            surname_keys: parsed.surname_keys(),
+            parsed,
+            folded: OnceCell::new(),
         }
+    }
+
+    /// Returns the name folded.
+    fn folded(&self) -> &str {
+        self.folded.get_or_init(|| fold(self.name))
     }
 
     /// Returns the folded words.
     fn words(&self) -> HashSet<&str> {
-        self.folded.split_whitespace().collect()
+        self.folded().split_whitespace().collect()
     }
 }
 
 /// Returns the typos between the closest surname keys of two names, when within the typo
 /// budget of the searched surname.
-fn surname_typos(searched: &PersonName, author: &PersonName) -> Option<u8> {
+fn surname_typos(searched_keys: &[String], author_keys: &[String]) -> Option<u8> {
     let tolerance = TypoTolerance::default();
-    let author_keys = author.surname_keys();
-    searched
-        .surname_keys()
+    searched_keys
         .iter()
         .filter_map(|key| {
             let key_chars: Vec<char> = key.chars().collect();
@@ -797,12 +885,13 @@ mod tests {
     #[test]
     fn surname_typos_are_counted_within_the_budget() {
         let searched = PersonName::parse("Anna Kowalski");
+        let keys = |name: &str| PersonName::parse(name).surname_keys();
         assert_eq!(
-            surname_typos(&searched, &PersonName::parse("A. Kowalsky")),
+            surname_typos(&searched.surname_keys(), &keys("A. Kowalsky")),
             Some(1)
         );
         assert_eq!(
-            surname_typos(&searched, &PersonName::parse("A. Nowak")),
+            surname_typos(&searched.surname_keys(), &keys("A. Nowak")),
             None
         );
     }

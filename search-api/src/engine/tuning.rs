@@ -90,8 +90,9 @@ pub const MAX_ORDERED_WORDS: usize = 12;
 /// `maxValuesPerFacet`: bounds memory for a facet on identifiers.
 pub const MAX_FACET_VALUES_COUNTED: usize = 1_000_000;
 
-/// Matching documents of one candidate-retrieval query looked at per profile name form or
-/// title: enough for a common surname, bounded so one profile cannot take a replica.
+/// Matching documents of one candidate-retrieval query looked at per shard (the query of
+/// a profile's names, or of one of its titles): enough for the namesakes of a common name
+/// sharing its initials, bounded so one profile cannot take a replica.
 pub const CANDIDATE_POOL_PER_QUERY: usize = 400;
 
 /// Profiles searched in parallel by one candidate request: the machine's cores are shared

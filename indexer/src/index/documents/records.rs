@@ -13,6 +13,7 @@ use tantivy::TantivyDocument;
 use uuid::Uuid;
 
 use super::{add_optional_text, add_texts, timestamp};
+use crate::index::candidate_view::{self, AuthorKind};
 use crate::index::extract::RecordFields;
 use crate::index::schema;
 use crate::Result;
@@ -80,7 +81,7 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
         schema.author_name_variants,
         fields.author_name_variants.iter().map(String::as_str),
     );
-    add_author_keys(&mut doc, &fields);
+    add_author_keys(&mut doc, &row.id.to_string(), &fields);
     add_optional_text(&mut doc, schema.venue, fields.venue.as_deref());
     if let Some(year) = fields.year {
         doc.add_i64(schema.year, i64::from(year));
@@ -108,21 +109,27 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
 }
 
 /// Adds the author keys of every distinct author string, as written and in its variants,
-/// each key once.
-fn add_author_keys(doc: &mut TantivyDocument, fields: &RecordFields) {
+/// each key once, and the record's candidate view.
+fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
     let schema = schema::records();
     let mut surnames: HashSet<String> = HashSet::new();
     let mut pairs: HashSet<String> = HashSet::new();
     let mut seen: HashSet<&str> = HashSet::new();
-    for author in fields.authors.iter().chain(&fields.author_name_variants) {
+    let mut view_authors: Vec<(AuthorKind, &str, Vec<String>)> = Vec::new();
+    let written = fields.authors.iter().map(|name| (AuthorKind::Author, name));
+    let variants = fields
+        .author_name_variants
+        .iter()
+        .map(|name| (AuthorKind::Variant, name));
+    for (kind, author) in written.chain(variants) {
         if !seen.insert(author.as_str()) {
             continue;
         }
         let keys = PersonName::parse(author).author_keys();
-        for surname in keys.surnames {
-            if !surnames.contains(&surname) {
-                doc.add_text(schema.author_surnames, &surname);
-                surnames.insert(surname);
+        for surname in &keys.surnames {
+            if !surnames.contains(surname) {
+                doc.add_text(schema.author_surnames, surname);
+                surnames.insert(surname.clone());
             }
         }
         for pair in keys.pairs {
@@ -131,5 +138,13 @@ fn add_author_keys(doc: &mut TantivyDocument, fields: &RecordFields) {
                 pairs.insert(pair);
             }
         }
+        view_authors.push((kind, author, keys.surnames));
     }
+    let view = candidate_view::encode(
+        id,
+        view_authors
+            .iter()
+            .map(|(kind, name, keys)| (*kind, *name, keys.as_slice())),
+    );
+    doc.add_bytes(schema.candidate_view, &view);
 }
