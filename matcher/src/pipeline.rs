@@ -101,11 +101,29 @@ pub async fn run<S: CandidateSource>(
     };
     let progress = RunProgress::new(options.progress_bar, profile_ids.len() as u64);
     let mut summary = RunSummary::default();
-    for batch in profile_ids.chunks(options.batch_num_profiles.max(1)) {
-        let profiles = load_profiles(pool, batch, variants).await?;
-        match_batch(pool, source, variants, options, &profiles, &mut summary).await?;
+    let batches: Vec<&[Uuid]> = profile_ids
+        .chunks(options.batch_num_profiles.max(1))
+        .collect();
+    // The next batch's profiles load while the search API works on this one.
+    let mut profiles = match batches.first() {
+        Some(batch) => load_profiles(pool, batch, variants).await?,
+        None => Vec::new(),
+    };
+    for (index, batch) in batches.iter().enumerate() {
+        let next = async {
+            match batches.get(index + 1) {
+                Some(next) => load_profiles(pool, next, variants).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (matched, next) = tokio::join!(
+            match_batch(pool, source, variants, options, &profiles, &mut summary),
+            next
+        );
+        matched?;
         summary.num_profiles += batch.len() as u64;
         progress.update(&summary);
+        profiles = next?.unwrap_or_default();
     }
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     progress.finish();

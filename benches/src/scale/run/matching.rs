@@ -105,13 +105,23 @@ pub async fn measure(
 
     let started = Instant::now();
     let mut found: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
-    for batch in sample.chunks(DEFAULT_BATCH_NUM_PROFILES) {
-        let profiles = load_profiles(pool, batch, variants).await?;
+    let batches: Vec<&[Uuid]> = sample.chunks(DEFAULT_BATCH_NUM_PROFILES).collect();
+    // As `matcher run` does, the next batch's profiles load during this batch's request.
+    let mut profiles = load_profiles(pool, batches[0], variants).await?;
+    for index in 0..batches.len() {
         let request = CandidateRequest {
             profiles: profiles.iter().map(CandidateProfile::of).collect(),
             limit_per_profile: DEFAULT_LIMIT_PER_PROFILE,
         };
-        let response = client.candidates(&request).await?;
+        let next = async {
+            match batches.get(index + 1) {
+                Some(next) => load_profiles(pool, next, variants).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (response, next) = tokio::join!(client.candidates(&request), next);
+        let response = response?;
+        profiles = next?.unwrap_or_default();
         for result in response.results {
             let Ok(profile) = result.profile_id.parse::<Uuid>() else {
                 continue;
