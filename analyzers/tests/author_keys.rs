@@ -152,35 +152,44 @@ proptest! {
     }
 }
 
-#[test]
-fn compatible_s2and_names_find_each_other() {
+/// Returns each S2AND signature's written forms (`first middle last`, `last, first
+/// middle`) grouped by `group_of(signature id, author info)`.
+fn s2and_forms(group_of: impl Fn(&str, &Value) -> Option<String>) -> BTreeMap<String, Vec<String>> {
     let path = samples_dir().join("s2and-qian/signatures.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let signatures: BTreeMap<String, Value> = serde_json::from_str(&text).unwrap();
-    let mut blocks: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for signature in signatures.values() {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (id, signature) in &signatures {
         let info = &signature["author_info"];
         let part = |key: &str| info[key].as_str().unwrap_or("").trim().to_owned();
         let (first, middle, last) = (part("first"), part("middle"), part("last"));
+        let Some(group) = group_of(id, info) else {
+            continue;
+        };
         if last.is_empty() {
             continue;
         }
-        let block = blocks.entry(part("block")).or_default();
+        let forms = groups.entry(group).or_default();
         for form in [
             format!("{first} {middle} {last}"),
             format!("{last}, {first} {middle}"),
         ] {
             let form = form.split_whitespace().collect::<Vec<_>>().join(" ");
-            if !block.contains(&form) {
-                block.push(form);
+            if !forms.contains(&form) {
+                forms.push(form);
             }
         }
     }
+    groups
+}
+
+/// Asserts every compatible pair within each group is found; returns the pairs compared.
+fn assert_groups_find_each_other(groups: &BTreeMap<String, Vec<String>>) -> usize {
     let variants = GivenNameVariants::load(samples_dir().join("names/given-name-variants.csv"))
         .expect("the given-name variants of the samples");
     let mut num_pairs = 0;
-    for names in blocks.values() {
+    for names in groups.values() {
         for searched in names {
             for author in names {
                 assert_found_when_compatible(searched, author, &variants);
@@ -188,5 +197,31 @@ fn compatible_s2and_names_find_each_other() {
             }
         }
     }
+    num_pairs
+}
+
+#[test]
+fn compatible_names_of_one_s2and_person_find_each_other() {
+    let path = samples_dir().join("s2and-qian/clusters.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let clusters: BTreeMap<String, Value> = serde_json::from_str(&text).unwrap();
+    let mut cluster_of: BTreeMap<String, String> = BTreeMap::new();
+    for (cluster, value) in &clusters {
+        for id in value["signature_ids"].as_array().into_iter().flatten() {
+            if let Some(id) = id.as_str() {
+                cluster_of.insert(id.to_owned(), cluster.clone());
+            }
+        }
+    }
+    let groups = s2and_forms(|id, _| cluster_of.get(id).cloned());
+    let num_pairs = assert_groups_find_each_other(&groups);
+    assert!(num_pairs > 1_000, "only {num_pairs} pairs compared");
+}
+
+#[test]
+fn compatible_s2and_names_find_each_other() {
+    let groups = s2and_forms(|_, info| info["block"].as_str().map(str::to_owned));
+    let num_pairs = assert_groups_find_each_other(&groups);
     assert!(num_pairs > 1_000, "only {num_pairs} pairs compared");
 }

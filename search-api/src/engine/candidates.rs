@@ -446,7 +446,8 @@ impl Retriever<'_> {
     /// denote, through the author keys of the index: each surname key of a form (exact or
     /// within its typo budget) paired with each of the forms' given-name keys, or alone for
     /// a form without given names. Authors agreeing on full given names rank first, then
-    /// initials, then authors without given names; typos rank lower. `None` when no form
+    /// initials, then authors without given names; for a form without given names, authors
+    /// without given names rank first; typos rank lower. `None` when no form
     /// has a surname.
     fn name_lookup(&self, catalog: &IndexCatalog, forms: &[NameForm<'_>]) -> Result<NameLookup> {
         let mut paired: BTreeSet<String> = BTreeSet::new();
@@ -492,7 +493,10 @@ impl Retriever<'_> {
             }
         }
         for (surname, typos) in &alone {
-            push(surnames_field, surname, 1.0 / (1.0 + f32::from(*typos)));
+            let typo_factor = 1.0 / (1.0 + f32::from(*typos));
+            push(surnames_field, surname, typo_factor);
+            // Authors written with the surname alone, as the form is, come first.
+            push(pairs_field, &author_pair(surname, ""), typo_factor);
         }
         for pair in &word_pairs {
             push(pairs_field, pair, 1.0);
