@@ -4,13 +4,15 @@
 //! miss here would be a true record never proposed.
 //!
 //! Checked on generated names (orders, initials, hyphens, particles, umlauts, variants,
-//! surnames in capitals) and on every pair of names within the blocks of the S2AND sample.
+//! surnames in capitals) and on every pair of names within the blocks and the persons of
+//! the S2AND sample, where the comparison without its explanation must also agree with the
+//! explained one.
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use analyzers::{compatibility, GivenNameVariants, PersonName};
+use analyzers::{agreement_of_keyed, compatibility, GivenNameVariants, PersonName};
 use common::samples_dir;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -21,6 +23,17 @@ fn assert_found_when_compatible(searched: &str, author: &str, variants: &GivenNa
     let searched_name = PersonName::parse(searched);
     let author_name = PersonName::parse(author);
     let outcome = compatibility(&searched_name, &author_name, variants);
+    let unexplained = agreement_of_keyed(
+        &searched_name,
+        &searched_name.surname_keys(),
+        &author_name,
+        &author_name.surname_keys(),
+        variants,
+    );
+    assert_eq!(
+        unexplained, outcome.agreement,
+        "`{searched}` against `{author}`"
+    );
     if !outcome.agreement.is_compatible() {
         return;
     }

@@ -81,17 +81,68 @@ pub fn compatibility_of_keyed(
     second_surnames: &[String],
     variants: &GivenNameVariants,
 ) -> NameCompatibility {
+    let names = KeyedPair {
+        first,
+        first_surnames,
+        second,
+        second_surnames,
+    };
+    compare(&names, variants, true)
+}
+
+/// Returns how two names whose surname keys are known agree, as
+/// [`compatibility_of_keyed`] does, without the sentence explaining it: for comparisons
+/// whose reason nobody reads.
+pub fn agreement_of_keyed(
+    first: &PersonName,
+    first_surnames: &[String],
+    second: &PersonName,
+    second_surnames: &[String],
+    variants: &GivenNameVariants,
+) -> NameAgreement {
+    let names = KeyedPair {
+        first,
+        first_surnames,
+        second,
+        second_surnames,
+    };
+    compare(&names, variants, false).agreement
+}
+
+/// Two names and their surname keys.
+struct KeyedPair<'n> {
+    first: &'n PersonName,
+    first_surnames: &'n [String],
+    second: &'n PersonName,
+    second_surnames: &'n [String],
+}
+
+/// Compares two names; the reason is written only when `explain`.
+fn compare(
+    names: &KeyedPair<'_>,
+    variants: &GivenNameVariants,
+    explain: bool,
+) -> NameCompatibility {
+    let KeyedPair {
+        first,
+        first_surnames,
+        second,
+        second_surnames,
+    } = *names;
+    let reason = |write: &dyn Fn() -> String| if explain { write() } else { String::new() };
     let Some(shared_surname) = first_surnames
         .iter()
         .find(|key| second_surnames.contains(key))
     else {
         return NameCompatibility {
             agreement: NameAgreement::SurnameMismatch,
-            reason: format!(
-                "surnames `{}` and `{}` differ",
-                first_surnames.first().map_or("", String::as_str),
-                second_surnames.first().map_or("", String::as_str)
-            ),
+            reason: reason(&|| {
+                format!(
+                    "surnames `{}` and `{}` differ",
+                    first_surnames.first().map_or("", String::as_str),
+                    second_surnames.first().map_or("", String::as_str)
+                )
+            }),
         };
     };
 
@@ -102,7 +153,9 @@ pub fn compatibility_of_keyed(
     if first_given.is_empty() || second_given.is_empty() {
         return NameCompatibility {
             agreement: NameAgreement::SurnameOnly,
-            reason: format!("surname `{shared_surname}` agrees; no given names to compare"),
+            reason: reason(&|| {
+                format!("surname `{shared_surname}` agrees; no given names to compare")
+            }),
         };
     }
 
@@ -111,17 +164,21 @@ pub fn compatibility_of_keyed(
     } else {
         (&second_given, &first_given)
     };
-    match align_given_names(shorter, longer, variants) {
+    match align_given_names(shorter, longer, variants, explain) {
         Ok(alignment) => NameCompatibility {
             agreement: alignment.agreement,
-            reason: format!("{}; surname `{shared_surname}` agrees", alignment.evidence),
+            reason: reason(&|| {
+                format!("{}; surname `{shared_surname}` agrees", alignment.evidence)
+            }),
         },
         Err((shorter_name, longer_name)) => NameCompatibility {
             agreement: NameAgreement::Conflict,
-            reason: format!(
-                "surname `{shared_surname}` agrees but given names `{shorter_name}` and \
-                 `{longer_name}` conflict"
-            ),
+            reason: reason(&|| {
+                format!(
+                    "surname `{shared_surname}` agrees but given names `{shorter_name}` and \
+                     `{longer_name}` conflict"
+                )
+            }),
         },
     }
 }
@@ -170,11 +227,13 @@ struct Alignment {
 /// Aligns the shorter list of given names with the longer one, in order: the first names
 /// must agree (unless the longer form starts with an initial the shorter form drops, as in
 /// `J. Edgar Hoover` and `Edgar Hoover`), and each later name of the shorter form must agree
-/// with a later name of the longer form. Returns the conflicting pair otherwise.
+/// with a later name of the longer form. Returns the conflicting pair otherwise. The
+/// evidence is described only when `explain`.
 fn align_given_names(
     shorter: &[GivenComponent<'_>],
     longer: &[GivenComponent<'_>],
     variants: &GivenNameVariants,
+    explain: bool,
 ) -> Result<Alignment, (String, String)> {
     let first_match = match component_agreement(&shorter[0], &longer[0], variants) {
         Some(agreement) => Some((0, agreement)),
@@ -195,11 +254,14 @@ fn align_given_names(
     };
 
     let mut weakest = first_agreement;
-    let mut evidence = vec![describe(
-        &shorter[0],
-        &longer[longer_index],
-        first_agreement,
-    )];
+    let mut evidence = Vec::new();
+    if explain {
+        evidence.push(describe(
+            &shorter[0],
+            &longer[longer_index],
+            first_agreement,
+        ));
+    }
     for component in &shorter[1..] {
         longer_index += 1;
         let found = longer[longer_index.min(longer.len())..]
@@ -218,7 +280,9 @@ fn align_given_names(
         };
         longer_index = matched_index;
         weakest = weaker(weakest, agreement);
-        evidence.push(describe(component, &longer[matched_index], agreement));
+        if explain {
+            evidence.push(describe(component, &longer[matched_index], agreement));
+        }
     }
     Ok(Alignment {
         agreement: weakest,

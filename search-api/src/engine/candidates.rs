@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use analyzers::{
-    author_pair, compatibility_of_keyed, fold, text_tokens, GivenNameVariants, NameAgreement,
+    agreement_of_keyed, author_pair, fold, text_tokens, GivenNameVariants, NameAgreement,
     PersonName, TokenKind,
 };
 use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor};
@@ -680,31 +680,27 @@ impl Retriever<'_> {
     /// Returns how an author's name agrees with the searched name, and the typos between
     /// their surnames; `None` when they cannot be the same person.
     fn agreement(&self, form: &NameForm<'_>, author: &NameForm<'_>) -> Option<(NameAgreement, u8)> {
-        let exact = compatibility_of_keyed(
+        let exact = agreement_of_keyed(
             &form.parsed,
             &form.surname_keys,
             &author.parsed,
             &author.surname_keys,
             self.variants,
         );
-        if exact.agreement != NameAgreement::SurnameMismatch {
-            return exact
-                .agreement
-                .is_compatible()
-                .then_some((exact.agreement, 0));
+        if exact != NameAgreement::SurnameMismatch {
+            return exact.is_compatible().then_some((exact, 0));
         }
         let typos = surname_typos(&form.surname_keys, &author.surname_keys)?;
         let mut respelled = author.parsed.clone();
         respelled.surname.clone_from(&form.parsed.surname);
         respelled.particles.clone_from(&form.parsed.particles);
-        let agreement = compatibility_of_keyed(
+        let agreement = agreement_of_keyed(
             &form.parsed,
             &form.surname_keys,
             &respelled,
             &form.surname_keys,
             self.variants,
-        )
-        .agreement;
+        );
         agreement.is_compatible().then_some((agreement, typos))
     }
 }
