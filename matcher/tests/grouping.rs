@@ -9,6 +9,7 @@
 //! 4. A rerun changes nothing.
 //! 5. A manual work and its records are never changed.
 //! 6. Two automatic works found to be one are merged; the authorships move.
+//! 7. Groupings started at once create each work once.
 
 use indexer::testing::TestDatabase;
 use matcher::group::run_grouping;
@@ -323,4 +324,41 @@ async fn automatic_works_of_one_work_are_merged_with_their_authorships() {
         num_authorships, 2,
         "the authorships did not move to the kept work"
     );
+}
+
+#[tokio::test]
+async fn groupings_started_at_once_create_each_work_once() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    for (number, title) in [
+        (
+            1,
+            "Efficient query processing in distributed search engines",
+        ),
+        (
+            2,
+            "Aurora: a new model and architecture for data stream management",
+        ),
+        (3, "Load shedding in a data stream manager"),
+    ] {
+        for source in ["dblp", "acm"] {
+            insert_record(
+                pool,
+                source,
+                &format!("{source}-{number}"),
+                &dblp_acm(title, "Ugur Cetintemel, Stan Zdonik", 2003),
+            )
+            .await;
+        }
+    }
+    let (first, second, third) =
+        tokio::join!(run_grouping(pool), run_grouping(pool), run_grouping(pool));
+    let created: u64 = [first, second, third]
+        .into_iter()
+        .map(|summary| summary.unwrap().num_works_created)
+        .sum();
+    assert_eq!(created, 3, "works created over the three runs");
+    let grouped = works(pool).await;
+    assert_eq!(grouped.len(), 3, "{grouped:?}");
+    assert!(grouped.iter().all(|(ids, _)| ids.len() == 2), "{grouped:?}");
 }

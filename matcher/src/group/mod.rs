@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use futures_util::TryStreamExt;
 use indexer::index::extract::RecordFields;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 use uuid::Uuid;
 
 pub use reconcile::GroupSummary;
@@ -417,12 +417,37 @@ pub async fn load(
     Ok((records, existing, manual_dois))
 }
 
-/// Groups every raw record into canonical works; see the module documentation.
+/// Groups every raw record into canonical works; see the module documentation. A run
+/// started while another groups waits for it, then finds its works.
 ///
 /// # Errors
 /// Fails when PostgreSQL does; groups written before stay written, and a rerun completes
 /// the rest.
 pub async fn run_grouping(pool: &PgPool) -> Result<GroupSummary> {
+    // One grouping at a time: two runs planning from the same snapshot would each create
+    // the same works. The lock belongs to a connection closed at the end, so PostgreSQL
+    // releases it however the run ends, its process killed included.
+    let mut lock = pool.acquire().await?;
+    let is_free: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+        .bind(GROUPING_LOCK_KEY)
+        .fetch_one(&mut *lock)
+        .await?;
+    if !is_free {
+        tracing::info!("another matcher is grouping works; waiting for it to finish");
+        sqlx::query("select pg_advisory_lock($1)")
+            .bind(GROUPING_LOCK_KEY)
+            .execute(&mut *lock)
+            .await?;
+    }
+    let outcome = group_locked(pool).await;
+    let _ = lock.detach().close().await;
+    outcome
+}
+
+/// PostgreSQL advisory lock key held while works are grouped: `atlasgrp` in ASCII.
+pub const GROUPING_LOCK_KEY: i64 = 0x6174_6c61_7367_7270;
+
+async fn group_locked(pool: &PgPool) -> Result<GroupSummary> {
     let started = std::time::Instant::now();
     let (records, existing, manual_dois) = load(pool).await?;
     tracing::info!(
