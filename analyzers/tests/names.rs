@@ -319,6 +319,19 @@ fn compatibility_table() {
         ("John Q. Smith", "Smith JQ", NameAgreement::Initials),
         ("John Q. Smith", "James Smith", NameAgreement::Conflict),
         ("John Q. Smith", "John R. Smith", NameAgreement::Conflict),
+        // An initial written on both sides does not weaken full names beside it.
+        (
+            "Stanley B. Zdonik",
+            "Stanley B. Zdonik",
+            NameAgreement::Full,
+        ),
+        (
+            "Stanley B. Zdonik",
+            "Zdonik, Stanley B.",
+            NameAgreement::Full,
+        ),
+        ("Stanley B. Zdonik", "S. B. Zdonik", NameAgreement::Initials),
+        ("J. B. Smith", "J. B. Smith", NameAgreement::Initials),
         (
             "John Q. Smith",
             "John Q. Jones",

@@ -16,6 +16,10 @@ use crate::Result;
 /// ones, which a new record most likely repeats.
 pub const MAX_RETRIEVAL_TITLES: usize = 50;
 
+/// Name forms of a profile sent to candidate retrieval at most, the display name first:
+/// the search API refuses a profile of more than 1,000.
+pub const MAX_RETRIEVAL_NAMES: usize = 200;
+
 /// A profile and the evidence its verified works give.
 #[derive(Debug, Clone)]
 pub struct ProfileContext {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::profile::ProfileContext;
+use crate::profile::{ProfileContext, MAX_RETRIEVAL_NAMES};
 use crate::{Error, Result};
 
 /// Attempts at one request before retrieval fails: the API restarts in seconds.
@@ -45,7 +45,12 @@ impl CandidateProfile {
     pub fn of(profile: &ProfileContext) -> CandidateProfile {
         CandidateProfile {
             id: profile.id.to_string(),
-            names: profile.names.clone(),
+            names: profile
+                .names
+                .iter()
+                .take(MAX_RETRIEVAL_NAMES)
+                .cloned()
+                .collect(),
             titles: profile.known_titles.clone(),
             orcid: profile.orcid.clone(),
         }

@@ -134,3 +134,20 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 /// Default longest pause in milliseconds between two parts of a request body: bodies are
 /// at most a few megabytes, so a client that stops sending is gone or hostile, not slow.
 pub const DEFAULT_REQUEST_BODY_TIMEOUT_MS: u64 = 30_000;
+
+/// Most profiles in one `POST /candidates` request: a batch the matcher sends (32 by
+/// default) and room to spare, answered within the time budget at a million records.
+pub const MAX_CANDIDATE_PROFILES: usize = 1_000;
+
+/// Largest `limitPerProfile` of a candidate request: far above what the records kept per
+/// shard can return.
+pub const MAX_CANDIDATES_PER_PROFILE: usize = 10_000;
+
+/// Most name forms of one profile in a candidate request (the matcher sends at most 200).
+pub const MAX_CANDIDATE_NAMES: usize = 1_000;
+
+/// Most known titles of one profile in a candidate request (the matcher sends at most 50).
+pub const MAX_CANDIDATE_TITLES: usize = 1_000;
+
+/// Longest name form or title in a candidate request, in bytes.
+pub const MAX_CANDIDATE_TEXT_NUM_BYTES: usize = 2_048;

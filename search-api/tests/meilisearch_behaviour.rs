@@ -405,5 +405,35 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
             .contains("limitPerProfile"),
         "{answer}"
     );
+
+    // Out of bounds or of the wrong type: a 400 naming the place.
+    let long_name = "K".repeat(3_000);
+    let many: Vec<Value> = (0..1_001).map(|_| profile.clone()).collect();
+    for (body, place) in [
+        (
+            json!({"profiles": [{"id": "p", "names": [42], "titles": [], "orcid": null}],
+                   "limitPerProfile": 5}),
+            "profiles[0].names[0]",
+        ),
+        (
+            json!({"profiles": [profile.clone()], "limitPerProfile": 0}),
+            "limitPerProfile",
+        ),
+        (json!({"profiles": [], "limitPerProfile": 5}), "profiles"),
+        (json!({"profiles": many, "limitPerProfile": 5}), "profiles"),
+        (
+            json!({"profiles": [profile.clone(),
+                                {"id": "q", "names": [long_name], "titles": [], "orcid": null}],
+                   "limitPerProfile": 5}),
+            "profiles[1].names[0]",
+        ),
+    ] {
+        let (status, _, answer, _) = served
+            .send(reqwest::Method::POST, "/candidates", Some(body), None)
+            .await;
+        assert_eq!(status, 400, "{place}: {answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{place}`")), "{place}: {answer}");
+    }
     served.stop().await;
 }

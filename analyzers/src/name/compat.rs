@@ -10,7 +10,8 @@ use super::variants::GivenNameVariants;
 /// How two name forms relate, from strongest to weakest agreement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NameAgreement {
-    /// Same surname and the same full given names (`John Smith`, `Smith, John`).
+    /// Same surname and the same full given names (`John Smith`, `Smith, John`); an
+    /// initial both forms write beside them agrees too (`Stanley B. Zdonik`).
     Full,
     /// Same surname; given names agree through the variant table (`Chris`, `Christopher`).
     Variant,
@@ -253,7 +254,13 @@ fn align_given_names(
         return Err((shorter[0].folded.to_string(), longer[0].folded.to_string()));
     };
 
-    let mut weakest = first_agreement;
+    // An initial written on both sides agrees as far as the two forms can tell: it weakens
+    // the agreement only when nothing else was compared (`Stanley B. Zdonik` is itself in
+    // full, `J. Smith` against `J. Smith` by initials).
+    let is_compared = |first: &GivenComponent<'_>, second: &GivenComponent<'_>| {
+        !(first.is_initial && second.is_initial)
+    };
+    let mut weakest = is_compared(&shorter[0], &longer[longer_index]).then_some(first_agreement);
     let mut evidence = Vec::new();
     if explain {
         evidence.push(describe(
@@ -279,13 +286,15 @@ fn align_given_names(
             return Err((component.folded.to_string(), other.to_string()));
         };
         longer_index = matched_index;
-        weakest = weaker(weakest, agreement);
+        if is_compared(component, &longer[matched_index]) {
+            weakest = Some(weakest.map_or(agreement, |weakest| weaker(weakest, agreement)));
+        }
         if explain {
             evidence.push(describe(component, &longer[matched_index], agreement));
         }
     }
     Ok(Alignment {
-        agreement: weakest,
+        agreement: weakest.unwrap_or(NameAgreement::Initials),
         evidence: evidence.join(", "),
     })
 }

@@ -16,7 +16,10 @@ use crate::auth::Caller;
 use crate::engine::CandidateRequest;
 use crate::error::{ApiError, Code, Result};
 use crate::extract::JsonBody;
-use crate::limits::MAX_SEARCH_TIME_BUDGET_MILLIS;
+use crate::limits::{
+    MAX_CANDIDATES_PER_PROFILE, MAX_CANDIDATE_NAMES, MAX_CANDIDATE_PROFILES,
+    MAX_CANDIDATE_TEXT_NUM_BYTES, MAX_CANDIDATE_TITLES, MAX_SEARCH_TIME_BUDGET_MILLIS,
+};
 use crate::state::AppState;
 
 /// `POST /candidates`. Candidates are records, so the key must allow searching `records`;
@@ -31,12 +34,19 @@ pub async fn candidates(
     }
     caller.authorize(Action::Search, Some(IndexKind::Records.name()))?;
     let engine = state.engine()?;
-    let request: CandidateRequest = serde_json::from_value(body).map_err(|error| {
+    let request: CandidateRequest = serde_path_to_error::deserialize(body).map_err(|error| {
+        let at = error.path().to_string();
+        let place = if at == "." {
+            String::new()
+        } else {
+            format!(" at `{at}`")
+        };
         ApiError::new(
             Code::BadRequest,
-            format!("invalid candidate request: {error}"),
+            format!("invalid candidate request{place}: {}", error.inner()),
         )
     })?;
+    check_bounds(&request)?;
     let deadline = Instant::now() + Duration::from_millis(MAX_SEARCH_TIME_BUDGET_MILLIS);
     let variants = state.name_variants().clone();
     let response = blocking(&state, move || {
@@ -45,4 +55,54 @@ pub async fn candidates(
     .await?;
     let bytes = serde_json::to_vec(&response).map_err(ApiError::internal)?;
     Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+/// Refuses a request beyond the bounds of [`crate::limits`], naming the field.
+fn check_bounds(request: &CandidateRequest) -> Result<()> {
+    let refuse = |field: String, message: String| {
+        Err(ApiError::new(
+            Code::BadRequest,
+            format!("invalid candidate request at `{field}`: {message}"),
+        ))
+    };
+    let num_profiles = request.profiles.len();
+    if num_profiles == 0 || num_profiles > MAX_CANDIDATE_PROFILES {
+        return refuse(
+            "profiles".to_owned(),
+            format!(
+                "{num_profiles} profiles; send 1 to {MAX_CANDIDATE_PROFILES} per request and \
+                 split larger batches"
+            ),
+        );
+    }
+    let limit = request.limit_per_profile;
+    if limit == 0 || limit > MAX_CANDIDATES_PER_PROFILE {
+        return refuse(
+            "limitPerProfile".to_owned(),
+            format!("{limit}; use 1 to {MAX_CANDIDATES_PER_PROFILE}"),
+        );
+    }
+    for (index, profile) in request.profiles.iter().enumerate() {
+        for (field, values, max_values) in [
+            ("names", &profile.names, MAX_CANDIDATE_NAMES),
+            ("titles", &profile.titles, MAX_CANDIDATE_TITLES),
+        ] {
+            if values.len() > max_values {
+                return refuse(
+                    format!("profiles[{index}].{field}"),
+                    format!("{} values; at most {max_values}", values.len()),
+                );
+            }
+            if let Some(position) = values
+                .iter()
+                .position(|value| value.len() > MAX_CANDIDATE_TEXT_NUM_BYTES)
+            {
+                return refuse(
+                    format!("profiles[{index}].{field}[{position}]"),
+                    format!("longer than {MAX_CANDIDATE_TEXT_NUM_BYTES} bytes"),
+                );
+            }
+        }
+    }
+    Ok(())
 }
