@@ -143,12 +143,14 @@ impl SearchArgs {
 
 #[derive(Debug, Clone, Args)]
 struct MatchArgs {
-    /// Profiles per candidate request.
-    #[arg(long, env = "ATLAS_MATCHER_BATCH_PROFILES", default_value_t = DEFAULT_BATCH_NUM_PROFILES)]
+    /// Profiles per candidate request, 1 to 1,000.
+    #[arg(long, env = "ATLAS_MATCHER_BATCH_PROFILES", default_value_t = DEFAULT_BATCH_NUM_PROFILES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
     batch_profiles: usize,
 
-    /// Records asked of the search API per profile.
-    #[arg(long, env = "ATLAS_MATCHER_LIMIT_PER_PROFILE", default_value_t = DEFAULT_LIMIT_PER_PROFILE)]
+    /// Records asked of the search API per profile, 1 to 10,000.
+    #[arg(long, env = "ATLAS_MATCHER_LIMIT_PER_PROFILE", default_value_t = DEFAULT_LIMIT_PER_PROFILE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     limit_per_profile: usize,
 
     /// Auto-confirmation threshold of profiles whose settings set none.
@@ -168,8 +170,8 @@ impl MatchArgs {
             self.auto_confirm_threshold
         );
         Ok(RunOptions {
-            batch_num_profiles: self.batch_profiles.max(1),
-            limit_per_profile: self.limit_per_profile.max(1),
+            batch_num_profiles: self.batch_profiles,
+            limit_per_profile: self.limit_per_profile,
             default_threshold: self.auto_confirm_threshold,
             auto_confirm: !self.no_auto_confirm,
             ..RunOptions::default()
@@ -350,8 +352,9 @@ struct EvaluateArgs {
     #[arg(long, default_value_t = 0.5)]
     profile_share: f64,
 
-    /// Records asked of the search API per profile (S2AND).
-    #[arg(long, env = "ATLAS_MATCHER_LIMIT_PER_PROFILE", default_value_t = DEFAULT_LIMIT_PER_PROFILE)]
+    /// Records asked of the search API per profile (S2AND), 1 to 10,000.
+    #[arg(long, env = "ATLAS_MATCHER_LIMIT_PER_PROFILE", default_value_t = DEFAULT_LIMIT_PER_PROFILE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     limit_per_profile: usize,
 
     #[command(flatten)]
@@ -597,7 +600,7 @@ async fn evaluate_command(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
             search_api_bin: args.search_api_bin.clone(),
             name_variant_paths: args.search.name_variants.clone(),
             profile_share: args.profile_share,
-            limit_per_profile: args.limit_per_profile.max(1),
+            limit_per_profile: args.limit_per_profile,
         };
         let report = matcher::evaluate::s2and::evaluate(&options, &variants)
             .await

@@ -128,6 +128,14 @@ impl SearchApiClient {
     /// # Errors
     /// Fails when the HTTP client cannot be built.
     pub fn new(base_url: &str, api_key: Option<String>, timeout: Duration) -> Result<Self> {
+        let is_http = reqwest::Url::parse(base_url)
+            .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.has_host());
+        if !is_http {
+            return Err(Error::SearchApi(format!(
+                "invalid search API URL `{base_url}`: give an http(s) URL such as \
+                 http://127.0.0.1:7700"
+            )));
+        }
         let http = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(SearchApiClient {
             http,
@@ -253,5 +261,25 @@ impl CandidateSource for FixedCandidates {
             })
             .collect();
         Ok(CandidateResponse { results })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_urls_must_be_http() {
+        let timeout = Duration::from_secs(1);
+        for url in ["http://127.0.0.1:7700", "https://search.example/"] {
+            assert!(SearchApiClient::new(url, None, timeout).is_ok(), "{url}");
+        }
+        for url in ["notaurl", "ftp://127.0.0.1/", "http://", ""] {
+            let error = SearchApiClient::new(url, None, timeout).unwrap_err();
+            assert!(
+                error.to_string().contains("invalid search API URL"),
+                "{url}: {error}"
+            );
+        }
     }
 }

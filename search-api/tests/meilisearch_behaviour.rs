@@ -419,7 +419,6 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
             json!({"profiles": [profile.clone()], "limitPerProfile": 0}),
             "limitPerProfile",
         ),
-        (json!({"profiles": [], "limitPerProfile": 5}), "profiles"),
         (json!({"profiles": many, "limitPerProfile": 5}), "profiles"),
         (
             json!({"profiles": [profile.clone(),

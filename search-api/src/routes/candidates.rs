@@ -65,13 +65,14 @@ fn check_bounds(request: &CandidateRequest) -> Result<()> {
             format!("invalid candidate request at `{field}`: {message}"),
         ))
     };
+    // No profile is a valid request, answered with no result: the matcher's probe.
     let num_profiles = request.profiles.len();
-    if num_profiles == 0 || num_profiles > MAX_CANDIDATE_PROFILES {
+    if num_profiles > MAX_CANDIDATE_PROFILES {
         return refuse(
             "profiles".to_owned(),
             format!(
-                "{num_profiles} profiles; send 1 to {MAX_CANDIDATE_PROFILES} per request and \
-                 split larger batches"
+                "{num_profiles} profiles; send at most {MAX_CANDIDATE_PROFILES} per request \
+                 and split larger batches"
             ),
         );
     }
