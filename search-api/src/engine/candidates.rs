@@ -31,6 +31,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::catalog::IndexCatalog;
 use super::documents::{id_of, texts};
+use super::memo::CommitCache;
 use super::tuning::{
     CANDIDATE_POOL_PER_QUERY, MAX_CANDIDATE_THREADS, MAX_CANDIDATE_TITLE_WORDS,
     MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD, MIN_TITLE_WORD_SHARE,
@@ -146,6 +147,7 @@ pub struct CandidateMatch {
 /// cannot be read.
 pub(crate) fn retrieve(
     searchers: &[Searcher],
+    surnames: &SurnameCache,
     request: &CandidateRequest,
     variants: &GivenNameVariants,
     deadline: &Deadline,
@@ -159,6 +161,7 @@ pub(crate) fn retrieve(
     let views = ViewColumns::open(searchers)?;
     let retriever = Retriever {
         searchers,
+        surnames,
         views: &views,
         variants,
         deadline,
@@ -195,6 +198,7 @@ pub(crate) fn retrieve(
 
 struct Retriever<'a> {
     searchers: &'a [Searcher],
+    surnames: &'a SurnameCache,
     views: &'a ViewColumns,
     variants: &'a GivenNameVariants,
     deadline: &'a Deadline,
@@ -203,6 +207,13 @@ struct Retriever<'a> {
 
 /// A document of one shard.
 type ShardAddress = (usize, DocAddress);
+
+/// The indexed surname keys within typos of each surname key looked up, in one set of
+/// searchers: common surnames come back with many profiles.
+pub type SurnameCache = CommitCache<String, NearSurnames>;
+
+/// Indexed surname keys near one looked up, with their typos.
+type NearSurnames = Arc<Vec<(String, u8)>>;
 
 /// The candidate-view column of every segment of every shard.
 struct ViewColumns {
@@ -539,35 +550,60 @@ impl Retriever<'_> {
             if max_typos == 0 {
                 continue;
             }
-            let automaton = WordAutomaton::new(key, max_typos, false);
-            let near = terms_accepted(
-                self.searchers,
-                &[field],
-                &automaton,
-                MAX_EXPANSION_CANDIDATES_PER_WORD,
-            )?;
-            let mut near: Vec<(u8, u64, String)> = near
-                .into_iter()
-                .filter(|(term, _)| term != key)
-                .map(|(term, num_docs)| {
-                    let term_chars: Vec<char> = term.chars().collect();
-                    let typos = osa_distance(&key_chars, &term_chars);
-                    (u8::try_from(typos).unwrap_or(u8::MAX), num_docs, term)
-                })
-                .collect();
-            near.sort_by(|first, second| {
-                first
-                    .0
-                    .cmp(&second.0)
-                    .then(second.1.cmp(&first.1))
-                    .then_with(|| first.2.cmp(&second.2))
-            });
-            for (typos, _, term) in near.into_iter().take(MAX_TYPO_EXPANSIONS_PER_WORD) {
-                let entry = found.entry(term).or_insert(typos);
-                *entry = (*entry).min(typos);
+            let near = match self.surnames.get(key) {
+                Some(near) => near,
+                None => {
+                    let near = Arc::new(self.indexed_surnames_near(field, key, max_typos)?);
+                    self.surnames.insert(key.clone(), Arc::clone(&near));
+                    near
+                }
+            };
+            for (term, typos) in near.iter() {
+                let entry = found.entry(term.clone()).or_insert(*typos);
+                *entry = (*entry).min(*typos);
             }
         }
         Ok(found)
+    }
+
+    /// Returns the surname keys indexed in `field` within `max_typos` of `key` (itself
+    /// excluded) with their typos, at most [`MAX_TYPO_EXPANSIONS_PER_WORD`], the closest and
+    /// most frequent first.
+    fn indexed_surnames_near(
+        &self,
+        field: tantivy::schema::Field,
+        key: &str,
+        max_typos: u8,
+    ) -> Result<Vec<(String, u8)>> {
+        let automaton = WordAutomaton::new(key, max_typos, false);
+        let near = terms_accepted(
+            self.searchers,
+            &[field],
+            &automaton,
+            MAX_EXPANSION_CANDIDATES_PER_WORD,
+        )?;
+        let key_chars: Vec<char> = key.chars().collect();
+        let mut near: Vec<(u8, u64, String)> = near
+            .into_iter()
+            .filter(|(term, _)| term != key)
+            .map(|(term, num_docs)| {
+                let term_chars: Vec<char> = term.chars().collect();
+                let typos = osa_distance(&key_chars, &term_chars);
+                (u8::try_from(typos).unwrap_or(u8::MAX), num_docs, term)
+            })
+            .collect();
+        near.sort_by(|first, second| {
+            first
+                .0
+                .cmp(&second.0)
+                .then(second.1.cmp(&first.1))
+                .then_with(|| first.2.cmp(&second.2))
+        });
+        Ok(near
+            .into_iter()
+            .take(MAX_TYPO_EXPANSIONS_PER_WORD)
+            .map(|(typos, _, term)| (term, typos))
+            .collect())
     }
 
     /// Returns where the records matching `query` are on every shard, the best
@@ -673,7 +709,7 @@ impl Retriever<'_> {
             },
             strength,
             is_same_form: form.folded() == author.folded(),
-            num_extra_words: form.words().symmetric_difference(&author.words()).count(),
+            num_extra_words: form.num_words_apart(author),
         })
     }
 
@@ -712,6 +748,7 @@ struct NameForm<'a> {
     parsed: PersonName,
     surname_keys: Vec<String>,
     folded: OnceCell<String>,
+    words: OnceCell<Vec<String>>,
 }
 
 impl<'a> NameForm<'a> {
@@ -722,6 +759,7 @@ impl<'a> NameForm<'a> {
             surname_keys: parsed.surname_keys(),
             parsed,
             folded: OnceCell::new(),
+            words: OnceCell::new(),
         }
     }
 
@@ -730,9 +768,50 @@ impl<'a> NameForm<'a> {
         self.folded.get_or_init(|| fold(self.name))
     }
 
-    /// Returns the folded words.
-    fn words(&self) -> HashSet<&str> {
-        self.folded().split_whitespace().collect()
+    /// Returns the folded words, sorted and distinct.
+    fn words(&self) -> &[String] {
+        self.words.get_or_init(|| {
+            let mut words: Vec<String> = self
+                .folded()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            words.sort_unstable();
+            words.dedup();
+            words
+        })
+    }
+
+    /// Returns the number of words in one of the two names but not in the other.
+    fn num_words_apart(&self, other: &NameForm<'_>) -> usize {
+        let (mut first, mut second) = (
+            self.words().iter().peekable(),
+            other.words().iter().peekable(),
+        );
+        let mut apart = 0;
+        loop {
+            match (first.peek(), second.peek()) {
+                (Some(a), Some(b)) => match a.cmp(b) {
+                    std::cmp::Ordering::Less => {
+                        apart += 1;
+                        first.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        apart += 1;
+                        second.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        first.next();
+                        second.next();
+                    }
+                },
+                (Some(_), None) | (None, Some(_)) => {
+                    apart += first.count() + second.count();
+                    return apart;
+                }
+                (None, None) => return apart,
+            }
+        }
     }
 }
 
@@ -843,6 +922,18 @@ fn bare_orcid(orcid: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_apart_count_both_sides() {
+        let form = NameForm::new("J. Smith");
+        assert_eq!(form.num_words_apart(&NameForm::new("J. Smith")), 0);
+        assert_eq!(
+            form.num_words_apart(&NameForm::new("N. J. Cooper-Smith")),
+            3
+        );
+        assert_eq!(form.num_words_apart(&NameForm::new("Smith")), 1);
+        assert_eq!(NameForm::new("Smith").num_words_apart(&form), 1);
+    }
 
     #[test]
     fn orcids_lose_their_resolver() {

@@ -34,6 +34,7 @@ mod facets;
 mod fanout;
 mod filter;
 mod highlight;
+mod memo;
 mod query;
 mod rank;
 mod rules;
@@ -61,6 +62,7 @@ pub use candidates::{
 };
 pub use catalog::{Analysis, Attribute, IndexCatalog, SearchableAttribute, ValueKind};
 
+use self::candidates::SurnameCache;
 use self::distinct::DistinctValues;
 use self::facets::{facet_response, FacetCounts};
 use self::fanout::{search_shards, sort_ranked, ShardSearch};
@@ -178,6 +180,9 @@ struct OpenIndex {
     updated_at: DateTime<Utc>,
     /// Word expansions in these searchers, shared with the next load while nothing changed.
     expansions: Arc<ExpansionCache>,
+    /// Surname keys within typos in these searchers, for candidate retrieval, shared the
+    /// same way.
+    surnames: Arc<SurnameCache>,
 }
 
 impl OpenIndex {
@@ -196,11 +201,12 @@ impl OpenIndex {
             Some(_) => Utc::now(),
             None => sharded.meta().created_at,
         };
-        let expansions = match previous {
-            Some(previous) if previous.generation_key == generation_key => {
-                Arc::clone(&previous.expansions)
-            }
-            _ => Arc::default(),
+        let (expansions, surnames) = match previous {
+            Some(previous) if previous.generation_key == generation_key => (
+                Arc::clone(&previous.expansions),
+                Arc::clone(&previous.surnames),
+            ),
+            _ => (Arc::default(), Arc::default()),
         };
         let searchers = sharded.searchers();
         Ok(OpenIndex {
@@ -209,6 +215,7 @@ impl OpenIndex {
             generation_key,
             updated_at,
             expansions,
+            surnames,
         })
     }
 
@@ -587,6 +594,7 @@ impl Engine {
         let (_, index) = self.index(IndexKind::Records.name())?;
         candidates::retrieve(
             &index.searchers,
+            &index.surnames,
             request,
             variants,
             &Deadline::new(

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use analyzers::{fold, fold_with_digraphs, parse_query, PersonName, QueryWord};
 use tantivy::query::{
@@ -25,11 +25,11 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
+use super::memo::CommitCache;
 use super::tuning::{
-    ADJACENCY_BONUS, FIRST_STAGE_WORD_SCORE, MAX_CACHED_EXPANSIONS,
-    MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_NAME_QUERY_UNITS, MAX_ORDERED_WORDS,
-    MAX_PREFIX_EXPANSIONS_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD, MIN_PREFIX_NUM_CHARS,
-    STEM_COST_UNITS, SYNONYM_COST_UNITS,
+    ADJACENCY_BONUS, FIRST_STAGE_WORD_SCORE, MAX_EXPANSION_CANDIDATES_PER_WORD,
+    MAX_NAME_QUERY_UNITS, MAX_ORDERED_WORDS, MAX_PREFIX_EXPANSIONS_PER_WORD,
+    MAX_TYPO_EXPANSIONS_PER_WORD, MIN_PREFIX_NUM_CHARS, STEM_COST_UNITS, SYNONYM_COST_UNITS,
 };
 use super::typo::{max_typos_for_word_len, term_distance, terms_accepted, WordAutomaton};
 use super::Deadline;
@@ -641,43 +641,17 @@ pub struct Dictionaries<'a> {
 /// a word typed again (the words before the last while someone types, frequent title
 /// words) is not looked up in every term dictionary again. A new commit opens new
 /// searchers and so starts an empty cache.
-#[derive(Debug, Default)]
-pub struct ExpansionCache {
-    entries: Mutex<HashMap<ExpansionKey, Arc<HashMap<String, Expansion>>>>,
-}
+pub type ExpansionCache = CommitCache<ExpansionKey, Arc<HashMap<String, Expansion>>>;
 
 /// What a word's expansions depend on besides the searchers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ExpansionKey {
+pub struct ExpansionKey {
     analysis: Analysis,
     fields: Vec<&'static str>,
     word: String,
     exact_forms: Vec<String>,
     max_typos: u8,
     is_prefix: bool,
-}
-
-impl ExpansionCache {
-    fn get(&self, key: &ExpansionKey) -> Option<Arc<HashMap<String, Expansion>>> {
-        let entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.get(key).cloned()
-    }
-
-    fn insert(&self, key: ExpansionKey, expansions: Arc<HashMap<String, Expansion>>) {
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        // Emptied rather than evicted one by one: a full cache is rare (a commit empties
-        // it first) and its words are as likely to come back as any.
-        if entries.len() >= MAX_CACHED_EXPANSIONS {
-            entries.clear();
-        }
-        entries.insert(key, expansions);
-    }
 }
 
 /// Finds the terms a word reaches through typos or as a prefix in every shard, keeping

@@ -14,8 +14,8 @@ pub const MAX_PREFIX_EXPANSIONS_PER_WORD: usize = 128;
 /// work of expanding a one-letter prefix on a large index.
 pub const MAX_EXPANSION_CANDIDATES_PER_WORD: usize = 4_096;
 
-/// Words whose expansions one commit of an index keeps: a few hundred bytes to a few
-/// kilobytes each, so the cache stays within a few tens of megabytes.
+/// Words (or surnames) whose expansions one commit of an index keeps: a few hundred bytes
+/// to a few kilobytes each, so each cache stays within a few tens of megabytes.
 pub const MAX_CACHED_EXPANSIONS: usize = 10_000;
 
 /// Shortest prefix, in characters, expanded while typing: one letter matches too much to
