@@ -412,6 +412,24 @@ async fn run_command(database_url: &str, args: RunArgs) -> anyhow::Result<ExitCo
     let variants = args.search.variants()?;
     let client = args.search.client()?;
     let mut options = args.matching.options()?;
+    if !args.profiles.is_empty() {
+        let known: Vec<Uuid> =
+            sqlx::query_scalar("select id from author_profiles where id = any($1)")
+                .bind(&args.profiles)
+                .fetch_all(&pool)
+                .await?;
+        let unknown: Vec<String> = args
+            .profiles
+            .iter()
+            .filter(|id| !known.contains(id))
+            .map(Uuid::to_string)
+            .collect();
+        anyhow::ensure!(
+            unknown.is_empty(),
+            "invalid `--profile`: no profile {} in the database",
+            unknown.join(", ")
+        );
+    }
     options.profile_ids = args.profiles.clone();
     options.since = args.since;
     options.progress_bar = std::io::stderr().is_terminal();
