@@ -64,36 +64,18 @@ pub fn compatibility(
     second: &PersonName,
     variants: &GivenNameVariants,
 ) -> NameCompatibility {
-    compatibility_of_keyed(
-        first,
-        &first.surname_keys(),
-        second,
-        &second.surname_keys(),
-        variants,
-    )
-}
-
-/// Compares two parsed names whose surname keys ([`PersonName::surname_keys`]) are known,
-/// as [`compatibility`] does: for a name compared with many others.
-pub fn compatibility_of_keyed(
-    first: &PersonName,
-    first_surnames: &[String],
-    second: &PersonName,
-    second_surnames: &[String],
-    variants: &GivenNameVariants,
-) -> NameCompatibility {
     let names = KeyedPair {
         first,
-        first_surnames,
+        first_surnames: &first.surname_keys(),
         second,
-        second_surnames,
+        second_surnames: &second.surname_keys(),
     };
     compare(&names, variants, true)
 }
 
-/// Returns how two names whose surname keys are known agree, as
-/// [`compatibility_of_keyed`] does, without the sentence explaining it: for comparisons
-/// whose reason nobody reads.
+/// Returns how two names whose surname keys ([`PersonName::surname_keys`]) are known
+/// agree, as [`compatibility`] does, without the sentence explaining it: for a name
+/// compared with many others, whose reasons nobody reads.
 pub fn agreement_of_keyed(
     first: &PersonName,
     first_surnames: &[String],

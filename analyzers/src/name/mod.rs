@@ -9,9 +9,7 @@ mod retrieval;
 mod tokens;
 mod variants;
 
-pub use compat::{
-    agreement_of_keyed, compatibility, compatibility_of_keyed, NameAgreement, NameCompatibility,
-};
+pub use compat::{agreement_of_keyed, compatibility, NameAgreement, NameCompatibility};
 pub use keys::NameKeys;
 pub use parse::{is_particle, GivenName, NamePart, PersonName};
 pub use retrieval::{author_pair, AuthorKeys, AuthorLookup, PAIR_SEPARATOR};

@@ -204,16 +204,8 @@ impl PersonName {
     /// Returns the components of the given names, sorted and distinct, when every given
     /// name is a full name (an initial is never read as a surname word); empty otherwise.
     fn full_given_words(&self) -> Vec<&str> {
-        if self.given.iter().any(|given| given.is_initial) {
-            return Vec::new();
-        }
-        let mut words: Vec<&str> = self
-            .given
-            .iter()
-            .flat_map(GivenName::components)
-            .filter(|component| component.chars().nth(1).is_some())
-            .collect();
-        if words.len() != self.given.iter().flat_map(GivenName::components).count() {
+        let mut words: Vec<&str> = self.given.iter().flat_map(GivenName::components).collect();
+        if words.iter().any(|word| word.chars().nth(1).is_none()) {
             return Vec::new();
         }
         words.sort_unstable();

@@ -651,7 +651,7 @@ impl Retriever<'_> {
                 AuthorKind::Author => fields::AUTHORS,
                 AuthorKind::Variant => fields::AUTHOR_NAME_VARIANTS,
             };
-            let author = NameForm::new(author.name);
+            let author = NameForm::of_view(author);
             let agreements: Vec<FormAgreement> = forms
                 .iter()
                 .filter_map(|form| self.form_agreement(field, form, &author))
@@ -758,6 +758,21 @@ impl<'a> NameForm<'a> {
             name,
             surname_keys: parsed.surname_keys(),
             parsed,
+            folded: OnceCell::new(),
+            words: OnceCell::new(),
+        }
+    }
+
+    /// Returns an author of a candidate view, whose surname keys the indexer computed.
+    fn of_view(author: &ViewAuthor<'a>) -> NameForm<'a> {
+        NameForm {
+            name: author.name,
+            parsed: PersonName::parse(author.name),
+            surname_keys: author
+                .surname_keys
+                .iter()
+                .map(|key| (*key).to_owned())
+                .collect(),
             folded: OnceCell::new(),
             words: OnceCell::new(),
         }

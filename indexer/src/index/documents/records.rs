@@ -1,7 +1,7 @@
 //! Documents of the `records` index: the current version of each raw record, its
 //! searchable fields and its verification state.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use analyzers::PersonName;
 use chrono::{DateTime, Utc};
@@ -66,7 +66,8 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
     let fields = RecordFields::extract(&row.source, &row.data);
     let schema = schema::records();
     let mut doc = TantivyDocument::new();
-    doc.add_text(schema.id, row.id.to_string());
+    let id = row.id.to_string();
+    doc.add_text(schema.id, &id);
     if let Some(title) = &fields.title {
         doc.add_text(schema.title, title);
         doc.add_text(schema.title_stem, title);
@@ -81,7 +82,7 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
         schema.author_name_variants,
         fields.author_name_variants.iter().map(String::as_str),
     );
-    add_author_keys(&mut doc, &row.id.to_string(), &fields);
+    add_author_keys(&mut doc, &id, &fields);
     add_optional_text(&mut doc, schema.venue, fields.venue.as_deref());
     if let Some(year) = fields.year {
         doc.add_i64(schema.year, i64::from(year));
@@ -112,8 +113,8 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
 /// each key once, and the record's candidate view.
 fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
     let schema = schema::records();
-    let mut surnames: HashSet<String> = HashSet::new();
-    let mut pairs: HashSet<String> = HashSet::new();
+    let mut surnames: BTreeSet<String> = BTreeSet::new();
+    let mut pairs: BTreeSet<String> = BTreeSet::new();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut view_authors: Vec<(AuthorKind, &str, Vec<String>)> = Vec::new();
     let written = fields.authors.iter().map(|name| (AuthorKind::Author, name));
@@ -126,19 +127,15 @@ fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
             continue;
         }
         let keys = PersonName::parse(author).author_keys();
-        for surname in &keys.surnames {
-            if !surnames.contains(surname) {
-                doc.add_text(schema.author_surnames, surname);
-                surnames.insert(surname.clone());
-            }
-        }
-        for pair in keys.pairs {
-            if !pairs.contains(&pair) {
-                doc.add_text(schema.author_keys, &pair);
-                pairs.insert(pair);
-            }
-        }
+        surnames.extend(keys.surnames.iter().cloned());
+        pairs.extend(keys.pairs);
         view_authors.push((kind, author, keys.surnames));
+    }
+    for surname in &surnames {
+        doc.add_text(schema.author_surnames, surname);
+    }
+    for pair in &pairs {
+        doc.add_text(schema.author_keys, pair);
     }
     let view = candidate_view::encode(
         id,
