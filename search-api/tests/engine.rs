@@ -30,7 +30,7 @@ use search_api::params::{
     DocumentsFetchRequest, IndexCapabilities, MultiSearchRequest, SearchQuery, Settings,
     ValidatedSearch,
 };
-use search_api::response::SearchResponse;
+use search_api::response::{HitsInfo, SearchResponse};
 use search_api::Code;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -654,6 +654,64 @@ fn two_shards_answer_as_one() {
             "facets of {body}"
         );
         assert_eq!(two.facet_stats, one.facet_stats, "facet stats of {body}");
+    }
+}
+
+/// Returns the total a search reports, estimated or exact.
+fn total_of(response: &SearchResponse) -> usize {
+    match response.hits_info {
+        HitsInfo::OffsetLimit {
+            estimated_total_hits,
+            ..
+        } => estimated_total_hits,
+        HitsInfo::Pages { total_hits, .. } => total_hits,
+    }
+}
+
+/// A short page is answered from the documents matching the most words when enough of
+/// them exist, without scoring every document holding the first word; a deep page
+/// cannot be, and scores them all. Both must show the same first hits, totals and facets.
+#[test]
+fn a_short_page_answers_as_scoring_every_match() {
+    let queries = [
+        "data base",
+        "query processing in",
+        "the data",
+        "database systems for",
+        "a model of",
+        "data mining -web",
+    ];
+    for q in queries {
+        for filter in [None, Some("year >= 1995")] {
+            let mut short = json!({"q": q, "limit": 5, "facets": ["source", "year"]});
+            let mut deep = json!({"q": q, "limit": 1000, "facets": ["source", "year"]});
+            if let Some(filter) = filter {
+                short["filter"] = json!(filter);
+                deep["filter"] = json!(filter);
+            }
+            let short_page = search(short);
+            let deep_page = search(deep);
+            let short_ids = source_ids(&short_page);
+            assert_eq!(short_ids.len(), 5, "`{q}` ({filter:?}) fills a page");
+            assert_eq!(
+                short_ids,
+                source_ids(&deep_page)[..5].to_vec(),
+                "first hits of `{q}` ({filter:?})"
+            );
+            assert_eq!(
+                total_of(&short_page),
+                total_of(&deep_page),
+                "total of `{q}` ({filter:?})"
+            );
+            assert!(
+                total_of(&short_page) > 5,
+                "`{q}` ({filter:?}) matches more than a page"
+            );
+            assert_eq!(
+                short_page.facet_distribution, deep_page.facet_distribution,
+                "facets of `{q}` ({filter:?})"
+            );
+        }
     }
 }
 

@@ -5,10 +5,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use tantivy::collector::Count;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::{
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, Occur, Query,
+};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
     DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
     Term,
@@ -19,7 +21,7 @@ use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsColl
 use super::filter::filter_query;
 use super::query::QueryPlan;
 use super::rank::{rank_document, unranked_document, RankedDocument};
-use super::rules::{HitOrder, ValueOrderCollector};
+use super::rules::{HitOrder, SortRule, ValueOrderCollector};
 use super::tuning::MAX_TIED_CANDIDATES;
 use super::Deadline;
 use crate::error::{ApiError, Result};
@@ -47,6 +49,10 @@ pub struct ShardSearch<'a> {
     /// Where the page asked for ends (`offset + limit`): past the deadline, this many
     /// candidates are still shown, unranked, so a degraded search has hits.
     pub window_end: usize,
+    /// Numbers of query units to require, most first, before requiring only the first:
+    /// the first of them that a shard holds a page of documents for gives its candidates
+    /// (see [`QueryPlan::selective_levels`]).
+    pub levels: &'a [usize],
 }
 
 /// What one shard found.
@@ -95,31 +101,76 @@ pub fn search_shards(searchers: &[Searcher], search: ShardSearch<'_>) -> Result<
 ///
 /// As [`search_shards`].
 pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<ShardResult> {
-    let query = shard_query(searcher, &search)?;
+    let filter = match search.filter {
+        Some(filter) => Some(filter_query(search.catalog, filter, searcher)?),
+        None => None,
+    };
+    let filtered = |words: Box<dyn Query>| -> Box<dyn Query> {
+        match &filter {
+            Some(filter) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, words),
+                (
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(filter.box_clone(), 0.0)),
+                ),
+            ])),
+            None => words,
+        }
+    };
     let needs_matching = !search.facets.is_empty() || search.distinct.is_some();
     let facets = needs_matching.then_some(MatchingDocsCollector);
 
     let (num_matching, addresses, matching) = match search.plan.filter(|plan| !plan.is_empty()) {
-        Some(_) => {
-            let top = TopDocs::with_limit(search.num_candidates.max(1));
-            let (num_matching, top, matching) = searcher
-                .search(&query, &(Count, top, facets))
-                .map_err(ApiError::internal)?;
-            let mut addresses: Vec<DocAddress> = top.iter().map(|(_, address)| *address).collect();
-            // Documents tied with the last candidate are ranked too, so that which of them
-            // are ranked does not depend on how documents are spread over shards.
-            // Past the deadline the candidates at hand fill the page unranked instead.
-            let ties = top.last().filter(|_| num_matching > top.len());
-            if let Some((last_score, _)) = ties.filter(|_| !search.deadline.is_exceeded()) {
-                let ties = MinScoreCollector {
-                    min_score: *last_score,
-                    limit: MAX_TIED_CANDIDATES.max(search.num_candidates),
-                };
-                addresses = searcher.search(&query, &ties).map_err(ApiError::internal)?;
+        Some(plan) => {
+            // Documents tied with the last candidate are collected too, in the same pass,
+            // so that which of them are ranked does not depend on how documents are spread
+            // over shards.
+            let best = TopWithTiesCollector {
+                num_best: search.num_candidates.max(1),
+                limit: MAX_TIED_CANDIDATES.max(search.num_candidates),
+            };
+            let mut found = None;
+            if words_rank_first(&search) {
+                for &num_required in search.levels {
+                    let level = filtered(plan.to_query_requiring(search.catalog, num_required));
+                    let (num_in_level, addresses) = searcher
+                        .search_with_statistics_provider(&level, &(Count, best), &ConstantScores)
+                        .map_err(ApiError::internal)?;
+                    // Every document of a deeper bucket ranks after these under the
+                    // words criterion, so a page of them leaves the deeper ones out.
+                    if num_in_level >= search.window_end {
+                        found = Some(addresses);
+                        break;
+                    }
+                }
             }
-            (num_matching, addresses, matching)
+            match found {
+                Some(addresses) => {
+                    let matching_query = filtered(plan.to_matching_query(search.catalog));
+                    let (num_matching, matching) = searcher
+                        .search(&matching_query, &(Count, facets))
+                        .map_err(ApiError::internal)?;
+                    (num_matching, addresses, matching)
+                }
+                None => {
+                    let query = filtered(plan.to_query(search.catalog));
+                    searcher
+                        .search_with_statistics_provider(
+                            &query,
+                            &(Count, best, facets),
+                            &ConstantScores,
+                        )
+                        .map_err(ApiError::internal)?
+                }
+            }
         }
         None => {
+            // Without words (or with exclusions only) every document passing the filter
+            // matches, in the order of the sort values.
+            let query = filtered(match search.plan {
+                Some(plan) => plan.to_query(search.catalog),
+                None => Box::new(AllQuery),
+            });
             let top = ValueOrderCollector {
                 criteria: search.order.value_criteria(),
                 limit: search.num_candidates,
@@ -159,21 +210,30 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
     })
 }
 
-/// Returns the documents of the shard matching the query words and the filter, without
-/// the excluded words.
-fn shard_query(searcher: &Searcher, search: &ShardSearch<'_>) -> Result<Box<dyn Query>> {
-    let words: Box<dyn Query> = match search.plan {
-        Some(plan) => plan.to_query(search.catalog),
-        None => Box::new(AllQuery),
-    };
-    let Some(filter) = search.filter else {
-        return Ok(words);
-    };
-    let filter = filter_query(search.catalog, filter, searcher)?;
-    Ok(Box::new(BooleanQuery::new(vec![
-        (Occur::Must, words),
-        (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
-    ])))
+/// Returns whether the words criterion orders hits before any other, as it does unless
+/// the ranking rules were changed: only then do the documents matching more words all
+/// rank before those matching fewer.
+fn words_rank_first(search: &ShardSearch<'_>) -> bool {
+    matches!(search.order.rules.first(), Some(SortRule::Words)) && search.distinct.is_none()
+}
+
+/// Scores nothing from the index's statistics: every clause of a search scores a
+/// constant, so the BM25 statistics tantivy gathers for each term (a dictionary lookup
+/// per term and segment) would be read for nothing.
+struct ConstantScores;
+
+impl Bm25StatisticsProvider for ConstantScores {
+    fn total_num_tokens(&self, _field: Field) -> tantivy::Result<u64> {
+        Ok(1)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(1)
+    }
+
+    fn doc_freq(&self, _term: &Term) -> tantivy::Result<u64> {
+        Ok(1)
+    }
 }
 
 /// Reads and ranks the candidates, best first.
@@ -320,33 +380,75 @@ pub fn filtered_docs(
         .map_err(ApiError::internal)
 }
 
-/// Collects the documents scoring at least `min_score`, the best `limit` of them.
+/// Collects the `num_best` best scoring documents and every document tied with the last
+/// of them, at most `limit` in all, best first; among equal scores the first in index order
+/// are kept. One pass over the matches, where asking for the best and then for their ties
+/// would evaluate the query twice.
 #[derive(Debug, Clone, Copy)]
-struct MinScoreCollector {
-    min_score: Score,
+struct TopWithTiesCollector {
+    num_best: usize,
     limit: usize,
 }
 
-/// The segment part of [`MinScoreCollector`].
-struct MinScoreSegmentCollector {
+/// The segment part of [`TopWithTiesCollector`].
+struct TopWithTiesSegmentCollector {
     segment: SegmentOrdinal,
-    min_score: Score,
+    num_best: usize,
+    limit: usize,
+    /// Documents that may still be kept, in collection order between compactions.
     docs: Vec<(Score, DocId)>,
+    /// Score of the `num_best`-th document at the last compaction: lower scores are out.
+    floor: Score,
+    /// Whether documents scoring `floor` are out too: `limit` documents at or above it
+    /// are kept already, and later documents come later in index order.
+    floor_is_full: bool,
 }
 
-impl Collector for MinScoreCollector {
+impl TopWithTiesSegmentCollector {
+    /// Keeps the documents scoring at least the `num_best`-th score, at most `limit`.
+    fn compact(&mut self) {
+        self.docs = best_with_ties(std::mem::take(&mut self.docs), self.num_best, self.limit);
+        if self.docs.len() >= self.num_best {
+            self.floor = self.docs[self.num_best - 1].0;
+            self.floor_is_full = self.docs.len() >= self.limit;
+        }
+    }
+}
+
+/// Sorts `docs` best first (index order among equal scores) and keeps those scoring at
+/// least the `num_best`-th score, at most `limit`.
+fn best_with_ties<D: Ord + Copy>(
+    mut docs: Vec<(Score, D)>,
+    num_best: usize,
+    limit: usize,
+) -> Vec<(Score, D)> {
+    docs.sort_unstable_by(|first, second| {
+        second.0.total_cmp(&first.0).then(first.1.cmp(&second.1))
+    });
+    if let Some(&(last_score, _)) = docs.get(num_best.max(1) - 1) {
+        let num_kept = docs.partition_point(|(score, _)| *score >= last_score);
+        docs.truncate(num_kept);
+    }
+    docs.truncate(limit);
+    docs
+}
+
+impl Collector for TopWithTiesCollector {
     type Fruit = Vec<DocAddress>;
-    type Child = MinScoreSegmentCollector;
+    type Child = TopWithTiesSegmentCollector;
 
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
         _reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
-        Ok(MinScoreSegmentCollector {
+        Ok(TopWithTiesSegmentCollector {
             segment,
-            min_score: self.min_score,
+            num_best: self.num_best.max(1),
+            limit: self.limit.max(self.num_best),
             docs: Vec::new(),
+            floor: Score::NEG_INFINITY,
+            floor_is_full: false,
         })
     }
 
@@ -355,27 +457,85 @@ impl Collector for MinScoreCollector {
     }
 
     fn merge_fruits(&self, fruits: Vec<Vec<(Score, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
-        let mut all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
-        all.sort_by(|first, second| second.0.total_cmp(&first.0).then(first.1.cmp(&second.1)));
-        all.truncate(self.limit);
-        Ok(all.into_iter().map(|(_, address)| address).collect())
+        let all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
+        let kept = best_with_ties(all, self.num_best, self.limit.max(self.num_best));
+        Ok(kept.into_iter().map(|(_, address)| address).collect())
     }
 }
 
-impl SegmentCollector for MinScoreSegmentCollector {
+impl SegmentCollector for TopWithTiesSegmentCollector {
     type Fruit = Vec<(Score, DocAddress)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if score >= self.min_score {
-            self.docs.push((score, doc));
+        if score < self.floor || (self.floor_is_full && score <= self.floor) {
+            return;
+        }
+        self.docs.push((score, doc));
+        // Compacting when the buffer doubles keeps the work per document constant.
+        if self.docs.len() >= 2 * self.limit {
+            self.compact();
         }
     }
 
-    fn harvest(self) -> Self::Fruit {
+    fn harvest(mut self) -> Self::Fruit {
+        self.compact();
         let segment = self.segment;
         self.docs
             .into_iter()
             .map(|(score, doc)| (score, DocAddress::new(segment, doc)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_are_kept_with_their_ties_in_index_order() {
+        let docs = vec![(1.0, 5), (3.0, 9), (2.0, 1), (2.0, 7), (2.0, 3), (0.5, 2)];
+        // The second best scores 2.0: every document at 2.0 is kept with the best.
+        assert_eq!(
+            best_with_ties(docs.clone(), 2, 10),
+            vec![(3.0, 9), (2.0, 1), (2.0, 3), (2.0, 7)]
+        );
+        // At most `limit`, the first ties in index order.
+        assert_eq!(
+            best_with_ties(docs.clone(), 2, 3),
+            vec![(3.0, 9), (2.0, 1), (2.0, 3)]
+        );
+        // Fewer documents than asked: all of them.
+        assert_eq!(best_with_ties(docs, 10, 10).len(), 6);
+    }
+
+    #[test]
+    fn a_segment_collector_compacts_to_the_same_documents_as_sorting_all() {
+        let num_docs: DocId = 20_000;
+        // Scores repeat in runs so that large tie groups straddle every compaction.
+        let score_of = |doc: DocId| ((doc * 7919) % 13) as Score;
+        let collector = TopWithTiesCollector {
+            num_best: 50,
+            limit: 300,
+        };
+        let mut segment = TopWithTiesSegmentCollector {
+            segment: 0,
+            num_best: collector.num_best,
+            limit: collector.limit,
+            docs: Vec::new(),
+            floor: Score::NEG_INFINITY,
+            floor_is_full: false,
+        };
+        for doc in 0..num_docs {
+            segment.collect(doc, score_of(doc));
+        }
+        let collected: Vec<(Score, DocId)> = segment
+            .harvest()
+            .into_iter()
+            .map(|(score, address)| (score, address.doc_id))
+            .collect();
+        let all: Vec<(Score, DocId)> = (0..num_docs).map(|doc| (score_of(doc), doc)).collect();
+        assert_eq!(collected, best_with_ties(all, 50, 300));
+        assert_eq!(collected.len(), 300);
+        assert!(collected.iter().all(|(score, _)| *score == 12.0));
     }
 }

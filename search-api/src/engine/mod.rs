@@ -6,9 +6,10 @@
 //! 1. [`query`]: `q` is analysed into units (words, phrases) and each word's typo and
 //!    prefix terms are found in the term dictionaries of all shards;
 //! 2. [`fanout`]: every shard, in parallel, runs the filter ([`filter`]) and the units as
-//!    one tantivy query scored by the words and typo criteria, counts the matches and the
-//!    facet values ([`facets`]), and ranks its best candidates precisely ([`rank`], with the
-//!    rules of [`rules`]);
+//!    one tantivy query scored by the words and typo criteria (only over the documents
+//!    holding the first few words when they are expected to fill the page and the words
+//!    rule comes first), counts the matches and the facet values ([`facets`]), and ranks
+//!    its best candidates precisely ([`rank`], with the rules of [`rules`]);
 //! 3. the shards' ranked lists are merged into the page asked for, each hit shown as JSON
 //!    ([`documents`]) with `_formatted` and `_matchesPosition` ([`highlight`]).
 //!
@@ -655,6 +656,15 @@ impl Engine {
             .or(settings.distinct_attribute.as_deref())
             .and_then(|name| catalog.attribute(name));
         let num_candidates = num_candidates(search.hit_window, has_words);
+        let window_end = search.hit_window.skip + search.hit_window.take;
+        let num_index_docs: u64 = index.searchers.iter().map(Searcher::num_docs).sum();
+        let num_shard_docs = num_index_docs / index.searchers.len().max(1) as u64;
+        let levels = match &plan {
+            Some(plan) if has_words => {
+                plan.selective_levels(num_index_docs, num_shard_docs, window_end)
+            }
+            _ => Vec::new(),
+        };
         let shard_search = ShardSearch {
             catalog,
             plan: plan.as_ref(),
@@ -673,7 +683,8 @@ impl Engine {
             },
             deadline,
             distinct,
-            window_end: search.hit_window.skip + search.hit_window.take,
+            window_end,
+            levels: &levels,
         };
         let results = search_shards(&index.searchers, shard_search)?;
 

@@ -13,6 +13,8 @@
 //! precisely.
 
 use std::collections::{BTreeSet, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -27,7 +29,7 @@ use tantivy::{Searcher, Term};
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
 use super::memo::CommitCache;
 use super::tuning::{
-    ADJACENCY_BONUS, FIRST_STAGE_WORD_SCORE, MAX_EXPANSION_CANDIDATES_PER_WORD,
+    ADJACENCY_BONUS, FIRST_STAGE_WORD_SCORE, MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_LEVELS_TRIED,
     MAX_NAME_QUERY_UNITS, MAX_ORDERED_WORDS, MAX_PREFIX_EXPANSIONS_PER_WORD,
     MAX_TYPO_EXPANSIONS_PER_WORD, MIN_PREFIX_NUM_CHARS, STEM_COST_UNITS, SYNONYM_COST_UNITS,
 };
@@ -84,7 +86,7 @@ pub struct QueryUnit {
     /// Whether the word is matched as a prefix.
     pub is_prefix: bool,
     /// Terms reached through typos or as a prefix, per analysis.
-    pub expansions: HashMap<Analysis, Arc<HashMap<String, Expansion>>>,
+    pub expansions: FxHashMap<Analysis, Arc<TermExpansions>>,
     /// Documents holding an exact form, summed over shards; orders `frequency` matching.
     pub num_docs: u64,
 }
@@ -322,6 +324,17 @@ impl QueryPlan {
     /// Returns the query retrieving candidates: the units combined per the matching
     /// strategy and scored by their first-stage weights, the exclusions removed.
     pub fn to_query(&self, catalog: &IndexCatalog) -> Box<dyn Query> {
+        self.to_query_requiring(catalog, 1)
+    }
+
+    /// Returns [`QueryPlan::to_query`] requiring the first `num_required` units in keep
+    /// order (every unit under `all`): the candidates of the words criterion's buckets
+    /// from all the units down to `num_required` of them, scored alike.
+    pub fn to_query_requiring(
+        &self,
+        catalog: &IndexCatalog,
+        num_required: usize,
+    ) -> Box<dyn Query> {
         let num_units = self.units.len();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (keep_position, &unit_index) in self.keep_order.iter().enumerate() {
@@ -329,7 +342,7 @@ impl QueryPlan {
             let query = self.unit_query(catalog, &self.units[unit_index], weight);
             let occur = match self.strategy {
                 MatchingStrategy::All => Occur::Must,
-                _ if keep_position == 0 => Occur::Must,
+                _ if keep_position < num_required.max(1) => Occur::Must,
                 _ => Occur::Should,
             };
             clauses.push((occur, query));
@@ -346,6 +359,72 @@ impl QueryPlan {
             clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0)));
         }
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Returns the query of the documents that match, for counting them and their facet
+    /// values: the units a document must match and the exclusions, without the clauses
+    /// that only score.
+    pub fn to_matching_query(&self, catalog: &IndexCatalog) -> Box<dyn Query> {
+        let num_required = match self.strategy {
+            MatchingStrategy::All => self.keep_order.len(),
+            _ => 1,
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = self
+            .keep_order
+            .iter()
+            .take(num_required)
+            .map(|&unit_index| {
+                (
+                    Occur::Must,
+                    self.unit_query(catalog, &self.units[unit_index], 1.0),
+                )
+            })
+            .collect();
+        if clauses.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        for unit in &self.excluded {
+            clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Returns the numbers of units to require, most first, at which a shard of
+    /// `num_shard_docs` documents (of `num_index_docs` in all shards) is expected to hold
+    /// at least `num_wanted` candidates, judging by how many documents hold each word as
+    /// typed and supposing words independent; empty when requiring only the first unit is
+    /// expected, or under `all`, which requires every unit anyway. Retrieving from such a
+    /// bucket avoids scoring every document that holds the first word, which for a common
+    /// first word is most of the index.
+    pub fn selective_levels(
+        &self,
+        num_index_docs: u64,
+        num_shard_docs: u64,
+        num_wanted: usize,
+    ) -> Vec<usize> {
+        if self.strategy == MatchingStrategy::All || self.units.len() < 2 || num_index_docs == 0 {
+            return Vec::new();
+        }
+        let mut expected = num_shard_docs as f64;
+        let mut deepest = 0;
+        for (keep_position, &unit_index) in
+            self.keep_order.iter().take(MAX_ORDERED_WORDS).enumerate()
+        {
+            let unit = &self.units[unit_index];
+            // A word typed as a prefix is completed by terms not counted: taken as
+            // holding no information, which errs towards trying a level too deep.
+            let share = if unit.is_prefix {
+                1.0
+            } else {
+                (unit.num_docs as f64 / num_index_docs as f64).min(1.0)
+            };
+            expected *= share;
+            if expected < num_wanted as f64 {
+                break;
+            }
+            deepest = keep_position + 1;
+        }
+        (2..=deepest).rev().take(MAX_LEVELS_TRIED).collect()
     }
 
     /// Returns the first stage's proximity clauses: each pair of consecutive query words
@@ -558,7 +637,7 @@ fn phrase_unit(word: &QueryWord) -> QueryUnit {
         keyword: None,
         max_typos: 0,
         is_prefix: false,
-        expansions: HashMap::new(),
+        expansions: FxHashMap::default(),
         num_docs: 0,
     }
 }
@@ -609,7 +688,7 @@ fn word_unit(
         )),
         max_typos,
         is_prefix: word.is_prefix && word.num_chars >= MIN_PREFIX_NUM_CHARS,
-        expansions: HashMap::new(),
+        expansions: FxHashMap::default(),
         num_docs: 0,
     }
 }
@@ -641,7 +720,12 @@ pub struct Dictionaries<'a> {
 /// a word typed again (the words before the last while someone types, frequent title
 /// words) is not looked up in every term dictionary again. A new commit opens new
 /// searchers and so starts an empty cache.
-pub type ExpansionCache = CommitCache<ExpansionKey, Arc<HashMap<String, Expansion>>>;
+pub type ExpansionCache = CommitCache<ExpansionKey, Arc<TermExpansions>>;
+
+/// The terms one word reaches, with how. Looked up for every word of every candidate
+/// ranked, so hashed with a fast non-cryptographic hasher: the keys are index terms, not
+/// attacker-chosen in bulk, and the maps hold at most a few hundred entries.
+pub type TermExpansions = FxHashMap<String, Expansion>;
 
 /// What a word's expansions depend on besides the searchers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -751,7 +835,7 @@ fn select_expansions(
     unit: &QueryUnit,
     analysis: Analysis,
     frequencies: HashMap<String, u64>,
-) -> HashMap<String, Expansion> {
+) -> TermExpansions {
     let mut typo_terms = Vec::new();
     let mut prefix_terms = Vec::new();
     for (term, num_docs) in frequencies {
@@ -823,5 +907,84 @@ mod tests {
             }
         }
         assert_eq!(unit_weight(40, 40), 1.0);
+    }
+
+    fn plan_of(words: &[(&str, u64, bool)], strategy: MatchingStrategy) -> QueryPlan {
+        let units: Vec<QueryUnit> = words
+            .iter()
+            .map(|&(word, num_docs, is_prefix)| QueryUnit {
+                query_range: 0..word.len(),
+                words: vec![word.to_owned()],
+                is_phrase: false,
+                exact_forms: vec![word.to_owned()],
+                joined_forms: Vec::new(),
+                parts: Vec::new(),
+                synonyms: Vec::new(),
+                stem: None,
+                keyword: None,
+                max_typos: 0,
+                is_prefix,
+                expansions: FxHashMap::default(),
+                num_docs,
+            })
+            .collect();
+        QueryPlan {
+            keep_order: keep_order(&units, strategy),
+            units,
+            excluded: Vec::new(),
+            strategy,
+            attributes: Vec::new(),
+            query_name: None,
+        }
+    }
+
+    #[test]
+    fn levels_stop_where_too_few_documents_are_expected() {
+        // 1,000,000 documents in 2 shards; a page of 10 wanted per shard.
+        let plan = plan_of(
+            &[
+                ("the", 400_000, false),
+                ("data", 50_000, false),
+                ("backup", 2_000, false),
+                ("alg", 0, true),
+            ],
+            MatchingStrategy::Last,
+        );
+        // Per shard: 500,000 x 0.4 x 0.05 = 10,000 with two words, x 0.002 = 20 with
+        // three, and the prefix is taken as telling nothing: all four are tried first.
+        assert_eq!(plan.selective_levels(1_000_000, 500_000, 10), vec![4, 3]);
+        // Wanting 100 per shard stops at two words.
+        assert_eq!(plan.selective_levels(1_000_000, 500_000, 100), vec![2]);
+        // A first word too rare for a page leaves only the whole scoring.
+        let rare = plan_of(
+            &[("zygote", 3, false), ("data", 50_000, false)],
+            MatchingStrategy::Last,
+        );
+        assert!(rare.selective_levels(1_000_000, 500_000, 10).is_empty());
+    }
+
+    #[test]
+    fn all_and_single_words_have_no_levels() {
+        let words = [("data", 50_000, false), ("base", 40_000, false)];
+        let all = plan_of(&words, MatchingStrategy::All);
+        assert!(all.selective_levels(1_000_000, 500_000, 1).is_empty());
+        let one = plan_of(&words[..1], MatchingStrategy::Last);
+        assert!(one.selective_levels(1_000_000, 500_000, 1).is_empty());
+    }
+
+    #[test]
+    fn frequency_strategy_requires_the_rarest_words_first() {
+        let plan = plan_of(
+            &[
+                ("the", 400_000, false),
+                ("sensor", 5_000, false),
+                ("array", 20_000, false),
+            ],
+            MatchingStrategy::Frequency,
+        );
+        assert_eq!(plan.keep_order, vec![1, 2, 0]);
+        // 500,000 x 0.005 = 2,500 with `sensor`, x 0.02 = 50 with `array`, x 0.4 = 20
+        // with all three.
+        assert_eq!(plan.selective_levels(1_000_000, 500_000, 10), vec![3, 2]);
     }
 }

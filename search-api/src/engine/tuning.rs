@@ -86,6 +86,11 @@ pub const MAX_NAME_QUERY_UNITS: usize = 6;
 /// which keeps the scores within `f32` precision.
 pub const MAX_ORDERED_WORDS: usize = 12;
 
+/// Buckets of the words criterion a shard retrieves from before it scores every document
+/// matching the first word: the one expected to hold a page of candidates and the next
+/// one down, as word counts misjudge how often words occur together.
+pub const MAX_LEVELS_TRIED: usize = 2;
+
 /// Values of a facet counted from the inverted index before the counts are cut to
 /// `maxValuesPerFacet`: bounds memory for a facet on identifiers.
 pub const MAX_FACET_VALUES_COUNTED: usize = 1_000_000;
