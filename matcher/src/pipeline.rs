@@ -144,6 +144,7 @@ async fn match_batch<S: CandidateSource>(
     let request = CandidateRequest {
         profiles: profiles.iter().map(CandidateProfile::of).collect(),
         limit_per_profile: options.limit_per_profile,
+        show_matches: false,
     };
     let response = source.candidates(&request).await?;
 

@@ -25,6 +25,9 @@ pub struct CandidateRequest {
     pub profiles: Vec<CandidateProfile>,
     /// Records returned per profile at most, best first.
     pub limit_per_profile: usize,
+    /// Whether hits list what they were found by; the matcher derives its evidence from
+    /// the records themselves, so it asks without.
+    pub show_matches: bool,
 }
 
 /// What the search API is told of one profile.
@@ -153,6 +156,7 @@ impl SearchApiClient {
         let empty = CandidateRequest {
             profiles: Vec::new(),
             limit_per_profile: 1,
+            show_matches: false,
         };
         match self.post_once(&empty).await {
             Ok(_) => Ok(()),

@@ -76,6 +76,7 @@ async fn namesakes_neither_hide_nor_join_the_persons_records() {
             orcid: None,
         }],
         limit_per_profile: 400,
+        show_matches: true,
     };
     let variants = analyzers::GivenNameVariants::empty();
     let deadline = Instant::now() + Duration::from_secs(60);

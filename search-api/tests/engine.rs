@@ -1037,6 +1037,7 @@ fn candidates_of_orcid_profiles_are_their_works() {
             })
             .collect(),
         limit_per_profile: 1000,
+        show_matches: true,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     let response = fixture
@@ -1084,6 +1085,7 @@ fn candidates_of_orcid_profiles_are_their_works() {
             orcid: None,
         }],
         limit_per_profile: 10,
+        show_matches: true,
     };
     let response = fixture
         .two_shards

@@ -10,7 +10,8 @@
 //!    was given when it could gather nothing; `searchCutoffMs` sets an index's budget;
 //! 4. `CONTAINS` and `STARTS WITH` (and their `NOT` forms) filter string values;
 //! 5. `/metrics` needs a key with `metrics.get` under a master key;
-//! 6. `POST /candidates` reads and answers camelCase, and still reads snake_case.
+//! 6. `POST /candidates` reads and answers camelCase, and still reads snake_case; it leaves
+//!    out what each hit was found by when asked to.
 
 mod common;
 
@@ -389,6 +390,28 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
         assert!(found["matchedValue"].is_string(), "{answer}");
         assert!(found.get("matched_value").is_none(), "{answer}");
     }
+    // Without the matches: the same records and scores, each with an empty list.
+    let mut answers = Vec::new();
+    for show in [true, false] {
+        let body = json!({"profiles": [profile.clone()], "limitPerProfile": 5,
+                          "showMatches": show});
+        let (status, _, answer, _) = served
+            .send(reqwest::Method::POST, "/candidates", Some(body), None)
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        answers.push(answer["results"][0]["hits"].as_array().unwrap().clone());
+    }
+    let ids_and_scores = |hits: &[Value]| -> Vec<(Value, Value)> {
+        hits.iter()
+            .map(|hit| (hit["recordId"].clone(), hit["score"].clone()))
+            .collect()
+    };
+    assert!(!answers[0].is_empty());
+    assert_eq!(ids_and_scores(&answers[0]), ids_and_scores(&answers[1]));
+    assert!(answers[0]
+        .iter()
+        .all(|hit| !hit["matches"].as_array().unwrap().is_empty()));
+    assert!(answers[1].iter().all(|hit| hit["matches"] == json!([])));
     let (status, _, answer, _) = served
         .send(
             reqwest::Method::POST,

@@ -61,6 +61,15 @@ pub struct CandidateRequest {
     /// Records returned per profile at most, best first.
     #[serde(alias = "limit_per_profile")]
     pub limit_per_profile: usize,
+    /// Whether each hit lists what it was found by (the default); a client that derives
+    /// its own evidence from the records, as the matcher does, asks for hits without, and
+    /// the answer shrinks to ids and scores.
+    #[serde(default = "matches_shown", alias = "show_matches")]
+    pub show_matches: bool,
+}
+
+fn matches_shown() -> bool {
+    true
 }
 
 /// What is known of one profile.
@@ -192,6 +201,11 @@ pub(crate) fn retrieve(
     let mut results = Vec::with_capacity(profiles.len());
     for chunk in chunks {
         results.extend(chunk?);
+    }
+    if !request.show_matches {
+        for hit in results.iter_mut().flat_map(|result| result.hits.iter_mut()) {
+            hit.matches = Vec::new();
+        }
     }
     Ok(CandidateResponse { results })
 }

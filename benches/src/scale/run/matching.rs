@@ -112,6 +112,7 @@ pub async fn measure(
         let request = CandidateRequest {
             profiles: profiles.iter().map(CandidateProfile::of).collect(),
             limit_per_profile: DEFAULT_LIMIT_PER_PROFILE,
+            show_matches: false,
         };
         let next = async {
             match batches.get(index + 1) {
