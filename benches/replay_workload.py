@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Replays the text queries of a `scale` corpus workload against a running search API,
+one request at a time, and prints latency percentiles and, given the server's pid, the
+server CPU time per request (utime + stime from /proc).
+
+Used to compare two builds of the search API on copies of one index: start each on its
+own index directory and port, then alternate passes between them.
+
+    python3 benches/replay_workload.py --url http://127.0.0.1:7711 --key "$KEY" \
+        --workload target/scale/corpus-1m-seed42/workload.jsonl --class title_prefix \
+        --passes 2 --pid "$(pgrep -f 'search-api' | head -1)"
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def server_cpu_secs(pid):
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="the search API, e.g. http://127.0.0.1:7700")
+    parser.add_argument("--key", required=True, help="a key that may search `records`")
+    parser.add_argument("--workload", required=True, help="workload.jsonl of a scale corpus")
+    parser.add_argument("--class", dest="query_class", required=True,
+                        choices=["title_typo", "title_prefix", "author_name"])
+    parser.add_argument("--limit", type=int, default=200, help="queries of the class replayed")
+    parser.add_argument("--passes", type=int, default=1)
+    parser.add_argument("--pid", type=int, help="the search API's pid, for its CPU time")
+    args = parser.parse_args()
+
+    with open(args.workload) as workload:
+        queries = [json.loads(line) for line in workload if line.strip()]
+    queries = [query["q"] for query in queries if query["class"] == args.query_class]
+    queries = queries[: args.limit]
+    if not queries:
+        sys.exit(f"{args.workload} holds no `{args.query_class}` query")
+
+    for number in range(args.passes):
+        latencies = []
+        num_degraded = 0
+        cpu_before = server_cpu_secs(args.pid)
+        for q in queries:
+            request = urllib.request.Request(
+                args.url.rstrip("/") + "/indexes/records/search",
+                data=json.dumps({"q": q, "limit": 10}).encode(),
+                headers={"Content-Type": "application/json",
+                         "Authorization": "Bearer " + args.key},
+            )
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request) as response:
+                    response.read()
+                    num_degraded += bool(response.headers.get("atlas-search-degraded"))
+            except urllib.error.HTTPError as error:
+                sys.exit(f"`{q}` answered {error.code}: {error.read().decode(errors='replace')}")
+            except urllib.error.URLError as error:
+                sys.exit(f"{args.url} cannot be reached: {error.reason}")
+            latencies.append((time.perf_counter() - started) * 1000)
+        cpu_ms = (server_cpu_secs(args.pid) - cpu_before) * 1000 / len(latencies)
+        latencies.sort()
+        percentile = lambda share: latencies[min(len(latencies) - 1, int(len(latencies) * share))]
+        print(f"{args.query_class} pass {number + 1}: {len(latencies)} queries, "
+              f"p50 {percentile(0.5):.1f} / p90 {percentile(0.9):.1f} / p99 {percentile(0.99):.1f} ms, "
+              f"mean {statistics.mean(latencies):.1f} ms, "
+              + (f"server CPU {cpu_ms:.1f} ms per request, " if args.pid else "")
+              + f"{num_degraded} degraded")
+
+
+if __name__ == "__main__":
+    main()
