@@ -412,6 +412,26 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
         .iter()
         .all(|hit| !hit["matches"].as_array().unwrap().is_empty()));
     assert!(answers[1].iter().all(|hit| hit["matches"] == json!([])));
+    // A misspelt or unknown field is refused rather than ignored.
+    for (body, field) in [
+        (
+            json!({"profiles": [profile.clone()], "limitPerProfile": 5, "showmatches": false}),
+            "showmatches",
+        ),
+        (
+            json!({"profiles": [{"id": "p", "names": ["Ann Lee"], "titles": [], "orcid": null,
+                                 "nickname": "Annie"}],
+                   "limitPerProfile": 5}),
+            "nickname",
+        ),
+    ] {
+        let (status, _, answer, _) = served
+            .send(reqwest::Method::POST, "/candidates", Some(body), None)
+            .await;
+        assert_eq!(status, 400, "{field}: {answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{field}`")), "{field}: {answer}");
+    }
     let (status, _, answer, _) = served
         .send(
             reqwest::Method::POST,

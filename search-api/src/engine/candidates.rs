@@ -52,9 +52,11 @@ const FULL_GIVEN_NAME_WEIGHT: f32 = 4.0;
 const INITIAL_WEIGHT: f32 = 2.0;
 
 /// A batch of profiles to find candidate records for. Field names are camelCase like the
-/// rest of the API; the snake_case names of earlier matchers are accepted as aliases.
+/// rest of the API; the snake_case names of earlier matchers are accepted as aliases. An
+/// unknown field is refused, as search parameters are: a misspelt `showMatches` would
+/// otherwise be ignored without a word.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CandidateRequest {
     /// The profiles.
     pub profiles: Vec<CandidateProfile>,
@@ -74,6 +76,7 @@ fn matches_shown() -> bool {
 
 /// What is known of one profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CandidateProfile {
     /// The profile's id, echoed in the response.
     pub id: String,
