@@ -715,6 +715,54 @@ fn a_short_page_answers_as_scoring_every_match() {
     }
 }
 
+/// With a sort rule before `words`, the first hits are the documents first in that
+/// order, whatever the page size.
+#[test]
+fn a_value_rule_before_words_orders_the_first_hits() {
+    let engine = &fixture().two_shards;
+    let mut settings = settings("records");
+    settings.ranking_rules = [
+        "year:desc",
+        "words",
+        "typo",
+        "proximity",
+        "attribute",
+        "exactness",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let run = |body: Value| {
+        let search = validate("records", body);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        engine
+            .search("records", &search, &settings, deadline)
+            .expect("search runs")
+    };
+    let years = |response: &SearchResponse| -> Vec<Option<i64>> {
+        response
+            .hits
+            .iter()
+            .map(|hit| hit.document["year"].as_i64())
+            .collect()
+    };
+    for q in ["data", "query processing", "database systems"] {
+        let short = run(json!({"q": q, "limit": 3}));
+        let deep = run(json!({"q": q, "limit": 1000}));
+        let deep_years = years(&deep);
+        assert!(deep_years.len() > 3, "`{q}` matches more than a page");
+        assert!(
+            deep_years.windows(2).all(|pair| pair[0] >= pair[1]),
+            "`{q}` newest first: {deep_years:?}"
+        );
+        assert_eq!(years(&short), deep_years[..3].to_vec(), "years of `{q}`");
+        assert_eq!(
+            source_ids(&short),
+            source_ids(&deep)[..3].to_vec(),
+            "first hits of `{q}`"
+        );
+    }
+}
+
 #[test]
 fn pagination_and_sort_are_exact() {
     let everything =

@@ -130,6 +130,23 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
                 limit: MAX_TIED_CANDIDATES.max(search.num_candidates),
             };
             let mut found = None;
+            let leading_values = search.order.leading_value_criteria();
+            if !leading_values.is_empty() {
+                // The ranking rules start with values: the candidates are the documents
+                // first in them, then by words and typos.
+                let query = filtered(plan.to_query(search.catalog));
+                let top = ValueOrderCollector {
+                    criteria: leading_values,
+                    limit: search.num_candidates,
+                    then_score: true,
+                };
+                let (num_matching, top, matching) = searcher
+                    .search_with_statistics_provider(&query, &(Count, top, facets), &ConstantScores)
+                    .map_err(ApiError::internal)?;
+                let addresses: Vec<DocAddress> =
+                    top.into_iter().map(|(_, address)| address).collect();
+                return finish_shard(searcher, &search, num_matching, &addresses, matching);
+            }
             if words_rank_first(&search) {
                 for &num_required in search.levels {
                     let level = filtered(plan.to_query_requiring(search.catalog, num_required));
@@ -174,6 +191,7 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
             let top = ValueOrderCollector {
                 criteria: search.order.value_criteria(),
                 limit: search.num_candidates,
+                then_score: false,
             };
             let (num_matching, top, matching) = searcher
                 .search(&query, &(Count, top, facets))
@@ -183,7 +201,21 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
         }
     };
 
-    let ranked = rank_candidates(searcher, &search, &addresses)?;
+    finish_shard(searcher, &search, num_matching, &addresses, matching)
+}
+
+/// The documents matching a search in one shard, per segment.
+type MatchingDocs = Vec<(SegmentOrdinal, Vec<DocId>)>;
+
+/// Ranks a shard's candidates and counts its facet values and distinct values.
+fn finish_shard(
+    searcher: &Searcher,
+    search: &ShardSearch<'_>,
+    num_matching: usize,
+    addresses: &[DocAddress],
+    matching: Option<MatchingDocs>,
+) -> Result<ShardResult> {
+    let ranked = rank_candidates(searcher, search, addresses)?;
     let matching = matching.unwrap_or_default();
     let facets = count_facets(
         search.catalog,

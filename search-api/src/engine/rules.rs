@@ -114,6 +114,18 @@ impl HitOrder {
         }
     }
 
+    /// Returns the value criteria that come before every other rule: a search with words
+    /// collects its candidates by them first when there are any.
+    pub fn leading_value_criteria(&self) -> Vec<ValueCriterion> {
+        self.rules
+            .iter()
+            .map_while(|rule| match rule {
+                SortRule::Value(criterion) => Some(*criterion),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Returns the value criteria of the order, which placeholder searches collect by.
     pub fn value_criteria(&self) -> Vec<ValueCriterion> {
         self.rules
@@ -180,14 +192,21 @@ pub fn sort_value(
 }
 
 /// Collects, per segment, the `limit` documents first in value order (placeholder
-/// searches), by fast fields.
+/// searches, and searches whose ranking rules start with values), by fast fields.
 #[derive(Debug)]
 pub struct ValueOrderCollector {
     /// The criteria, most significant first.
     pub criteria: Vec<ValueCriterion>,
     /// Documents kept per shard.
     pub limit: usize,
+    /// Whether documents of equal values are ordered by their first-stage score, best
+    /// first, before index order.
+    pub then_score: bool,
 }
+
+/// Scale of first-stage scores in a value key: scores differ by far more than this
+/// resolution.
+const SCORE_KEY_SCALE: f32 = 1_048_576.0;
 
 /// The fast column of one criterion in one segment.
 enum KeyColumn {
@@ -257,6 +276,7 @@ pub struct ValueOrderSegmentCollector {
     segment: SegmentOrdinal,
     keys: SegmentKeys,
     limit: usize,
+    then_score: bool,
     kept: std::collections::BinaryHeap<(Vec<i128>, DocId)>,
 }
 
@@ -273,12 +293,13 @@ impl Collector for ValueOrderCollector {
             segment,
             keys: SegmentKeys::new(&self.criteria, reader),
             limit: self.limit,
+            then_score: self.then_score,
             kept: std::collections::BinaryHeap::new(),
         })
     }
 
     fn requires_scoring(&self) -> bool {
-        false
+        self.then_score
     }
 
     fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
@@ -292,11 +313,14 @@ impl Collector for ValueOrderCollector {
 impl SegmentCollector for ValueOrderSegmentCollector {
     type Fruit = Vec<(Vec<i128>, DocAddress)>;
 
-    fn collect(&mut self, doc: DocId, _score: Score) {
+    fn collect(&mut self, doc: DocId, score: Score) {
         if self.limit == 0 {
             return;
         }
-        let key = self.keys.key(doc);
+        let mut key = self.keys.key(doc);
+        if self.then_score {
+            key.push(-((score * SCORE_KEY_SCALE) as i128));
+        }
         if self.kept.len() < self.limit {
             self.kept.push((key, doc));
         } else if self
