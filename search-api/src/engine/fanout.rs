@@ -21,7 +21,7 @@ use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsColl
 use super::filter::filter_query;
 use super::query::QueryPlan;
 use super::rank::{rank_document, unranked_document, RankedDocument};
-use super::rules::{HitOrder, SortRule, ValueOrderCollector};
+use super::rules::{HitOrder, ValueOrderCollector};
 use super::tuning::MAX_TIED_CANDIDATES;
 use super::Deadline;
 use crate::error::{ApiError, Result};
@@ -51,7 +51,8 @@ pub struct ShardSearch<'a> {
     pub window_end: usize,
     /// Numbers of query units to require, most first, before requiring only the first:
     /// the first of them that a shard holds a page of documents for gives its candidates
-    /// (see [`QueryPlan::selective_levels`]).
+    /// (see [`QueryPlan::selective_levels`]); empty unless the words rule orders hits
+    /// first and no `distinct` applies.
     pub levels: &'a [usize],
 }
 
@@ -121,66 +122,7 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
     let facets = needs_matching.then_some(MatchingDocsCollector);
 
     let (num_matching, addresses, matching) = match search.plan.filter(|plan| !plan.is_empty()) {
-        Some(plan) => {
-            // Documents tied with the last candidate are collected too, in the same pass,
-            // so that which of them are ranked does not depend on how documents are spread
-            // over shards.
-            let best = TopWithTiesCollector {
-                num_best: search.num_candidates.max(1),
-                limit: MAX_TIED_CANDIDATES.max(search.num_candidates),
-            };
-            let mut found = None;
-            let leading_values = search.order.leading_value_criteria();
-            if !leading_values.is_empty() {
-                // The ranking rules start with values: the candidates are the documents
-                // first in them, then by words and typos.
-                let query = filtered(plan.to_query(search.catalog));
-                let top = ValueOrderCollector {
-                    criteria: leading_values,
-                    limit: search.num_candidates,
-                    then_score: true,
-                };
-                let (num_matching, top, matching) = searcher
-                    .search_with_statistics_provider(&query, &(Count, top, facets), &ConstantScores)
-                    .map_err(ApiError::internal)?;
-                let addresses: Vec<DocAddress> =
-                    top.into_iter().map(|(_, address)| address).collect();
-                return finish_shard(searcher, &search, num_matching, &addresses, matching);
-            }
-            if words_rank_first(&search) {
-                for &num_required in search.levels {
-                    let level = filtered(plan.to_query_requiring(search.catalog, num_required));
-                    let (num_in_level, addresses) = searcher
-                        .search_with_statistics_provider(&level, &(Count, best), &ConstantScores)
-                        .map_err(ApiError::internal)?;
-                    // Every document of a deeper bucket ranks after these under the
-                    // words criterion, so a page of them leaves the deeper ones out.
-                    if num_in_level >= search.window_end {
-                        found = Some(addresses);
-                        break;
-                    }
-                }
-            }
-            match found {
-                Some(addresses) => {
-                    let matching_query = filtered(plan.to_matching_query(search.catalog));
-                    let (num_matching, matching) = searcher
-                        .search(&matching_query, &(Count, facets))
-                        .map_err(ApiError::internal)?;
-                    (num_matching, addresses, matching)
-                }
-                None => {
-                    let query = filtered(plan.to_query(search.catalog));
-                    searcher
-                        .search_with_statistics_provider(
-                            &query,
-                            &(Count, best, facets),
-                            &ConstantScores,
-                        )
-                        .map_err(ApiError::internal)?
-                }
-            }
-        }
+        Some(plan) => word_candidates(searcher, &search, plan, &filtered, facets)?,
         None => {
             // Without words (or with exclusions only) every document passing the filter
             // matches, in the order of the sort values.
@@ -201,21 +143,7 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
         }
     };
 
-    finish_shard(searcher, &search, num_matching, &addresses, matching)
-}
-
-/// The documents matching a search in one shard, per segment.
-type MatchingDocs = Vec<(SegmentOrdinal, Vec<DocId>)>;
-
-/// Ranks a shard's candidates and counts its facet values and distinct values.
-fn finish_shard(
-    searcher: &Searcher,
-    search: &ShardSearch<'_>,
-    num_matching: usize,
-    addresses: &[DocAddress],
-    matching: Option<MatchingDocs>,
-) -> Result<ShardResult> {
-    let ranked = rank_candidates(searcher, search, addresses)?;
+    let ranked = rank_candidates(searcher, &search, &addresses)?;
     let matching = matching.unwrap_or_default();
     let facets = count_facets(
         search.catalog,
@@ -242,11 +170,57 @@ fn finish_shard(
     })
 }
 
-/// Returns whether the words criterion orders hits before any other, as it does unless
-/// the ranking rules were changed: only then do the documents matching more words all
-/// rank before those matching fewer.
-fn words_rank_first(search: &ShardSearch<'_>) -> bool {
-    matches!(search.order.rules.first(), Some(SortRule::Words)) && search.distinct.is_none()
+/// The documents matching a search in one shard, per segment.
+type MatchingDocs = Vec<(SegmentOrdinal, Vec<DocId>)>;
+
+/// Returns, for a search with words, how many documents of the shard match, the
+/// candidates to rank, and the matching documents when facets or distinct values need
+/// them.
+fn word_candidates(
+    searcher: &Searcher,
+    search: &ShardSearch<'_>,
+    plan: &QueryPlan,
+    filtered: &dyn Fn(Box<dyn Query>) -> Box<dyn Query>,
+    facets: Option<MatchingDocsCollector>,
+) -> Result<(usize, Vec<DocAddress>, Option<MatchingDocs>)> {
+    let leading_values = search.order.leading_value_criteria();
+    if !leading_values.is_empty() {
+        // The ranking rules start with values: the candidates are the documents first in
+        // them, then by words and typos.
+        let top = ValueOrderCollector {
+            criteria: leading_values,
+            limit: search.num_candidates,
+            then_score: true,
+        };
+        let query = filtered(plan.to_query(search.catalog));
+        let (num_matching, top, matching) = searcher
+            .search_with_statistics_provider(&query, &(Count, top, facets), &ConstantScores)
+            .map_err(ApiError::internal)?;
+        let addresses = top.into_iter().map(|(_, address)| address).collect();
+        return Ok((num_matching, addresses, matching));
+    }
+    // Documents tied with the last candidate are collected too, in the same pass, so that
+    // which of them are ranked does not depend on how documents are spread over shards.
+    let best = TopWithTiesCollector::new(search.num_candidates, MAX_TIED_CANDIDATES);
+    for &num_required in search.levels {
+        let level = filtered(plan.to_query_requiring(search.catalog, num_required));
+        let (num_in_level, addresses) = searcher
+            .search_with_statistics_provider(&level, &(Count, best), &ConstantScores)
+            .map_err(ApiError::internal)?;
+        // Every document of a deeper bucket ranks after these under the words criterion,
+        // so a page of them leaves the deeper ones out.
+        if num_in_level >= search.window_end {
+            let matching_query = filtered(plan.to_matching_query(search.catalog));
+            let (num_matching, matching) = searcher
+                .search(&matching_query, &(Count, facets))
+                .map_err(ApiError::internal)?;
+            return Ok((num_matching, addresses, matching));
+        }
+    }
+    let query = filtered(plan.to_query(search.catalog));
+    searcher
+        .search_with_statistics_provider(&query, &(Count, best, facets), &ConstantScores)
+        .map_err(ApiError::internal)
 }
 
 /// Scores nothing from the index's statistics: every clause of a search scores a
@@ -422,6 +396,18 @@ struct TopWithTiesCollector {
     limit: usize,
 }
 
+impl TopWithTiesCollector {
+    /// Returns the collector of the `num_best` best (at least one) and their ties, at
+    /// most `tie_limit` documents unless `num_best` is more.
+    fn new(num_best: usize, tie_limit: usize) -> TopWithTiesCollector {
+        let num_best = num_best.max(1);
+        TopWithTiesCollector {
+            num_best,
+            limit: tie_limit.max(num_best),
+        }
+    }
+}
+
 /// The segment part of [`TopWithTiesCollector`].
 struct TopWithTiesSegmentCollector {
     segment: SegmentOrdinal,
@@ -457,7 +443,7 @@ fn best_with_ties<D: Ord + Copy>(
     docs.sort_unstable_by(|first, second| {
         second.0.total_cmp(&first.0).then(first.1.cmp(&second.1))
     });
-    if let Some(&(last_score, _)) = docs.get(num_best.max(1) - 1) {
+    if let Some(&(last_score, _)) = docs.get(num_best.saturating_sub(1)) {
         let num_kept = docs.partition_point(|(score, _)| *score >= last_score);
         docs.truncate(num_kept);
     }
@@ -476,8 +462,8 @@ impl Collector for TopWithTiesCollector {
     ) -> tantivy::Result<Self::Child> {
         Ok(TopWithTiesSegmentCollector {
             segment,
-            num_best: self.num_best.max(1),
-            limit: self.limit.max(self.num_best),
+            num_best: self.num_best,
+            limit: self.limit,
             docs: Vec::new(),
             floor: Score::NEG_INFINITY,
             floor_is_full: false,
@@ -490,7 +476,7 @@ impl Collector for TopWithTiesCollector {
 
     fn merge_fruits(&self, fruits: Vec<Vec<(Score, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
         let all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
-        let kept = best_with_ties(all, self.num_best, self.limit.max(self.num_best));
+        let kept = best_with_ties(all, self.num_best, self.limit);
         Ok(kept.into_iter().map(|(_, address)| address).collect())
     }
 }
@@ -545,10 +531,7 @@ mod tests {
         let num_docs: DocId = 20_000;
         // Scores repeat in runs so that large tie groups straddle every compaction.
         let score_of = |doc: DocId| ((doc * 7919) % 13) as Score;
-        let collector = TopWithTiesCollector {
-            num_best: 50,
-            limit: 300,
-        };
+        let collector = TopWithTiesCollector::new(50, 300);
         let mut segment = TopWithTiesSegmentCollector {
             segment: 0,
             num_best: collector.num_best,

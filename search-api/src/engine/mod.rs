@@ -70,7 +70,7 @@ use self::fanout::{search_shards, sort_ranked, ShardSearch};
 use self::highlight::format_hit;
 use self::query::{Dictionaries, ExpansionCache, QueryPlan};
 use self::rank::{score_details, RankedDocument};
-use self::rules::HitOrder;
+use self::rules::{HitOrder, SortRule};
 use self::tuning::{MAX_RERANK_POOL, MIN_RERANK_POOL, RERANK_POOL_PER_HIT};
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Condition, ConditionOperator, FilterExpr};
@@ -659,8 +659,11 @@ impl Engine {
         let window_end = search.hit_window.skip + search.hit_window.take;
         let num_index_docs: u64 = index.searchers.iter().map(Searcher::num_docs).sum();
         let num_shard_docs = num_index_docs / index.searchers.len().max(1) as u64;
+        // Only when the words rule orders hits first do the documents matching more words
+        // all rank before those matching fewer; `distinct` may keep too few of a bucket.
+        let words_rank_first = matches!(order.rules.first(), Some(SortRule::Words));
         let levels = match &plan {
-            Some(plan) if has_words => {
+            Some(plan) if has_words && words_rank_first && distinct.is_none() => {
                 plan.selective_levels(num_index_docs, num_shard_docs, window_end)
             }
             _ => Vec::new(),

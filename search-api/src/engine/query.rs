@@ -13,12 +13,11 @@
 //! precisely.
 
 use std::collections::{BTreeSet, HashMap};
-
-use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 use analyzers::{fold, fold_with_digraphs, parse_query, PersonName, QueryWord};
+use rustc_hash::FxHashMap;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery,
     Query, TermQuery,
@@ -335,58 +334,54 @@ impl QueryPlan {
         catalog: &IndexCatalog,
         num_required: usize,
     ) -> Box<dyn Query> {
-        let num_units = self.units.len();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (keep_position, &unit_index) in self.keep_order.iter().enumerate() {
-            let weight = unit_weight(keep_position, num_units);
-            let query = self.unit_query(catalog, &self.units[unit_index], weight);
-            let occur = match self.strategy {
-                MatchingStrategy::All => Occur::Must,
-                _ if keep_position < num_required.max(1) => Occur::Must,
-                _ => Occur::Should,
-            };
-            clauses.push((occur, query));
-        }
-        if clauses.is_empty() {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
-        }
-        clauses.extend(
-            self.adjacency_queries(catalog)
-                .into_iter()
-                .map(|query| (Occur::Should, query)),
-        );
-        for unit in &self.excluded {
-            clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0)));
-        }
-        Box::new(BooleanQuery::new(clauses))
+        Box::new(BooleanQuery::new(self.clauses(catalog, num_required, true)))
     }
 
     /// Returns the query of the documents that match, for counting them and their facet
     /// values: the units a document must match and the exclusions, without the clauses
     /// that only score.
     pub fn to_matching_query(&self, catalog: &IndexCatalog) -> Box<dyn Query> {
-        let num_required = match self.strategy {
-            MatchingStrategy::All => self.keep_order.len(),
-            _ => 1,
-        };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = self
-            .keep_order
-            .iter()
-            .take(num_required)
-            .map(|&unit_index| {
-                (
-                    Occur::Must,
-                    self.unit_query(catalog, &self.units[unit_index], 1.0),
-                )
-            })
-            .collect();
+        Box::new(BooleanQuery::new(self.clauses(catalog, 1, false)))
+    }
+
+    /// Returns the clauses requiring the first `num_required` units in keep order (every
+    /// unit under `all`), the exclusions, and with `scoring` the other units and the
+    /// adjacency bonus as optional clauses that only add to the score.
+    fn clauses(
+        &self,
+        catalog: &IndexCatalog,
+        num_required: usize,
+        scoring: bool,
+    ) -> Vec<(Occur, Box<dyn Query>)> {
+        let num_units = self.units.len();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (keep_position, &unit_index) in self.keep_order.iter().enumerate() {
+            let occur = match self.strategy {
+                MatchingStrategy::All => Occur::Must,
+                _ if keep_position < num_required.max(1) => Occur::Must,
+                _ => Occur::Should,
+            };
+            if occur == Occur::Should && !scoring {
+                continue;
+            }
+            let weight = unit_weight(keep_position, num_units);
+            let query = self.unit_query(catalog, &self.units[unit_index], weight);
+            clauses.push((occur, query));
+        }
         if clauses.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        if scoring {
+            clauses.extend(
+                self.adjacency_queries(catalog)
+                    .into_iter()
+                    .map(|query| (Occur::Should, query)),
+            );
         }
         for unit in &self.excluded {
             clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0)));
         }
-        Box::new(BooleanQuery::new(clauses))
+        clauses
     }
 
     /// Returns the numbers of units to require, most first, at which a shard of
