@@ -95,14 +95,14 @@ pub enum HitsInfo {
 }
 
 impl HitsInfo {
-    /// Returns the fields for `pagination` when `num_candidates` documents matched; in
-    /// exhaustive mode the count stops at `max_total_hits`, as Meilisearch's does.
+    /// Returns the fields for `pagination` when `num_candidates` documents matched; the
+    /// count stops at `max_total_hits`, as Meilisearch's does: no hit past it can be shown.
     pub fn new(pagination: &Pagination, num_candidates: usize, max_total_hits: usize) -> Self {
         match *pagination {
             Pagination::Estimated { offset, limit } => HitsInfo::OffsetLimit {
                 limit,
                 offset,
-                estimated_total_hits: num_candidates,
+                estimated_total_hits: num_candidates.min(max_total_hits),
             },
             Pagination::Exhaustive {
                 page,
@@ -294,7 +294,8 @@ mod tests {
                 "processingTimeMs": 3,
                 "limit": 20,
                 "offset": 0,
-                "estimatedTotalHits": 1234,
+                // 1,234 matched; the count stops at `maxTotalHits`.
+                "estimatedTotalHits": 1000,
                 "facetDistribution": {"source": {"hal": 3}},
             })
         );

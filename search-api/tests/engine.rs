@@ -763,6 +763,38 @@ fn a_value_rule_before_words_orders_the_first_hits() {
     }
 }
 
+/// Without ranking rules the hits of a search with words are in id order, and a short
+/// page shows the first of them.
+#[test]
+fn no_ranking_rules_order_hits_by_id_at_every_page_size() {
+    let engine = &fixture().two_shards;
+    let mut settings = settings("records");
+    settings.ranking_rules = Vec::new();
+    let ids = |body: Value| -> Vec<String> {
+        let search = validate("records", body);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        engine
+            .search("records", &search, &settings, deadline)
+            .expect("search runs")
+            .hits
+            .iter()
+            .map(|hit| hit.document["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for q in ["data", "query processing", "databse"] {
+        let deep = ids(json!({"q": q, "limit": 1000}));
+        assert!(deep.len() > 10, "`{q}` matches more than a page");
+        assert!(deep.windows(2).all(|pair| pair[0] < pair[1]), "`{q}` by id");
+        for (offset, limit) in [(0, 3), (3, 4), (0, 10)] {
+            assert_eq!(
+                ids(json!({"q": q, "offset": offset, "limit": limit})),
+                deep[offset..offset + limit].to_vec(),
+                "`{q}` at {offset}+{limit}"
+            );
+        }
+    }
+}
+
 #[test]
 fn pagination_and_sort_are_exact() {
     let everything =
@@ -787,15 +819,85 @@ fn pagination_and_sort_are_exact() {
     assert_eq!(value["totalPages"], everything.hits.len().div_ceil(7));
 }
 
+/// Records imported together share their import time, the default order of a placeholder
+/// search: pages through them, in either shard layout, follow one another without repeats
+/// or gaps, in the order of one page holding them all.
+#[test]
+fn placeholder_pages_through_tied_documents_follow_one_another() {
+    let fixture = fixture();
+    for engine in [&fixture.two_shards, &fixture.one_shard] {
+        for filter in ["source = dblp", "source = acm"] {
+            let everything = search_on(engine, "records", json!({"filter": filter, "limit": 1000}));
+            assert!(
+                everything.hits.len() > 40 && everything.hits.len() < 1000,
+                "{filter} matches {} records",
+                everything.hits.len()
+            );
+            let keys: Vec<(i64, &str)> = everything
+                .hits
+                .iter()
+                .map(|hit| {
+                    let fetched_at = hit.document["fetched_at"].as_str().expect("shown");
+                    let fetched_at = chrono::DateTime::parse_from_rfc3339(fetched_at)
+                        .expect("an RFC 3339 date")
+                        .timestamp_micros();
+                    (fetched_at, hit.document["id"].as_str().unwrap())
+                })
+                .collect();
+            assert!(
+                keys.windows(2).all(|pair| pair[0] > pair[1]),
+                "{filter}: newest import first, then largest id"
+            );
+            let largest_tie = keys
+                .chunk_by(|first, second| first.0 == second.0)
+                .map(<[_]>::len)
+                .max();
+            assert!(largest_tie > Some(20), "{filter}: ties of {largest_tie:?}");
+            let ids: Vec<&str> = keys.iter().map(|(_, id)| *id).collect();
+            for page_size in [3, 7] {
+                let paged: Vec<String> = (0..6)
+                    .flat_map(|page| {
+                        let body = json!({"filter": filter, "offset": page * page_size, "limit": page_size});
+                        search_on(engine, "records", body)
+                            .hits
+                            .iter()
+                            .map(|hit| hit.document["id"].as_str().unwrap().to_owned())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                assert_eq!(
+                    paged,
+                    ids[..6 * page_size].to_vec(),
+                    "{filter}, pages of {page_size}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn filters_follow_meilisearch() {
     let count = |filter: Value| {
-        let response = search(json!({"filter": filter, "limit": 0}));
+        let mut search = validate("records", json!({"filter": filter, "limit": 0}));
+        // The count stops at `maxTotalHits`, 1,000 by default: fewer than the records.
+        search.max_total_hits = usize::MAX;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let response = fixture()
+            .two_shards
+            .search("records", &search, &settings("records"), deadline)
+            .expect("search runs");
         serde_json::to_value(&response).unwrap()["estimatedTotalHits"]
             .as_u64()
             .unwrap()
     };
     let all = count(Value::Null);
+    assert!(all > 1000, "{all} records");
+    let capped = search(json!({"limit": 0}));
+    assert_eq!(
+        serde_json::to_value(&capped).unwrap()["estimatedTotalHits"],
+        1000,
+        "the estimate stops at maxTotalHits"
+    );
     let dblp = count(json!("source = dblp"));
     assert!(dblp > 0 && dblp < all);
     assert_eq!(

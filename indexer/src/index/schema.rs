@@ -18,10 +18,11 @@ use super::IndexKind;
 /// change of fields, options or analyzers (the name parser included, whose keys the
 /// records index stores): a generation of another version is refused at
 /// open and must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// All indexes: the PostgreSQL uuid of the document, a raw string, stored and indexed so
-/// that a document can be replaced with `delete_term`.
+/// that a document can be replaced with `delete_term`, and fast: documents equal in every
+/// other respect are ordered by id, read from the column while collecting them.
 pub const ID: &str = "id";
 
 /// Records and works: the title, exact words ([`TEXT_ANALYZER`]), stored.
@@ -191,7 +192,7 @@ pub fn records() -> &'static RecordsSchema {
     static SCHEMA: OnceLock<RecordsSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut builder = Schema::builder();
-        let id = builder.add_text_field(ID, STRING | STORED);
+        let id = builder.add_text_field(ID, id_options());
         let title = builder.add_text_field(TITLE, text(TEXT_ANALYZER).set_stored());
         let title_stem = builder.add_text_field(TITLE_STEM, text(TEXT_STEM_ANALYZER));
         let authors = builder.add_text_field(AUTHORS, text(NAME_ANALYZER).set_stored());
@@ -245,7 +246,7 @@ pub fn works() -> &'static WorksSchema {
     static SCHEMA: OnceLock<WorksSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut builder: SchemaBuilder = Schema::builder();
-        let id = builder.add_text_field(ID, STRING | STORED);
+        let id = builder.add_text_field(ID, id_options());
         let title = builder.add_text_field(TITLE, text(TEXT_ANALYZER).set_stored());
         let title_stem = builder.add_text_field(TITLE_STEM, text(TEXT_STEM_ANALYZER));
         let authors = builder.add_text_field(AUTHORS, text(NAME_ANALYZER).set_stored());
@@ -285,7 +286,7 @@ pub fn profiles() -> &'static ProfilesSchema {
     static SCHEMA: OnceLock<ProfilesSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut builder = Schema::builder();
-        let id = builder.add_text_field(ID, STRING | STORED);
+        let id = builder.add_text_field(ID, id_options());
         let name = builder.add_text_field(NAME, text(NAME_ANALYZER).set_stored());
         let names = builder.add_text_field(NAMES, text(NAME_ANALYZER).set_stored());
         let orcid = builder.add_text_field(ORCID, keyword().set_fast(None));
@@ -335,6 +336,11 @@ fn keyword() -> TextOptions {
     TextOptions::default()
         .set_indexing_options(indexing)
         .set_stored()
+}
+
+/// The id: a raw string, indexed, fast and stored.
+fn id_options() -> TextOptions {
+    (STRING | STORED).set_fast(None)
 }
 
 /// A facet: a raw string, indexed, fast and stored.

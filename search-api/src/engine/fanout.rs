@@ -19,6 +19,7 @@ use tantivy::{
 use super::catalog::{Attribute, IndexCatalog};
 use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsCollector};
 use super::filter::filter_query;
+use super::ids::SegmentIds;
 use super::query::QueryPlan;
 use super::rank::{rank_document, unranked_document, RankedDocument};
 use super::rules::{HitOrder, ValueOrderCollector};
@@ -134,6 +135,7 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
                 criteria: search.order.value_criteria(),
                 limit: search.num_candidates,
                 then_score: false,
+                id_descending: search.order.id_descending,
             };
             let (num_matching, top, matching) = searcher
                 .search(&query, &(Count, top, facets))
@@ -184,13 +186,16 @@ fn word_candidates(
     facets: Option<MatchingDocsCollector>,
 ) -> Result<(usize, Vec<DocAddress>, Option<MatchingDocs>)> {
     let leading_values = search.order.leading_value_criteria();
-    if !leading_values.is_empty() {
+    let by_id_only = search.order.rules.is_empty();
+    if !leading_values.is_empty() || by_id_only {
         // The ranking rules start with values: the candidates are the documents first in
-        // them, then by words and typos.
+        // them, then by words and typos. Without any rule, hits are in id order, and so
+        // are the candidates.
         let top = ValueOrderCollector {
             criteria: leading_values,
             limit: search.num_candidates,
-            then_score: true,
+            then_score: !by_id_only,
+            id_descending: search.order.id_descending,
         };
         let query = filtered(plan.to_query(search.catalog));
         let (num_matching, top, matching) = searcher
@@ -387,9 +392,10 @@ pub fn filtered_docs(
 }
 
 /// Collects the `num_best` best scoring documents and every document tied with the last
-/// of them, at most `limit` in all, best first; among equal scores the first in index order
-/// are kept. One pass over the matches, where asking for the best and then for their ties
-/// would evaluate the query twice.
+/// of them, at most `limit` in all, best first; among equal scores the smallest ids are
+/// kept, as text searches order hits that every rule leaves equal. One pass over the
+/// matches, where asking for the best and then for their ties would evaluate the query
+/// twice.
 #[derive(Debug, Clone, Copy)]
 struct TopWithTiesCollector {
     num_best: usize,
@@ -408,47 +414,91 @@ impl TopWithTiesCollector {
     }
 }
 
-/// The segment part of [`TopWithTiesCollector`].
-struct TopWithTiesSegmentCollector {
-    segment: SegmentOrdinal,
+/// A collected document: its score, the ordinal of its id in its segment, the document.
+type Collected = (Score, u64, DocId);
+
+/// The documents a segment may still keep, compacted as they come.
+#[derive(Debug)]
+struct TiesBuffer {
     num_best: usize,
     limit: usize,
     /// Documents that may still be kept, in collection order between compactions.
-    docs: Vec<(Score, DocId)>,
+    docs: Vec<Collected>,
     /// Score of the `num_best`-th document at the last compaction: lower scores are out.
     floor: Score,
-    /// Whether documents scoring `floor` are out too: `limit` documents at or above it
-    /// are kept already, and later documents come later in index order.
-    floor_is_full: bool,
+    /// When `limit` documents scoring at least `floor` are kept, the id ordinal of the
+    /// last of them: documents scoring `floor` with a larger id are out too.
+    floor_ordinal: Option<u64>,
 }
 
-impl TopWithTiesSegmentCollector {
+impl TiesBuffer {
+    fn new(collector: &TopWithTiesCollector) -> TiesBuffer {
+        TiesBuffer {
+            num_best: collector.num_best,
+            limit: collector.limit,
+            docs: Vec::new(),
+            floor: Score::NEG_INFINITY,
+            floor_ordinal: None,
+        }
+    }
+
+    /// Whether a document scoring `score` may be kept, before its id is known.
+    fn may_keep(&self, score: Score) -> bool {
+        score >= self.floor
+    }
+
+    /// Offers a document.
+    fn offer(&mut self, score: Score, ordinal: u64, doc: DocId) {
+        if score < self.floor
+            || (score == self.floor && self.floor_ordinal.is_some_and(|last| ordinal > last))
+        {
+            return;
+        }
+        self.docs.push((score, ordinal, doc));
+        // Compacting when the buffer doubles keeps the work per document constant.
+        if self.docs.len() >= 2 * self.limit {
+            self.compact();
+        }
+    }
+
     /// Keeps the documents scoring at least the `num_best`-th score, at most `limit`.
     fn compact(&mut self) {
         self.docs = best_with_ties(std::mem::take(&mut self.docs), self.num_best, self.limit);
         if self.docs.len() >= self.num_best {
             self.floor = self.docs[self.num_best - 1].0;
-            self.floor_is_full = self.docs.len() >= self.limit;
+            self.floor_ordinal = (self.docs.len() >= self.limit)
+                .then(|| self.docs.last().map(|&(_, ordinal, _)| ordinal))
+                .flatten();
         }
     }
 }
 
-/// Sorts `docs` best first (index order among equal scores) and keeps those scoring at
-/// least the `num_best`-th score, at most `limit`.
-fn best_with_ties<D: Ord + Copy>(
-    mut docs: Vec<(Score, D)>,
-    num_best: usize,
-    limit: usize,
-) -> Vec<(Score, D)> {
+/// The segment part of [`TopWithTiesCollector`].
+struct TopWithTiesSegmentCollector {
+    segment: SegmentOrdinal,
+    ids: SegmentIds,
+    buffer: TiesBuffer,
+}
+
+/// Sorts `docs` best first (smallest id ordinal first among equal scores) and keeps those
+/// scoring at least the `num_best`-th score, at most `limit`.
+fn best_with_ties(mut docs: Vec<Collected>, num_best: usize, limit: usize) -> Vec<Collected> {
     docs.sort_unstable_by(|first, second| {
         second.0.total_cmp(&first.0).then(first.1.cmp(&second.1))
     });
-    if let Some(&(last_score, _)) = docs.get(num_best.saturating_sub(1)) {
-        let num_kept = docs.partition_point(|(score, _)| *score >= last_score);
+    if let Some(&(last_score, _, _)) = docs.get(num_best.saturating_sub(1)) {
+        let num_kept = docs.partition_point(|(score, _, _)| *score >= last_score);
         docs.truncate(num_kept);
     }
     docs.truncate(limit);
     docs
+}
+
+/// What one segment kept, with the ids to tell its ties from other segments' apart.
+struct SegmentBest {
+    segment: SegmentOrdinal,
+    ids: SegmentIds,
+    docs: Vec<Collected>,
 }
 
 impl Collector for TopWithTiesCollector {
@@ -458,15 +508,12 @@ impl Collector for TopWithTiesCollector {
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
-        _reader: &SegmentReader,
+        reader: &SegmentReader,
     ) -> tantivy::Result<Self::Child> {
         Ok(TopWithTiesSegmentCollector {
             segment,
-            num_best: self.num_best,
-            limit: self.limit,
-            docs: Vec::new(),
-            floor: Score::NEG_INFINITY,
-            floor_is_full: false,
+            ids: SegmentIds::new(reader)?,
+            buffer: TiesBuffer::new(self),
         })
     }
 
@@ -474,34 +521,72 @@ impl Collector for TopWithTiesCollector {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<(Score, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
-        let all: Vec<(Score, DocAddress)> = fruits.into_iter().flatten().collect();
-        let kept = best_with_ties(all, self.num_best, self.limit);
-        Ok(kept.into_iter().map(|(_, address)| address).collect())
+    fn merge_fruits(&self, fruits: Vec<SegmentBest>) -> tantivy::Result<Self::Fruit> {
+        let mut all: Vec<(Score, usize, u64, DocId)> = fruits
+            .iter()
+            .enumerate()
+            .flat_map(|(fruit, best)| {
+                best.docs
+                    .iter()
+                    .map(move |&(score, ordinal, doc)| (score, fruit, ordinal, doc))
+            })
+            .collect();
+        all.sort_unstable_by(|first, second| {
+            second
+                .0
+                .total_cmp(&first.0)
+                .then((first.1, first.2).cmp(&(second.1, second.2)))
+        });
+        if let Some(&(last_score, ..)) = all.get(self.num_best - 1) {
+            all.truncate(all.partition_point(|(score, ..)| *score >= last_score));
+            if all.len() > self.limit {
+                // More documents tie with the last of the best than there is room for:
+                // the smallest ids are kept, whichever segments hold them.
+                let first_tied = all.partition_point(|(score, ..)| *score > last_score);
+                let mut tied: Vec<(String, (Score, usize, u64, DocId))> =
+                    Vec::with_capacity(all.len() - first_tied);
+                for (fruit, best) in fruits.iter().enumerate() {
+                    let of_fruit: Vec<_> = all[first_tied..]
+                        .iter()
+                        .filter(|entry| entry.1 == fruit)
+                        .copied()
+                        .collect();
+                    let ordinals: Vec<u64> = of_fruit.iter().map(|entry| entry.2).collect();
+                    tied.extend(best.ids.ids(&ordinals)?.into_iter().zip(of_fruit));
+                }
+                tied.sort_unstable_by(|first, second| first.0.cmp(&second.0));
+                all.truncate(first_tied);
+                all.extend(
+                    tied.into_iter()
+                        .take(self.limit - first_tied)
+                        .map(|(_, entry)| entry),
+                );
+            }
+        }
+        all.truncate(self.limit);
+        Ok(all
+            .into_iter()
+            .map(|(_, fruit, _, doc)| DocAddress::new(fruits[fruit].segment, doc))
+            .collect())
     }
 }
 
 impl SegmentCollector for TopWithTiesSegmentCollector {
-    type Fruit = Vec<(Score, DocAddress)>;
+    type Fruit = SegmentBest;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if score < self.floor || (self.floor_is_full && score <= self.floor) {
-            return;
-        }
-        self.docs.push((score, doc));
-        // Compacting when the buffer doubles keeps the work per document constant.
-        if self.docs.len() >= 2 * self.limit {
-            self.compact();
+        if self.buffer.may_keep(score) {
+            self.buffer.offer(score, self.ids.ordinal(doc), doc);
         }
     }
 
     fn harvest(mut self) -> Self::Fruit {
-        self.compact();
-        let segment = self.segment;
-        self.docs
-            .into_iter()
-            .map(|(score, doc)| (score, DocAddress::new(segment, doc)))
-            .collect()
+        self.buffer.compact();
+        SegmentBest {
+            segment: self.segment,
+            ids: self.ids,
+            docs: self.buffer.docs,
+        }
     }
 }
 
@@ -510,47 +595,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_best_are_kept_with_their_ties_in_index_order() {
-        let docs = vec![(1.0, 5), (3.0, 9), (2.0, 1), (2.0, 7), (2.0, 3), (0.5, 2)];
+    fn the_best_are_kept_with_their_ties_smallest_id_first() {
+        let docs = vec![
+            (1.0, 50, 5),
+            (3.0, 90, 9),
+            (2.0, 10, 1),
+            (2.0, 7, 70),
+            (2.0, 30, 3),
+            (0.5, 20, 2),
+        ];
         // The second best scores 2.0: every document at 2.0 is kept with the best.
         assert_eq!(
             best_with_ties(docs.clone(), 2, 10),
-            vec![(3.0, 9), (2.0, 1), (2.0, 3), (2.0, 7)]
+            vec![(3.0, 90, 9), (2.0, 7, 70), (2.0, 10, 1), (2.0, 30, 3)]
         );
-        // At most `limit`, the first ties in index order.
+        // At most `limit`, the ties of smallest id.
         assert_eq!(
             best_with_ties(docs.clone(), 2, 3),
-            vec![(3.0, 9), (2.0, 1), (2.0, 3)]
+            vec![(3.0, 90, 9), (2.0, 7, 70), (2.0, 10, 1)]
         );
         // Fewer documents than asked: all of them.
         assert_eq!(best_with_ties(docs, 10, 10).len(), 6);
     }
 
     #[test]
-    fn a_segment_collector_compacts_to_the_same_documents_as_sorting_all() {
+    fn a_buffer_compacts_to_the_same_documents_as_sorting_all() {
         let num_docs: DocId = 20_000;
-        // Scores repeat in runs so that large tie groups straddle every compaction.
+        // Scores repeat in runs so that large tie groups straddle every compaction, and
+        // id ordinals run against document order.
         let score_of = |doc: DocId| ((doc * 7919) % 13) as Score;
+        let ordinal_of = |doc: DocId| u64::from((doc * 104_729) % 20_011);
         let collector = TopWithTiesCollector::new(50, 300);
-        let mut segment = TopWithTiesSegmentCollector {
-            segment: 0,
-            num_best: collector.num_best,
-            limit: collector.limit,
-            docs: Vec::new(),
-            floor: Score::NEG_INFINITY,
-            floor_is_full: false,
-        };
+        let mut buffer = TiesBuffer::new(&collector);
         for doc in 0..num_docs {
-            segment.collect(doc, score_of(doc));
+            if buffer.may_keep(score_of(doc)) {
+                buffer.offer(score_of(doc), ordinal_of(doc), doc);
+            }
         }
-        let collected: Vec<(Score, DocId)> = segment
-            .harvest()
-            .into_iter()
-            .map(|(score, address)| (score, address.doc_id))
+        buffer.compact();
+        let all: Vec<Collected> = (0..num_docs)
+            .map(|doc| (score_of(doc), ordinal_of(doc), doc))
             .collect();
-        let all: Vec<(Score, DocId)> = (0..num_docs).map(|doc| (score_of(doc), doc)).collect();
-        assert_eq!(collected, best_with_ties(all, 50, 300));
-        assert_eq!(collected.len(), 300);
-        assert!(collected.iter().all(|(score, _)| *score == 12.0));
+        assert_eq!(buffer.docs, best_with_ties(all, 50, 300));
+        assert_eq!(buffer.docs.len(), 300);
+        assert!(buffer.docs.iter().all(|(score, ..)| *score == 12.0));
+        assert!(buffer.docs.windows(2).all(|pair| pair[0].1 < pair[1].1));
     }
 }

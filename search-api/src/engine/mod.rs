@@ -35,6 +35,7 @@ mod facets;
 mod fanout;
 mod filter;
 mod highlight;
+mod ids;
 mod memo;
 mod query;
 mod rank;
@@ -82,10 +83,6 @@ use crate::response::{
     DocumentsResponse, FederatedHit, FederatedSearchResponse, FederationHitInfo, HitsInfo,
     SearchHit, SearchResponse,
 };
-
-/// Documents ranked per shard beyond `offset + limit` in a placeholder search, so that
-/// documents tied on the sort values near the page's end are ordered by id across shards.
-const PLACEHOLDER_TIE_SLACK: usize = 20;
 
 /// An index as `GET /indexes` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -787,7 +784,8 @@ fn kind_of(uid: &str) -> Option<IndexKind> {
 fn num_candidates(window: HitWindow, has_words: bool) -> usize {
     let window_end = window.skip + window.take;
     if !has_words {
-        return window_end + PLACEHOLDER_TIE_SLACK;
+        // Shards collect by the sort values then the id, the page's whole order.
+        return window_end;
     }
     (window_end * RERANK_POOL_PER_HIT)
         .clamp(MIN_RERANK_POOL, MAX_RERANK_POOL)

@@ -2,12 +2,15 @@
 //! `sort` rule, and the values of sortable attributes, read from stored documents for
 //! ranked candidates and from fast fields for placeholder searches.
 
+use std::collections::BinaryHeap;
+
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::schema::Value as _;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyDocument};
 
 use super::catalog::{Attribute, IndexCatalog, ValueKind};
+use super::ids::SegmentIds;
 use crate::params::Settings;
 use crate::sort::{SortCriterion, SortOrder};
 
@@ -191,8 +194,10 @@ pub fn sort_value(
     encode(raw, criterion)
 }
 
-/// Collects, per segment, the `limit` documents first in value order (placeholder
-/// searches, and searches whose ranking rules start with values), by fast fields.
+/// Collects the `limit` documents first in value order (placeholder searches, and
+/// searches whose ranking rules start with values), by fast fields, documents of equal
+/// values ordered by id as the hits are: which documents of a tie group are kept does not
+/// depend on how documents are spread over shards and segments.
 #[derive(Debug)]
 pub struct ValueOrderCollector {
     /// The criteria, most significant first.
@@ -200,8 +205,10 @@ pub struct ValueOrderCollector {
     /// Documents kept per shard.
     pub limit: usize,
     /// Whether documents of equal values are ordered by their first-stage score, best
-    /// first, before index order.
+    /// first, before their ids.
     pub then_score: bool,
+    /// Whether the final tie-break on the id is largest first.
+    pub id_descending: bool,
 }
 
 /// Scale of first-stage scores in a value key: scores differ by far more than this
@@ -275,9 +282,13 @@ impl SegmentKeys {
 pub struct ValueOrderSegmentCollector {
     segment: SegmentOrdinal,
     keys: SegmentKeys,
+    ids: SegmentIds,
     limit: usize,
     then_score: bool,
-    kept: std::collections::BinaryHeap<(Vec<i128>, DocId)>,
+    id_descending: bool,
+    /// The documents kept, the last in order on top: `(key, id ordinal in the order's
+    /// direction, document)`.
+    kept: BinaryHeap<(Vec<i128>, u64, DocId)>,
 }
 
 impl Collector for ValueOrderCollector {
@@ -292,9 +303,11 @@ impl Collector for ValueOrderCollector {
         Ok(ValueOrderSegmentCollector {
             segment,
             keys: SegmentKeys::new(&self.criteria, reader),
+            ids: SegmentIds::new(reader)?,
             limit: self.limit,
             then_score: self.then_score,
-            kept: std::collections::BinaryHeap::new(),
+            id_descending: self.id_descending,
+            kept: BinaryHeap::new(),
         })
     }
 
@@ -302,16 +315,33 @@ impl Collector for ValueOrderCollector {
         self.then_score
     }
 
-    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let mut all: Vec<(Vec<i128>, DocAddress)> = fruits.into_iter().flatten().collect();
-        all.sort();
+    fn merge_fruits(
+        &self,
+        fruits: Vec<tantivy::Result<Vec<(Vec<i128>, String, DocAddress)>>>,
+    ) -> tantivy::Result<Self::Fruit> {
+        let mut all = Vec::new();
+        for fruit in fruits {
+            all.extend(fruit?);
+        }
+        all.sort_by(|first, second| {
+            first.0.cmp(&second.0).then_with(|| {
+                if self.id_descending {
+                    second.1.cmp(&first.1)
+                } else {
+                    first.1.cmp(&second.1)
+                }
+            })
+        });
         all.truncate(self.limit);
-        Ok(all)
+        Ok(all
+            .into_iter()
+            .map(|(key, _, address)| (key, address))
+            .collect())
     }
 }
 
 impl SegmentCollector for ValueOrderSegmentCollector {
-    type Fruit = Vec<(Vec<i128>, DocAddress)>;
+    type Fruit = tantivy::Result<Vec<(Vec<i128>, String, DocAddress)>>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         if self.limit == 0 {
@@ -321,23 +351,37 @@ impl SegmentCollector for ValueOrderSegmentCollector {
         if self.then_score {
             key.push(-((score * SCORE_KEY_SCALE) as i128));
         }
+        let ordinal = match self.ids.ordinal(doc) {
+            ordinal if self.id_descending => u64::MAX - ordinal,
+            ordinal => ordinal,
+        };
         if self.kept.len() < self.limit {
-            self.kept.push((key, doc));
+            self.kept.push((key, ordinal, doc));
         } else if self
             .kept
             .peek()
-            .is_some_and(|worst| (&key, doc) < (&worst.0, worst.1))
+            .is_some_and(|worst| (&key, ordinal) < (&worst.0, worst.1))
         {
             self.kept.pop();
-            self.kept.push((key, doc));
+            self.kept.push((key, ordinal, doc));
         }
     }
 
     fn harvest(self) -> Self::Fruit {
+        let kept = self.kept.into_vec();
+        let ordinals: Vec<u64> = kept
+            .iter()
+            .map(|&(_, ordinal, _)| match ordinal {
+                ordinal if self.id_descending => u64::MAX - ordinal,
+                ordinal => ordinal,
+            })
+            .collect();
+        let ids = self.ids.ids(&ordinals)?;
         let segment = self.segment;
-        self.kept
+        Ok(kept
             .into_iter()
-            .map(|(key, doc)| (key, DocAddress::new(segment, doc)))
-            .collect()
+            .zip(ids)
+            .map(|((key, _, doc), id)| (key, id, DocAddress::new(segment, doc)))
+            .collect())
     }
 }
