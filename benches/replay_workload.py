@@ -3,12 +3,18 @@
 one request at a time, and prints latency percentiles and, given the server's pid, the
 server CPU time per request (utime + stime from /proc).
 
+With `--candidates FILE` it replays candidate requests instead: the `POST /candidates`
+bodies a `scale run` wrote beside its corpus (candidate-requests.jsonl), reporting
+profiles per second and server CPU time per profile.
+
 Used to compare two builds of the search API on copies of one index: start each on its
 own index directory and port, then alternate passes between them.
 
     python3 benches/replay_workload.py --url http://127.0.0.1:7711 --key "$KEY" \
         --workload target/scale/corpus-1m-seed42/workload.jsonl --class title_prefix \
         --passes 2 --pid "$(pgrep -f 'search-api' | head -1)"
+    python3 benches/replay_workload.py --url http://127.0.0.1:7711 --key "$KEY" \
+        --candidates target/scale/corpus-1m-seed42/candidate-requests.jsonl --passes 2
 """
 
 import argparse
@@ -33,13 +39,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="the search API, e.g. http://127.0.0.1:7700")
     parser.add_argument("--key", required=True, help="a key that may search `records`")
-    parser.add_argument("--workload", required=True, help="workload.jsonl of a scale corpus")
-    parser.add_argument("--class", dest="query_class", required=True,
+    parser.add_argument("--workload", help="workload.jsonl of a scale corpus")
+    parser.add_argument("--class", dest="query_class",
                         choices=["title_typo", "title_prefix", "author_name"])
+    parser.add_argument("--candidates", help="candidate-requests.jsonl of a scale run")
     parser.add_argument("--limit", type=int, default=200, help="queries of the class replayed")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--pid", type=int, help="the search API's pid, for its CPU time")
     args = parser.parse_args()
+    if args.candidates:
+        replay_candidates(args)
+        return
+    if not args.workload or not args.query_class:
+        parser.error("give --workload and --class, or --candidates")
 
     with open(args.workload) as workload:
         queries = [json.loads(line) for line in workload if line.strip()]
@@ -77,6 +89,40 @@ def main():
               f"mean {statistics.mean(latencies):.1f} ms, "
               + (f"server CPU {cpu_ms:.1f} ms per request, " if args.pid else "")
               + f"{num_degraded} degraded")
+
+
+def post(url, key, body):
+    """Posts `body`, returns the answer's bytes; exits naming the failure."""
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json", "Authorization": "Bearer " + key})
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{url} answered {error.code}: {error.read().decode(errors='replace')}")
+    except urllib.error.URLError as error:
+        sys.exit(f"{url} cannot be reached: {error.reason}")
+
+
+def replay_candidates(args):
+    with open(args.candidates) as requests:
+        bodies = [line.strip().encode() for line in requests if line.strip()]
+    if not bodies:
+        sys.exit(f"{args.candidates} holds no request")
+    num_profiles = sum(len(json.loads(body)["profiles"]) for body in bodies)
+    url = args.url.rstrip("/") + "/candidates"
+    for number in range(args.passes):
+        cpu_before = server_cpu_secs(args.pid)
+        started = time.perf_counter()
+        num_hits = 0
+        for body in bodies:
+            answer = json.loads(post(url, args.key, body))
+            num_hits += sum(len(result["hits"]) for result in answer["results"])
+        secs = time.perf_counter() - started
+        cpu_ms = (server_cpu_secs(args.pid) - cpu_before) * 1000 / num_profiles
+        print(f"candidates pass {number + 1}: {num_profiles} profiles in {len(bodies)} requests, "
+              f"{num_profiles / secs:.0f} profiles/s, {num_hits / num_profiles:.1f} candidates per profile"
+              + (f", server CPU {cpu_ms:.2f} ms per profile" if args.pid else ""))
 
 
 if __name__ == "__main__":

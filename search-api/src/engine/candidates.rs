@@ -31,6 +31,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::catalog::IndexCatalog;
 use super::documents::{id_of, texts};
+use super::fanout::ConstantScores;
 use super::memo::CommitCache;
 use super::tuning::{
     CANDIDATE_POOL_PER_QUERY, MAX_CANDIDATE_THREADS, MAX_CANDIDATE_TITLE_WORDS,
@@ -225,6 +226,18 @@ struct Retriever<'a> {
 /// A document of one shard.
 type ShardAddress = (usize, DocAddress);
 
+/// Candidate views compared between two looks at the deadline.
+const VIEWS_BETWEEN_DEADLINE_CHECKS: usize = 64;
+
+/// How a retrieval query scores.
+#[derive(Debug, Clone, Copy)]
+enum Scoring {
+    /// By BM25, from the index's statistics.
+    Bm25,
+    /// Every clause scores its constant weight: no statistics are read.
+    Constant,
+}
+
 /// The indexed surname keys within typos of each surname key looked up, in one set of
 /// searchers: common surnames come back with many profiles.
 pub type SurnameCache = CommitCache<String, NearSurnames>;
@@ -257,21 +270,64 @@ impl ViewColumns {
         Ok(ViewColumns { columns })
     }
 
-    /// Reads the view of the document at `address` into `buffer`; false when it has none.
-    fn read(&self, (shard, address): ShardAddress, buffer: &mut Vec<u8>) -> Result<bool> {
-        buffer.clear();
-        let Some(column) = self
-            .columns
+    /// Reads the views of the documents at `addresses` (those that have one), grouped by
+    /// segment and in the order of their column's dictionary: one walk over its blocks
+    /// rather than a lookup from a block's start per document.
+    fn read_all(&self, addresses: &[ShardAddress]) -> Result<Views> {
+        let mut located: Vec<(usize, u32, u64)> = Vec::with_capacity(addresses.len());
+        for &(shard, address) in addresses {
+            let Some(column) = self.column(shard, address.segment_ord) else {
+                continue;
+            };
+            if let Some(ord) = column.term_ords(address.doc_id).next() {
+                located.push((shard, address.segment_ord, ord));
+            }
+        }
+        located.sort_unstable();
+        let mut views = Views {
+            bytes: Vec::new(),
+            ends: Vec::with_capacity(located.len()),
+        };
+        for group in located.chunk_by(|first, second| (first.0, first.1) == (second.0, second.1)) {
+            let (shard, segment, ..) = group[0];
+            let Some(column) = self.column(shard, segment) else {
+                continue;
+            };
+            column
+                .dictionary()
+                .sorted_ords_to_term_cb(group.iter().map(|entry| entry.2), |view| {
+                    views.bytes.extend_from_slice(view);
+                    views.ends.push(views.bytes.len());
+                    Ok(())
+                })
+                .map_err(ApiError::internal)?;
+        }
+        Ok(views)
+    }
+
+    fn column(&self, shard: usize, segment: u32) -> Option<&BytesColumn> {
+        self.columns
             .get(shard)
-            .and_then(|segments| segments.get(address.segment_ord as usize))
+            .and_then(|segments| segments.get(segment as usize))
             .and_then(Option::as_ref)
-        else {
-            return Ok(false);
-        };
-        let Some(ord) = column.term_ords(address.doc_id).next() else {
-            return Ok(false);
-        };
-        column.ord_to_bytes(ord, buffer).map_err(ApiError::internal)
+    }
+}
+
+/// Encoded candidate views read together, one after the other in one buffer (each
+/// names its record).
+struct Views {
+    bytes: Vec<u8>,
+    /// Where each view ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Views {
+    /// Returns each encoded view.
+    fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.bytes[start..end])
     }
 }
 
@@ -335,8 +391,13 @@ struct AuthorEvidence {
 }
 
 /// How one author string agrees with one name form; compared to pick the best author.
+#[derive(Debug, Clone, Copy)]
 struct FormAgreement {
-    found: CandidateMatch,
+    /// The name form, an index into the profile's names.
+    form: usize,
+    agreement: NameAgreement,
+    /// Typos between the two surnames.
+    typos: u8,
     strength: f64,
     /// Whether the author string is the name form itself, folded.
     is_same_form: bool,
@@ -359,7 +420,6 @@ impl Retriever<'_> {
     fn profile(&self, profile: &CandidateProfile) -> Result<ProfileCandidates> {
         let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
         let mut documents = DocumentCache::default();
-        let mut buffer = Vec::new();
         let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
         let mut add = |record_id: String, found: CandidateMatch, strength: Option<f64>| {
             let entry = evidence.entry(record_id).or_insert_with(|| Evidence {
@@ -376,12 +436,11 @@ impl Retriever<'_> {
         if let Some(orcid) = profile.orcid.as_deref().and_then(bare_orcid) {
             self.deadline.check()?;
             let term = Term::from_field_text(catalog.field(fields::ORCIDS), &orcid);
-            let found = self.retrieve(&TermQuery::new(term, IndexRecordOption::Basic))?;
-            for address in found {
-                if !self.views.read(address, &mut buffer)? {
-                    continue;
-                }
-                let view = candidate_view::decode(&buffer).map_err(ApiError::internal)?;
+            let query = TermQuery::new(term, IndexRecordOption::Basic);
+            let found = self.retrieve(&query, Scoring::Constant)?;
+            let views = self.views.read_all(&found)?;
+            for encoded in views.iter() {
+                let view = candidate_view::decode(encoded).map_err(ApiError::internal)?;
                 let found = CandidateMatch {
                     kind: MatchKind::Orcid,
                     query: orcid.clone(),
@@ -404,16 +463,21 @@ impl Retriever<'_> {
         self.deadline.check()?;
         let lookup = self.name_lookup(catalog, &forms)?;
         let named = match &lookup.query {
-            Some(query) => self.retrieve(query.as_ref())?,
+            Some(query) => self.retrieve(query.as_ref(), Scoring::Constant)?,
             None => Vec::new(),
         };
-        for address in named {
-            self.deadline.check()?;
-            if !self.views.read(address, &mut buffer)? {
-                continue;
+        let views = self.views.read_all(&named)?;
+        // The records of one person repeat the same author strings.
+        let mut agreements: HashMap<&str, Vec<FormAgreement>> = HashMap::new();
+        self.deadline.check()?;
+        for (number, encoded) in views.iter().enumerate() {
+            if number % VIEWS_BETWEEN_DEADLINE_CHECKS == 0 {
+                self.deadline.check()?;
             }
-            let view = candidate_view::decode(&buffer).map_err(ApiError::internal)?;
-            let Some(author) = self.best_author(&forms, &lookup.surnames, &view.authors) else {
+            let view = candidate_view::decode(encoded).map_err(ApiError::internal)?;
+            let Some(author) =
+                self.best_author(&forms, &lookup.surnames, &view.authors, &mut agreements)
+            else {
                 continue;
             };
             // The forms matched one author: their evidence counts once, as the best.
@@ -429,7 +493,7 @@ impl Retriever<'_> {
             let Some(query) = title_query(catalog, &words) else {
                 continue;
             };
-            let found = self.retrieve(query.as_ref())?;
+            let found = self.retrieve(query.as_ref(), Scoring::Bm25)?;
             for stored in documents.load(self.searchers, &found)? {
                 let Some(record_title) = texts(catalog, fields::TITLE, &stored).next() else {
                     continue;
@@ -625,12 +689,17 @@ impl Retriever<'_> {
 
     /// Returns where the records matching `query` are on every shard, the best
     /// [`CANDIDATE_POOL_PER_QUERY`] of each.
-    fn retrieve(&self, query: &dyn Query) -> Result<Vec<ShardAddress>> {
+    fn retrieve(&self, query: &dyn Query, scoring: Scoring) -> Result<Vec<ShardAddress>> {
         let mut found = Vec::new();
+        let top_docs = TopDocs::with_limit(CANDIDATE_POOL_PER_QUERY);
         for (shard, searcher) in self.searchers.iter().enumerate() {
-            let top = searcher
-                .search(query, &TopDocs::with_limit(CANDIDATE_POOL_PER_QUERY))
-                .map_err(ApiError::internal)?;
+            let top = match scoring {
+                Scoring::Bm25 => searcher.search(query, &top_docs),
+                Scoring::Constant => {
+                    searcher.search_with_statistics_provider(query, &top_docs, &ConstantScores)
+                }
+            }
+            .map_err(ApiError::internal)?;
             found.extend(top.into_iter().map(|(_, address)| (shard, address)));
             self.deadline.check()?;
         }
@@ -647,13 +716,14 @@ impl Retriever<'_> {
     /// authors agreeing equally well, the one written as a name form itself wins, then the
     /// one with the fewest words beside the name form's (`J. Smith` over `N. J.
     /// Cooper-Smith` for `J. Smith`).
-    fn best_author(
+    fn best_author<'v>(
         &self,
         forms: &[NameForm<'_>],
         surnames: &HashSet<String>,
-        authors: &[ViewAuthor<'_>],
+        authors: &[ViewAuthor<'v>],
+        known: &mut HashMap<&'v str, Vec<FormAgreement>>,
     ) -> Option<AuthorEvidence> {
-        let mut best: Option<(Vec<FormAgreement>, f64)> = None;
+        let mut best: Option<(Vec<FormAgreement>, &ViewAuthor<'v>)> = None;
         for author in authors {
             // Every author a form agrees with has a surname looked up, exactly or within
             // typos: the others are not compared.
@@ -664,15 +734,14 @@ impl Retriever<'_> {
             {
                 continue;
             }
-            let field = match author.kind {
-                AuthorKind::Author => fields::AUTHORS,
-                AuthorKind::Variant => fields::AUTHOR_NAME_VARIANTS,
-            };
-            let author = NameForm::of_view(author);
-            let agreements: Vec<FormAgreement> = forms
-                .iter()
-                .filter_map(|form| self.form_agreement(field, form, &author))
-                .collect();
+            let agreements = known.entry(author.name).or_insert_with(|| {
+                let author = NameForm::of_view(author);
+                forms
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(index, form)| self.form_agreement(index, form, &author))
+                    .collect()
+            });
             let Some(closest) = agreements
                 .iter()
                 .max_by(|first, second| first.compare(second))
@@ -686,25 +755,39 @@ impl Retriever<'_> {
                     .all(|other| closest.compare(other).is_gt()),
             };
             if is_better {
-                let strength = closest.strength;
-                best = Some((agreements, strength));
+                best = Some((agreements.clone(), author));
             }
         }
-        let (agreements, strength) = best?;
+        let (agreements, author) = best?;
+        let field = match author.kind {
+            AuthorKind::Author => fields::AUTHORS,
+            AuthorKind::Variant => fields::AUTHOR_NAME_VARIANTS,
+        };
+        let strength = agreements
+            .iter()
+            .map(|agreement| agreement.strength)
+            .fold(f64::NEG_INFINITY, f64::max);
         Some(AuthorEvidence {
             matches: agreements
-                .into_iter()
-                .map(|agreement| agreement.found)
+                .iter()
+                .map(|agreement| CandidateMatch {
+                    kind: MatchKind::Name,
+                    query: forms[agreement.form].name.to_owned(),
+                    field: field.to_owned(),
+                    matched_value: author.name.to_owned(),
+                    typos: agreement.typos,
+                    agreement: Some(agreement.agreement.to_string()),
+                })
                 .collect(),
             strength,
         })
     }
 
-    /// Returns how the author string `author` of `field` agrees with the name form `form`;
-    /// `None` when they cannot be the same person.
+    /// Returns how the author string `author` agrees with the name form `form`, the
+    /// profile's `index`-th; `None` when they cannot be the same person.
     fn form_agreement(
         &self,
-        field: &str,
+        index: usize,
         form: &NameForm<'_>,
         author: &NameForm<'_>,
     ) -> Option<FormAgreement> {
@@ -716,14 +799,9 @@ impl Retriever<'_> {
             _ => 0.4,
         } - 0.15 * f64::from(typos);
         Some(FormAgreement {
-            found: CandidateMatch {
-                kind: MatchKind::Name,
-                query: form.name.to_owned(),
-                field: field.to_owned(),
-                matched_value: author.name.to_owned(),
-                typos,
-                agreement: Some(agreement.to_string()),
-            },
+            form: index,
+            agreement,
+            typos,
             strength,
             is_same_form: form.folded() == author.folded(),
             num_extra_words: form.num_words_apart(author),

@@ -231,7 +231,7 @@ fn word_candidates(
 /// Scores nothing from the index's statistics: every clause of a search scores a
 /// constant, so the BM25 statistics tantivy gathers for each term (a dictionary lookup
 /// per term and segment) would be read for nothing.
-struct ConstantScores;
+pub(super) struct ConstantScores;
 
 impl Bm25StatisticsProvider for ConstantScores {
     fn total_num_tokens(&self, _field: Field) -> tantivy::Result<u64> {

@@ -715,6 +715,21 @@ impl Engine {
             } else {
                 num_matching - num_below
             };
+            // Every match was ranked: the facets count those at or above the threshold.
+            // (Otherwise they count every match; the unranked have no score to compare.)
+            if all_ranked && num_below > 0 && !search.facets.is_empty() && distinct.is_none() {
+                let kept: Vec<(usize, tantivy::DocAddress)> = ranked
+                    .iter()
+                    .filter_map(|document| Some((document.shard, document.address?)))
+                    .collect();
+                facets = distinct::count_kept_facets(
+                    catalog,
+                    &index.searchers,
+                    &kept,
+                    &search.facets,
+                    deadline,
+                )?;
+            }
         }
 
         let window = search.hit_window;

@@ -4,7 +4,7 @@
 //! written scores are at each auto-confirmation threshold.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,10 @@ pub struct ThresholdFigures {
 /// `autoConfirmThreshold`.
 const JUDGED_THRESHOLDS: [f64; 6] = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99];
 
+/// The candidate requests of the last measurement, one JSON body per line, in the corpus
+/// directory.
+pub const CANDIDATE_REQUESTS_FILE: &str = "candidate-requests.jsonl";
+
 /// The matcher's measurement: where the search API is and what to measure on.
 #[derive(Debug, Clone, Copy)]
 pub struct MatcherBench<'a> {
@@ -103,6 +107,13 @@ pub async fn measure(
         Duration::from_secs(300),
     )?;
 
+    // The requests are kept beside the corpus, for `benches/replay_workload.py
+    // --candidates` to replay against another build of the search API.
+    let requests_path = bench.corpus_dir.join(CANDIDATE_REQUESTS_FILE);
+    let mut requests_file = std::io::BufWriter::new(
+        std::fs::File::create(&requests_path)
+            .with_context(|| format!("creating {}", requests_path.display()))?,
+    );
     let started = Instant::now();
     let mut found: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
     let batches: Vec<&[Uuid]> = sample.chunks(DEFAULT_BATCH_NUM_PROFILES).collect();
@@ -120,6 +131,8 @@ pub async fn measure(
                 None => Ok(None),
             }
         };
+        serde_json::to_writer(&mut requests_file, &request)?;
+        requests_file.write_all(b"\n")?;
         let (response, next) = tokio::join!(client.candidates(&request), next);
         let response = response?;
         profiles = next?.unwrap_or_default();
@@ -134,6 +147,7 @@ pub async fn measure(
         }
     }
     let retrieval_secs = started.elapsed().as_secs_f64();
+    requests_file.flush()?;
 
     let record_ids: Vec<Uuid> = found
         .values()
