@@ -1151,6 +1151,47 @@ fn settings_change_what_matches() {
     assert!(engine.generation("records").is_some());
 }
 
+/// Federated pages follow one another: each is a slice of one page holding them all.
+#[test]
+fn federated_pages_follow_one_another() {
+    let records = IndexCapabilities::from_settings(&settings("records"));
+    let run = |offset: usize, limit: usize| -> Vec<String> {
+        let request = MultiSearchRequest::from_json_value(json!({
+            "federation": {"offset": offset, "limit": limit},
+            "queries": [
+                {"indexUid": "records", "q": "data"},
+                {"indexUid": "records", "q": "query processing", "federationOptions": {"weight": 0.9}},
+            ]
+        }))
+        .unwrap();
+        let validated = request.validate(|_| Some(&records)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        fixture()
+            .two_shards
+            .federated_search(&validated, &settings, deadline)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|hit| {
+                let id = hit.hit.document["id"].as_str().unwrap();
+                format!("{}:{id}", hit.federation.queries_position)
+            })
+            .collect()
+    };
+    let everything = run(0, 200);
+    assert_eq!(everything.len(), 200);
+    for page_size in [7, 10] {
+        let paged: Vec<String> = (0..5)
+            .flat_map(|page| run(page * page_size, page_size))
+            .collect();
+        assert_eq!(
+            paged,
+            everything[..5 * page_size].to_vec(),
+            "pages of {page_size}"
+        );
+    }
+}
+
 #[test]
 fn federated_search_merges_by_weighted_score() {
     let request = MultiSearchRequest::from_json_value(json!({

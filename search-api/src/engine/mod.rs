@@ -400,7 +400,8 @@ impl Engine {
             .unwrap_or_default();
         let deadline = Deadline::new(deadline, budget);
         let mut is_degraded = false;
-        let mut merged: Vec<(f64, usize, usize, FederatedHit)> = Vec::new();
+        // Each query's hits in its own order, with their weighted scores.
+        let mut lists: Vec<std::collections::VecDeque<(f64, FederatedHit)>> = Vec::new();
         let mut num_matching = 0;
         let mut max_total_hits = usize::MAX;
         for (position, query) in queries.iter().enumerate() {
@@ -419,7 +420,8 @@ impl Engine {
             num_matching += outcome.num_matching;
             is_degraded |= outcome.is_degraded;
             max_total_hits = max_total_hits.min(query.search.max_total_hits);
-            for (rank, (hit, score)) in outcome.hits.into_iter().zip(outcome.scores).enumerate() {
+            let mut list = std::collections::VecDeque::with_capacity(outcome.hits.len());
+            for (hit, score) in outcome.hits.into_iter().zip(outcome.scores) {
                 let weighted = score * query.weight;
                 let federated = FederatedHit {
                     hit,
@@ -429,21 +431,13 @@ impl Engine {
                         weighted_ranking_score: weighted,
                     },
                 };
-                merged.push((weighted, position, rank, federated));
+                list.push_back((weighted, federated));
             }
+            lists.push(list);
         }
-        merged.sort_by(|first, second| {
-            second
-                .0
-                .total_cmp(&first.0)
-                .then_with(|| first.1.cmp(&second.1))
-                .then_with(|| first.2.cmp(&second.2))
-        });
-        let hits = merged
-            .into_iter()
+        let hits = merge_federated(lists)
             .skip(hit_window.skip)
             .take(hit_window.take)
-            .map(|(_, _, _, hit)| hit)
             .collect();
         let max_total_hits = if queries.is_empty() {
             0
@@ -788,6 +782,27 @@ impl Engine {
             is_degraded: deadline.is_degraded(),
         })
     }
+}
+
+/// Merges the queries' hit lists, each kept in its own order: the next hit is the head
+/// with the highest weighted score (the earlier query on ties). A merge rather than a sort,
+/// so that the merged list of longer lists starts with the merged list of their first
+/// hits and federated pages follow one another.
+fn merge_federated(
+    mut lists: Vec<std::collections::VecDeque<(f64, FederatedHit)>>,
+) -> impl Iterator<Item = FederatedHit> {
+    std::iter::from_fn(move || {
+        let mut best: Option<(usize, f64)> = None;
+        for (position, list) in lists.iter().enumerate() {
+            if let Some(&(weighted, _)) = list.front() {
+                if best.is_none_or(|(_, best_weighted)| weighted > best_weighted) {
+                    best = Some((position, weighted));
+                }
+            }
+        }
+        let (position, _) = best?;
+        lists[position].pop_front().map(|(_, hit)| hit)
+    })
 }
 
 /// Returns the index kind named `uid`.
