@@ -763,6 +763,35 @@ fn a_value_rule_before_words_orders_the_first_hits() {
     }
 }
 
+/// A placeholder search orders by the settings' value rules and the request's `sort` in
+/// the order the ranking rules list them.
+#[test]
+fn a_placeholder_search_follows_the_ranking_rules_order() {
+    let engine = &fixture().two_shards;
+    let mut settings = settings("records");
+    settings.ranking_rules = ["year:desc", "words", "typo", "sort", "exactness"]
+        .map(str::to_owned)
+        .to_vec();
+    let search = validate(
+        "records",
+        json!({"filter": "source = dblp", "sort": ["fetched_at:asc"], "limit": 1000}),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let response = engine
+        .search("records", &search, &settings, deadline)
+        .expect("search runs");
+    let years: Vec<Option<i64>> = response
+        .hits
+        .iter()
+        .map(|hit| hit.document["year"].as_i64())
+        .collect();
+    assert!(years.len() > 10, "{} hits", years.len());
+    assert!(
+        years.windows(2).all(|pair| pair[0] >= pair[1]),
+        "newest year first: {years:?}"
+    );
+}
+
 /// Without ranking rules the hits of a search with words are in id order, and a short
 /// page shows the first of them.
 #[test]

@@ -88,20 +88,29 @@ impl HitOrder {
         }
     }
 
-    /// Returns the order of a placeholder search: the request's criteria, then the custom
-    /// rules of the settings, or newest first when neither orders anything.
+    /// Returns the order of a placeholder search: the custom rules of the settings and the
+    /// request's criteria in the settings' order, or newest first when neither orders
+    /// anything.
     pub fn for_placeholder(
         catalog: &'static IndexCatalog,
         settings: &Settings,
         sort: &[SortCriterion],
     ) -> HitOrder {
-        let mut rules = value_rules(catalog, sort);
-        rules.extend(
-            settings
-                .ranking_rules
-                .iter()
-                .filter_map(|rule| custom_rule(catalog, rule)),
-        );
+        // The value rules in the settings' order, the request's criteria where `sort`
+        // stands (last when it is not listed); the rules of words have nothing to order.
+        let mut rules = Vec::new();
+        let mut has_sort_rule = false;
+        for rule in &settings.ranking_rules {
+            if rule == "sort" {
+                has_sort_rule = true;
+                rules.extend(value_rules(catalog, sort));
+            } else {
+                rules.extend(custom_rule(catalog, rule));
+            }
+        }
+        if !has_sort_rule {
+            rules.extend(value_rules(catalog, sort));
+        }
         let is_default = rules.is_empty();
         if is_default {
             rules.extend(catalog.default_order.iter().filter_map(|name| {
