@@ -828,41 +828,52 @@ fn no_ranking_rules_order_hits_by_id_at_every_page_size() {
 /// match was ranked, the facet counts.
 #[test]
 fn a_ranking_score_threshold_leaves_hits_out_of_totals_and_facets() {
-    let q = "query optimization";
-    let scored =
-        search(json!({"q": q, "matchingStrategy": "all", "limit": 1000, "showRankingScore": true}));
-    let scores: Vec<f64> = scored
-        .hits
-        .iter()
-        .map(|hit| hit.ranking_score.expect("score shown"))
-        .collect();
-    assert!(
-        scores.len() > 6 && scores.len() < 50,
-        "`{q}` matches {}",
-        scores.len()
-    );
-    let threshold = scores[scores.len() / 2];
-    let num_above = scores.iter().filter(|score| **score >= threshold).count();
-    assert!(
-        num_above < scores.len(),
-        "some hits score under {threshold}"
-    );
-    for limit in [3, 1000] {
-        let body = json!({
-            "q": q, "matchingStrategy": "all", "limit": limit,
-            "rankingScoreThreshold": threshold, "facets": ["source"],
-        });
-        let response = search(body);
-        assert_eq!(
-            source_ids(&response),
-            source_ids(&scored)[..num_above.min(limit)].to_vec(),
-            "hits at {limit}"
+    // Few matches, all ranked for any page; and more than a short page ranks.
+    for (q, strategy) in [("query optimization", "all"), ("data warehouse", "last")] {
+        let scored = search(json!({
+            "q": q, "matchingStrategy": strategy, "limit": 1000, "showRankingScore": true
+        }));
+        let scores: Vec<f64> = scored
+            .hits
+            .iter()
+            .map(|hit| hit.ranking_score.expect("score shown"))
+            .collect();
+        assert!(
+            scores.len() > 6 && scores.len() < 1000,
+            "`{q}` matches {}",
+            scores.len()
         );
-        assert_eq!(total_of(&response), num_above, "total at {limit}");
-        let counted: u64 = response.facet_distribution.as_ref().expect("facets")["source"]
-            .values()
-            .sum();
-        assert_eq!(counted as usize, num_above, "facet counts at {limit}");
+        let threshold = scores[scores.len() / 4];
+        let num_above = scores.iter().filter(|score| **score >= threshold).count();
+        assert!(
+            num_above < scores.len() && num_above > 3,
+            "`{q}`: some hits score under {threshold}"
+        );
+        for limit in [3, 1000] {
+            let body = json!({
+                "q": q, "matchingStrategy": strategy, "limit": limit,
+                "rankingScoreThreshold": threshold, "facets": ["source"],
+            });
+            let response = search(body);
+            assert_eq!(
+                source_ids(&response),
+                source_ids(&scored)[..num_above.min(limit)].to_vec(),
+                "`{q}`: hits at {limit}"
+            );
+            assert_eq!(total_of(&response), num_above, "`{q}`: total at {limit}");
+            let counted: u64 = response.facet_distribution.as_ref().expect("facets")["source"]
+                .values()
+                .sum();
+            assert_eq!(
+                counted as usize, num_above,
+                "`{q}`: facet counts at {limit}"
+            );
+        }
+        let pages = search(json!({
+            "q": q, "matchingStrategy": strategy, "page": 1, "hitsPerPage": 2,
+            "rankingScoreThreshold": threshold,
+        }));
+        assert_eq!(total_of(&pages), num_above, "`{q}`: totalHits");
     }
 }
 

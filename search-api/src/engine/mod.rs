@@ -646,7 +646,13 @@ impl Engine {
             .as_deref()
             .or(settings.distinct_attribute.as_deref())
             .and_then(|name| catalog.attribute(name));
-        let num_candidates = num_candidates(search.hit_window, has_words);
+        let mut num_candidates = num_candidates(search.hit_window, has_words);
+        // Under a score threshold the totals and facets count the ranked hits at or above
+        // it, so the pool must not depend on the page: as many as can be shown.
+        let has_threshold = has_words && search.ranking_score_threshold.is_some();
+        if has_threshold {
+            num_candidates = num_candidates.max(search.max_total_hits.min(MAX_RERANK_POOL));
+        }
         let window_end = search.hit_window.skip + search.hit_window.take;
         let num_index_docs: u64 = index.searchers.iter().map(Searcher::num_docs).sum();
         let num_shard_docs = num_index_docs / index.searchers.len().max(1) as u64;
@@ -654,7 +660,7 @@ impl Engine {
         // all rank before those matching fewer; `distinct` may keep too few of a bucket.
         let words_rank_first = matches!(order.rules.first(), Some(SortRule::Words));
         let levels = match &plan {
-            Some(plan) if has_words && words_rank_first && distinct.is_none() => {
+            Some(plan) if has_words && words_rank_first && distinct.is_none() && !has_threshold => {
                 plan.selective_levels(num_index_docs, num_shard_docs, window_end)
             }
             _ => Vec::new(),
@@ -685,11 +691,9 @@ impl Engine {
         let mut num_matching = 0;
         let mut ranked: Vec<RankedDocument> = Vec::new();
         let mut facets: BTreeMap<String, FacetCounts> = BTreeMap::new();
-        let mut all_ranked = true;
         let mut values: DistinctValues = Vec::with_capacity(results.len());
         for (shard, result) in results.into_iter().enumerate() {
             num_matching += result.num_matching;
-            all_ranked &= result.ranked.len() == result.num_matching;
             ranked.extend(result.ranked.into_iter().map(|mut document| {
                 document.shard = shard;
                 document
@@ -701,17 +705,11 @@ impl Engine {
         }
         sort_ranked(&mut ranked, &order);
         if let Some(threshold) = search.ranking_score_threshold {
-            let num_ranked = ranked.len();
             ranked.retain(|document| document.score >= threshold);
-            let num_below = num_ranked - ranked.len();
-            num_matching = if all_ranked {
-                ranked.len()
-            } else {
-                num_matching - num_below
-            };
-            // Every match was ranked: the facets count those at or above the threshold.
-            // (Otherwise they count every match; the unranked have no score to compare.)
-            if all_ranked && num_below > 0 && !search.facets.is_empty() && distinct.is_none() {
+            // Matches the first stage left out of the pool scored below every ranked one
+            // there and are taken as under the threshold.
+            num_matching = ranked.len();
+            if !search.facets.is_empty() && distinct.is_none() {
                 let kept: Vec<(usize, tantivy::DocAddress)> = ranked
                     .iter()
                     .filter_map(|document| Some((document.shard, document.address?)))
