@@ -1110,12 +1110,19 @@ fn documents_stats_and_index_list() {
         .as_str()
         .unwrap()
         .to_owned();
-    let by_doi = search(json!({"q": doi.to_uppercase(), "limit": 1}));
-    assert_eq!(
-        by_doi.hits[0].document["doi"],
-        doi.as_str(),
-        "a DOI finds its record"
-    );
+    // As typed, and as librarians paste it: a resolver URL or a `doi:` prefix.
+    for q in [
+        doi.to_uppercase(),
+        format!("https://doi.org/{doi}"),
+        format!("doi:{doi}"),
+    ] {
+        let by_doi = search(json!({"q": q, "limit": 1}));
+        assert_eq!(
+            by_doi.hits.first().map(|hit| &hit.document["doi"]),
+            Some(&json!(doi)),
+            "`{q}` finds its record"
+        );
+    }
 
     let stats = engine.stats("records").unwrap();
     assert!(!stats.is_indexing);

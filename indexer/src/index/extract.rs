@@ -499,17 +499,11 @@ fn is_issn(text: &str) -> bool {
 pub fn normalize_doi(text: &str) -> Option<String> {
     let trimmed = text.trim();
     let lowercase = trimmed.to_lowercase();
-    let without_prefix = [
-        "https://doi.org/",
-        "http://doi.org/",
-        "https://dx.doi.org/",
-        "http://dx.doi.org/",
-        "doi:",
-    ]
-    .into_iter()
-    .find_map(|prefix| lowercase.strip_prefix(prefix))
-    .unwrap_or(&lowercase)
-    .trim();
+    let without_prefix = super::schema::DOI_PREFIXES
+        .into_iter()
+        .find_map(|prefix| lowercase.strip_prefix(prefix))
+        .unwrap_or(&lowercase)
+        .trim();
     without_prefix
         .starts_with("10.")
         .then(|| without_prefix.to_owned())

@@ -56,6 +56,14 @@ pub const YEAR: &str = "year";
 pub const PUBLICATION_DATE: &str = "publication_date";
 /// Records and works: the DOI, lowercase without resolver ([`KEYWORD_ANALYZER`]).
 pub const DOI: &str = "doi";
+/// Resolver prefixes a DOI may be written with, lowercase; [`DOI`] holds DOIs without them.
+pub const DOI_PREFIXES: [&str; 5] = [
+    "https://doi.org/",
+    "http://doi.org/",
+    "https://dx.doi.org/",
+    "http://dx.doi.org/",
+    "doi:",
+];
 /// Records and profiles: other identifiers ([`KEYWORD_ANALYZER`]): OpenAlex, PubMed, arXiv,
 /// HAL ids, ISSN and ISBN of records; Scopus, ResearcherID… of profiles.
 pub const IDENTIFIERS: &str = "identifiers";

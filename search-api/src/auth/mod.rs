@@ -157,11 +157,7 @@ impl Auth {
         let Some(header) = headers.get(AUTHORIZATION) else {
             return Ok(Caller::Anonymous);
         };
-        let bearer = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim);
+        let bearer = header.to_str().ok().and_then(bearer_credentials);
         let Some(bearer) = bearer.filter(|bearer| !bearer.is_empty()) else {
             return Ok(Caller::Refused);
         };
@@ -200,5 +196,29 @@ async fn authenticate_token(keys: &KeyStore, token: &str) -> Result<Caller> {
             tracing::debug!(%error, "tenant token refused");
             Ok(Caller::Refused)
         }
+    }
+}
+
+/// Returns the credentials of an `Authorization` value of the `Bearer` scheme, whose name
+/// is case-insensitive as for every HTTP authentication scheme.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        assert_eq!(bearer_credentials("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_credentials("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_credentials("BEARER abc"), Some("abc"));
+        assert_eq!(bearer_credentials("Basic abc"), None);
+        assert_eq!(bearer_credentials("Bearerabc"), None);
+        assert_eq!(bearer_credentials("Bearer "), Some(""));
     }
 }

@@ -678,14 +678,19 @@ fn word_unit(
             .stem
             .clone()
             .filter(|stem| !stem.is_empty() && *stem != word.folded),
-        keyword: Some(fold(
-            chunk_around(query, word.original.start).trim_matches('"'),
-        )),
+        keyword: Some(keyword_of(chunk_around(query, word.original.start))),
         max_typos,
         is_prefix: word.is_prefix && word.num_chars >= MIN_PREFIX_NUM_CHARS,
         expansions: FxHashMap::default(),
         num_docs: 0,
     }
+}
+
+/// Returns the identifier a whitespace-separated chunk of the query may be, as identifier
+/// fields hold them: folded, without quotes, a DOI without its resolver.
+fn keyword_of(chunk: &str) -> String {
+    let folded = fold(chunk.trim_matches('"'));
+    indexer::index::extract::normalize_doi(&folded).unwrap_or(folded)
 }
 
 /// Returns the whitespace-separated chunk of `query` that holds byte `offset`.

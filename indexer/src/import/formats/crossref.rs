@@ -9,18 +9,10 @@ use serde_json::Value;
 use super::json_records::{self, json_kind, Extracted};
 use super::ReadOptions;
 use crate::import::record::{ParseOutcome, SourceRecord};
+use crate::index::schema::DOI_PREFIXES;
 
 /// Source name of Crossref records.
 pub(crate) const SOURCE: &str = "crossref";
-
-/// Prefixes a DOI may carry, lowercase; Crossref's own `DOI` field has none.
-const DOI_PREFIXES: [&str; 5] = [
-    "https://doi.org/",
-    "http://doi.org/",
-    "https://dx.doi.org/",
-    "http://dx.doi.org/",
-    "doi:",
-];
 
 /// Streams the works of a Crossref file.
 ///
