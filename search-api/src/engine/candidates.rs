@@ -1025,7 +1025,21 @@ fn bare_orcid(orcid: &str) -> Option<String> {
         .rsplit_once("orcid.org/")
         .map_or(trimmed, |(_, bare)| bare)
         .trim_matches('/');
-    let folded = fold(bare);
+    // Sixteen characters without dashes are an iD written without them.
+    let dashed = match bare.len() {
+        16 if bare.is_ascii() && !bare.contains('-') => {
+            format!(
+                "{}-{}-{}-{}",
+                &bare[..4],
+                &bare[4..8],
+                &bare[8..12],
+                &bare[12..]
+            )
+        }
+        _ => bare.to_owned(),
+    };
+    let normalized = indexer::index::extract::normalize_orcid(&dashed).unwrap_or(dashed);
+    let folded = fold(&normalized);
     (!folded.is_empty()).then_some(folded)
 }
 
@@ -1054,6 +1068,14 @@ mod tests {
         assert_eq!(
             bare_orcid(" 0000-0002-1825-0097 ").as_deref(),
             Some("0000-0002-1825-0097")
+        );
+        assert_eq!(
+            bare_orcid("0000000218250097").as_deref(),
+            Some("0000-0002-1825-0097")
+        );
+        assert_eq!(
+            bare_orcid("0000-0002-1825-009x").as_deref(),
+            bare_orcid("0000-0002-1825-009X").as_deref()
         );
         assert_eq!(bare_orcid("  "), None);
     }
