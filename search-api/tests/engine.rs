@@ -824,6 +824,28 @@ fn no_ranking_rules_order_hits_by_id_at_every_page_size() {
     }
 }
 
+/// With `distinct` and words, pages are slices of one page holding them all.
+#[test]
+fn distinct_pages_with_words_follow_one_another() {
+    for q in ["web", "data", "query"] {
+        let ids = |body: Value| -> Vec<String> {
+            search(body)
+                .hits
+                .iter()
+                .map(|hit| hit.document["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let everything = ids(json!({"q": q, "distinct": "year", "limit": 1000}));
+        assert!(everything.len() > 6, "`{q}`: {} years", everything.len());
+        let paged: Vec<String> = (0..everything.len().div_ceil(5))
+            .flat_map(|page| {
+                ids(json!({"q": q, "distinct": "year", "offset": page * 5, "limit": 5}))
+            })
+            .collect();
+        assert_eq!(paged, everything, "`{q}` in pages of 5");
+    }
+}
+
 /// Hits under `rankingScoreThreshold` are left out of the page, the total and, when every
 /// match was ranked, the facet counts.
 #[test]

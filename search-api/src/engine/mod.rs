@@ -648,9 +648,10 @@ impl Engine {
             .and_then(|name| catalog.attribute(name));
         let mut num_candidates = num_candidates(search.hit_window, has_words);
         // Under a score threshold the totals and facets count the ranked hits at or above
-        // it, so the pool must not depend on the page: as many as can be shown.
+        // it, and with `distinct` the pages are the ranked hits kept: the pool must not
+        // depend on the page, so it holds as many as can be shown.
         let has_threshold = has_words && search.ranking_score_threshold.is_some();
-        if has_threshold {
+        if has_threshold || (has_words && distinct.is_some()) {
             num_candidates = num_candidates.max(search.max_total_hits.min(MAX_RERANK_POOL));
         }
         let window_end = search.hit_window.skip + search.hit_window.take;
