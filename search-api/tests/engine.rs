@@ -899,6 +899,20 @@ fn a_ranking_score_threshold_leaves_hits_out_of_totals_and_facets() {
     }
 }
 
+/// Placeholder hits all score 1: a threshold leaves none of them out of the totals or
+/// facets.
+#[test]
+fn a_ranking_score_threshold_keeps_every_placeholder_hit() {
+    let body = json!({"filter": "source = dblp", "limit": 3, "facets": ["year"]});
+    let mut thresholded = body.clone();
+    thresholded["rankingScoreThreshold"] = json!(0.5);
+    let (plain, thresholded) = (search(body), search(thresholded));
+    assert!(total_of(&plain) > 3);
+    assert_eq!(total_of(&thresholded), total_of(&plain));
+    assert_eq!(thresholded.facet_distribution, plain.facet_distribution);
+    assert_eq!(source_ids(&thresholded), source_ids(&plain));
+}
+
 #[test]
 fn pagination_and_sort_are_exact() {
     let everything =

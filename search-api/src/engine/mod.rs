@@ -650,8 +650,10 @@ impl Engine {
         // Under a score threshold the totals and facets count the ranked hits at or above
         // it, and with `distinct` the pages are the ranked hits kept: the pool must not
         // depend on the page, so it holds as many as can be shown.
-        let has_threshold = has_words && search.ranking_score_threshold.is_some();
-        if has_threshold || (has_words && distinct.is_some()) {
+        // Placeholder hits all score 1: no threshold leaves any out.
+        let threshold = search.ranking_score_threshold.filter(|_| has_words);
+        let pool_spans_pages = has_words && (threshold.is_some() || distinct.is_some());
+        if pool_spans_pages {
             num_candidates = num_candidates.max(search.max_total_hits.min(MAX_RERANK_POOL));
         }
         let window_end = search.hit_window.skip + search.hit_window.take;
@@ -661,7 +663,7 @@ impl Engine {
         // all rank before those matching fewer; `distinct` may keep too few of a bucket.
         let words_rank_first = matches!(order.rules.first(), Some(SortRule::Words));
         let levels = match &plan {
-            Some(plan) if has_words && words_rank_first && distinct.is_none() && !has_threshold => {
+            Some(plan) if has_words && words_rank_first && !pool_spans_pages => {
                 plan.selective_levels(num_index_docs, num_shard_docs, window_end)
             }
             _ => Vec::new(),
@@ -677,7 +679,9 @@ impl Engine {
             } else {
                 num_candidates
             },
-            facets: if distinct.is_some() {
+            // With `distinct` or a score threshold the facets count the kept hits only,
+            // once known.
+            facets: if distinct.is_some() || threshold.is_some() {
                 &[]
             } else {
                 &search.facets
@@ -705,7 +709,7 @@ impl Engine {
             values.push(result.distinct_values);
         }
         sort_ranked(&mut ranked, &order);
-        if let Some(threshold) = search.ranking_score_threshold {
+        if let Some(threshold) = threshold {
             ranked.retain(|document| document.score >= threshold);
             // Matches the first stage left out of the pool scored below every ranked one
             // there and are taken as under the threshold.

@@ -96,21 +96,13 @@ impl HitOrder {
         settings: &Settings,
         sort: &[SortCriterion],
     ) -> HitOrder {
-        // The value rules in the settings' order, the request's criteria where `sort`
-        // stands (last when it is not listed); the rules of words have nothing to order.
-        let mut rules = Vec::new();
-        let mut has_sort_rule = false;
-        for rule in &settings.ranking_rules {
-            if rule == "sort" {
-                has_sort_rule = true;
-                rules.extend(value_rules(catalog, sort));
-            } else {
-                rules.extend(custom_rule(catalog, rule));
-            }
-        }
-        if !has_sort_rule {
-            rules.extend(value_rules(catalog, sort));
-        }
+        // The value rules of a search with words, in the same order; the rules of words
+        // have nothing to order.
+        let mut rules: Vec<SortRule> = HitOrder::for_query(catalog, settings, sort)
+            .rules
+            .into_iter()
+            .filter(|rule| matches!(rule, SortRule::Value(_)))
+            .collect();
         let is_default = rules.is_empty();
         if is_default {
             rules.extend(catalog.default_order.iter().filter_map(|name| {
@@ -360,10 +352,7 @@ impl SegmentCollector for ValueOrderSegmentCollector {
         if self.then_score {
             key.push(-((score * SCORE_KEY_SCALE) as i128));
         }
-        let ordinal = match self.ids.ordinal(doc) {
-            ordinal if self.id_descending => u64::MAX - ordinal,
-            ordinal => ordinal,
-        };
+        let ordinal = directed(self.ids.ordinal(doc), self.id_descending);
         if self.kept.len() < self.limit {
             self.kept.push((key, ordinal, doc));
         } else if self
@@ -380,10 +369,7 @@ impl SegmentCollector for ValueOrderSegmentCollector {
         let kept = self.kept.into_vec();
         let ordinals: Vec<u64> = kept
             .iter()
-            .map(|&(_, ordinal, _)| match ordinal {
-                ordinal if self.id_descending => u64::MAX - ordinal,
-                ordinal => ordinal,
-            })
+            .map(|&(_, ordinal, _)| directed(ordinal, self.id_descending))
             .collect();
         let ids = self.ids.ids(&ordinals)?;
         let segment = self.segment;
@@ -392,5 +378,15 @@ impl SegmentCollector for ValueOrderSegmentCollector {
             .zip(ids)
             .map(|((key, _, doc), id)| (key, id, DocAddress::new(segment, doc)))
             .collect())
+    }
+}
+
+/// Returns an id ordinal that sorts first when its id comes first in the order: itself, or
+/// reversed for largest ids first. Applied twice it gives the ordinal back.
+fn directed(ordinal: u64, descending: bool) -> u64 {
+    if descending {
+        u64::MAX - ordinal
+    } else {
+        ordinal
     }
 }
