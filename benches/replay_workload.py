@@ -64,22 +64,11 @@ def main():
         latencies = []
         num_degraded = 0
         cpu_before = server_cpu_secs(args.pid)
+        url = args.url.rstrip("/") + "/indexes/records/search"
         for q in queries:
-            request = urllib.request.Request(
-                args.url.rstrip("/") + "/indexes/records/search",
-                data=json.dumps({"q": q, "limit": 10}).encode(),
-                headers={"Content-Type": "application/json",
-                         "Authorization": "Bearer " + args.key},
-            )
             started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(request) as response:
-                    response.read()
-                    num_degraded += bool(response.headers.get("atlas-search-degraded"))
-            except urllib.error.HTTPError as error:
-                sys.exit(f"`{q}` answered {error.code}: {error.read().decode(errors='replace')}")
-            except urllib.error.URLError as error:
-                sys.exit(f"{args.url} cannot be reached: {error.reason}")
+            _, headers = post(url, args.key, json.dumps({"q": q, "limit": 10}).encode())
+            num_degraded += bool(headers.get("atlas-search-degraded"))
             latencies.append((time.perf_counter() - started) * 1000)
         cpu_ms = (server_cpu_secs(args.pid) - cpu_before) * 1000 / len(latencies)
         latencies.sort()
@@ -92,14 +81,15 @@ def main():
 
 
 def post(url, key, body):
-    """Posts `body`, returns the answer's bytes; exits naming the failure."""
+    """Posts `body`, returns the answer's bytes and headers; exits naming the failure."""
     request = urllib.request.Request(
         url, data=body, headers={"Content-Type": "application/json", "Authorization": "Bearer " + key})
     try:
         with urllib.request.urlopen(request) as response:
-            return response.read()
+            return response.read(), response.headers
     except urllib.error.HTTPError as error:
-        sys.exit(f"{url} answered {error.code}: {error.read().decode(errors='replace')}")
+        sys.exit(f"{url} answered {error.code} to {body[:200]!r}: "
+                 f"{error.read().decode(errors='replace')}")
     except urllib.error.URLError as error:
         sys.exit(f"{url} cannot be reached: {error.reason}")
 
@@ -116,7 +106,7 @@ def replay_candidates(args):
         started = time.perf_counter()
         num_hits = 0
         for body in bodies:
-            answer = json.loads(post(url, args.key, body))
+            answer = json.loads(post(url, args.key, body)[0])
             num_hits += sum(len(result["hits"]) for result in answer["results"])
         secs = time.perf_counter() - started
         cpu_ms = (server_cpu_secs(args.pid) - cpu_before) * 1000 / num_profiles
