@@ -131,11 +131,12 @@ fn written(person: &Person, style: u8) -> String {
         .filter_map(|name| name.chars().next())
         .collect();
     let dotted: String = initials.chars().map(|ch| format!("{ch}. ")).collect();
-    match style % 5 {
+    match style % 6 {
         0 => format!("{given} {surname}"),
         1 => format!("{surname}, {given}"),
         2 => format!("{}{surname}", dotted),
         3 => format!("{surname} {initials}"),
+        4 => format!("{surname} {given}"),
         _ => format!("{given} {}", surname.to_uppercase()),
     }
     .trim()
@@ -149,8 +150,8 @@ proptest! {
     fn compatible_generated_names_find_each_other(
         first in person(),
         second in person(),
-        first_style in 0u8..5,
-        second_style in 0u8..5,
+        first_style in 0u8..6,
+        second_style in 0u8..6,
         same_person in any::<bool>(),
     ) {
         let variants = variants();

@@ -376,6 +376,35 @@ fn compatibility_table() {
             NameAgreement::Full,
         ),
         ("Pat O'Brien", "Pat OBrien", NameAgreement::Full),
+        // Surname first without a comma: the same words in the other order.
+        (
+            "Diomidis Spinellis",
+            "Spinellis Diomidis",
+            NameAgreement::Reordered,
+        ),
+        (
+            "Spinellis, Diomidis",
+            "Spinellis Diomidis",
+            NameAgreement::Reordered,
+        ),
+        ("Wei Wang", "Wang Wei", NameAgreement::Reordered),
+        (
+            "John Paul Smith",
+            "Smith John Paul",
+            NameAgreement::Reordered,
+        ),
+        // Both forms say which word is the surname, or one has only an initial.
+        (
+            "Spinellis, Diomidis",
+            "Diomidis, Spinellis",
+            NameAgreement::SurnameMismatch,
+        ),
+        (
+            "D. Spinellis",
+            "Spinellis Diomidis",
+            NameAgreement::SurnameMismatch,
+        ),
+        ("Wei Wang", "Wang Wei Li", NameAgreement::SurnameMismatch),
     ];
     for (first, second, expected) in cases {
         let outcome = compatibility(

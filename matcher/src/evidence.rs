@@ -18,8 +18,8 @@ use crate::profile::ProfileContext;
 use crate::score::{
     Reason, ReasonKind, AFFILIATION_WEIGHT, COAUTHOR_WEIGHT, DIFFERENT_ORCID_WEIGHT,
     GIVEN_NAME_CONFLICT_WEIGHT, KNOWN_WORK_TITLE_WEIGHT, MAX_COAUTHORS_WEIGHT, NAME_FULL_WEIGHT,
-    NAME_INITIALS_WEIGHT, NAME_SURNAME_ONLY_WEIGHT, NAME_TYPO_PENALTY, NAME_VARIANT_WEIGHT,
-    ORCID_CLAIMED_WEIGHT, YEAR_IMPLAUSIBLE_WEIGHT, YEAR_PLAUSIBLE_WEIGHT,
+    NAME_INITIALS_WEIGHT, NAME_REORDERED_WEIGHT, NAME_SURNAME_ONLY_WEIGHT, NAME_TYPO_PENALTY,
+    NAME_VARIANT_WEIGHT, ORCID_CLAIMED_WEIGHT, YEAR_IMPLAUSIBLE_WEIGHT, YEAR_PLAUSIBLE_WEIGHT,
 };
 
 /// Smallest Dice similarity of folded title words for a record to count as a version of
@@ -311,7 +311,7 @@ pub fn derive_evidence(
         .filter(|found| found.agreement.is_compatible())
         .min_by_key(|found| {
             (
-                agreement_rank(found.agreement),
+                found.agreement.rank(),
                 found.typos,
                 found.distance,
                 found.position,
@@ -393,17 +393,6 @@ pub fn derive_evidence(
     }
 }
 
-fn agreement_rank(agreement: NameAgreement) -> u8 {
-    match agreement {
-        NameAgreement::Full => 0,
-        NameAgreement::Variant => 1,
-        NameAgreement::Initials => 2,
-        NameAgreement::SurnameOnly => 3,
-        NameAgreement::Conflict => 4,
-        NameAgreement::SurnameMismatch => 5,
-    }
-}
-
 /// Returns the best agreement of any name form of the profile with any form of the
 /// position's name; `None` when no surname agrees, even within the typo budget.
 fn best_name_match(
@@ -431,12 +420,8 @@ fn best_name_match(
                 author_name: author_name.clone(),
             };
             let is_better = best.as_ref().is_none_or(|current| {
-                (agreement_rank(agreement), typos, distance)
-                    < (
-                        agreement_rank(current.agreement),
-                        current.typos,
-                        current.distance,
-                    )
+                (agreement.rank(), typos, distance)
+                    < (current.agreement.rank(), current.typos, current.distance)
             });
             if is_better {
                 best = Some(candidate);
@@ -549,6 +534,7 @@ fn name_reason(found: &PositionMatch) -> Reason {
         NameAgreement::Full => ("full", NAME_FULL_WEIGHT),
         NameAgreement::Variant => ("variant", NAME_VARIANT_WEIGHT),
         NameAgreement::Initials => ("initials", NAME_INITIALS_WEIGHT),
+        NameAgreement::Reordered => ("reordered", NAME_REORDERED_WEIGHT),
         _ => ("surname_only", NAME_SURNAME_ONLY_WEIGHT),
     };
     let weight = weight - NAME_TYPO_PENALTY * f64::from(found.typos);

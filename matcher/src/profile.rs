@@ -81,7 +81,10 @@ impl ProfileContext {
         self.parsed_names.iter().any(|form| {
             matches!(
                 compatibility(form, &parsed, variants).agreement,
-                NameAgreement::Full | NameAgreement::Variant | NameAgreement::Initials
+                NameAgreement::Full
+                    | NameAgreement::Variant
+                    | NameAgreement::Reordered
+                    | NameAgreement::Initials
             )
         })
     }

@@ -17,6 +17,10 @@ pub const NAME_FULL_WEIGHT: f64 = 2.5;
 pub const NAME_VARIANT_WEIGHT: f64 = 2.0;
 /// A name form agrees only by initials (`J. Smith`).
 pub const NAME_INITIALS_WEIGHT: f64 = 1.2;
+/// A name form holds the author's full names in the other order, surname first without a
+/// comma on one side (`Spinellis Diomidis`, `Diomidis Spinellis`): weaker than initials,
+/// as where both orders are common (`Wang Wei`, `Wei Wang`) they often name two people.
+pub const NAME_REORDERED_WEIGHT: f64 = 1.0;
 /// Only the surname agrees; one side has no given name.
 pub const NAME_SURNAME_ONLY_WEIGHT: f64 = 0.4;
 /// Subtracted per typo between the surnames.

@@ -69,6 +69,8 @@ fn name_agreement_is_graded() {
     let cases = [
         ("Josiah Carberry", "full"),
         ("J. Carberry", "initials"),
+        // Surname first without a comma: the profile's words in the other order.
+        ("Carberry Josiah", "reordered"),
         ("Carberry", "surname_only"),
     ];
     let mut previous = f64::INFINITY;

@@ -7,7 +7,9 @@
 //!    arrival, and a query that runs out names its position;
 //! 3. creating an index, a facet far from every facetable attribute and a query string that
 //!    is not UTF-8 are refused with messages that say what is wrong;
-//! 4. a prefix match highlights only the typed prefix, a typo match the whole word.
+//! 4. a prefix match highlights only the typed prefix, a typo match the whole word;
+//! 5. `POST /candidates` finds a person's records where either side writes the surname
+//!    first without a comma (`Spinellis Diomidis`).
 
 mod common;
 
@@ -128,6 +130,87 @@ async fn candidates_weigh_the_one_best_agreeing_author() {
     for hit in candidate_hits(&answer) {
         let score = hit["score"].as_f64().unwrap();
         assert_eq!((score * 10_000.0).round() / 10_000.0, score, "{answer}");
+    }
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn candidates_read_names_written_surname_first() {
+    let served = Served::start(Options::default()).await;
+    let pool = &served.test.db.pool;
+    insert_record_by(
+        pool,
+        "R1",
+        "Code quality in open source",
+        &["Diomidis Spinellis"],
+    )
+    .await;
+    insert_record_by(
+        pool,
+        "R2",
+        "Software tools for research",
+        &["Spinellis Diomidis"],
+    )
+    .await;
+    // Another person, unless the surname is `Diomidis`: an initial is never read as a
+    // surname.
+    insert_record_by(pool, "R3", "Unrelated chemistry paper", &["S. Diomidis"]).await;
+    wait_until("the three records to be searchable", || async {
+        let (_, _, body) = served
+            .post("/indexes/records/search", json!({"q": "Diomidis"}))
+            .await;
+        body["estimatedTotalHits"].as_u64() == Some(3)
+    })
+    .await;
+
+    for name in [
+        "Diomidis Spinellis",
+        "Spinellis Diomidis",
+        "Spinellis, Diomidis",
+    ] {
+        let profile = json!({"id": "p", "names": [name], "titles": [], "orcid": null});
+        let answer = candidates_of(&served, profile).await;
+        let hits = candidate_hits(&answer);
+        let mut found: Vec<(&str, &str)> = hits
+            .iter()
+            .map(|hit| {
+                (
+                    hit["matches"][0]["matchedValue"].as_str().unwrap(),
+                    hit["matches"][0]["agreement"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        found.sort_unstable();
+        let expected: Vec<(&str, &str)> = match name {
+            "Diomidis Spinellis" => vec![
+                ("Diomidis Spinellis", "full"),
+                ("Spinellis Diomidis", "reordered"),
+            ],
+            // Read as written, given name first, the form agrees with `S. Diomidis`.
+            "Spinellis Diomidis" => vec![
+                ("Diomidis Spinellis", "reordered"),
+                ("S. Diomidis", "initials"),
+                ("Spinellis Diomidis", "full"),
+            ],
+            _ => vec![
+                ("Diomidis Spinellis", "full"),
+                ("Spinellis Diomidis", "reordered"),
+            ],
+        };
+        assert_eq!(found, expected, "{name}: {answer}");
+        // The same words in the other order weigh less than the name as written.
+        let score_of = |value: &str| {
+            hits.iter()
+                .find(|hit| hit["matches"][0]["matchedValue"] == value)
+                .and_then(|hit| hit["score"].as_f64())
+                .unwrap()
+        };
+        let (written, reordered) = if name == "Spinellis Diomidis" {
+            ("Spinellis Diomidis", "Diomidis Spinellis")
+        } else {
+            ("Diomidis Spinellis", "Spinellis Diomidis")
+        };
+        assert!(score_of(written) > score_of(reordered), "{name}: {answer}");
     }
     served.stop().await;
 }

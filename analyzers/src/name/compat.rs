@@ -17,6 +17,11 @@ pub enum NameAgreement {
     Variant,
     /// Same surname; at least one given name agrees only by its initial (`J. Smith`).
     Initials,
+    /// The same full names with surname and given names swapped, where at least one form
+    /// was written without saying which word is the surname (`Spinellis Diomidis` and
+    /// `Diomidis Spinellis`). Weaker than initials: where both orders are common (`Wang
+    /// Wei`, `Wei Wang`), they often name two people.
+    Reordered,
     /// Same surname; at least one side has no given name to compare.
     SurnameOnly,
     /// Same surname but given names that cannot denote one person (`John`, `James`).
@@ -33,6 +38,20 @@ impl NameAgreement {
             NameAgreement::Conflict | NameAgreement::SurnameMismatch
         )
     }
+
+    /// Returns the agreement's place from the strongest (0, [`NameAgreement::Full`]) to
+    /// the weakest ([`NameAgreement::SurnameMismatch`]).
+    pub fn rank(self) -> u8 {
+        match self {
+            NameAgreement::Full => 0,
+            NameAgreement::Variant => 1,
+            NameAgreement::Initials => 2,
+            NameAgreement::Reordered => 3,
+            NameAgreement::SurnameOnly => 4,
+            NameAgreement::Conflict => 5,
+            NameAgreement::SurnameMismatch => 6,
+        }
+    }
 }
 
 impl fmt::Display for NameAgreement {
@@ -40,6 +59,7 @@ impl fmt::Display for NameAgreement {
         let label = match self {
             NameAgreement::Full => "full",
             NameAgreement::Variant => "variant",
+            NameAgreement::Reordered => "reordered",
             NameAgreement::Initials => "initials",
             NameAgreement::SurnameOnly => "surname_only",
             NameAgreement::Conflict => "conflict",
@@ -117,6 +137,18 @@ fn compare(
         .iter()
         .find(|key| second_surnames.contains(key))
     else {
+        if is_reordered(first, second) {
+            return NameCompatibility {
+                agreement: NameAgreement::Reordered,
+                reason: reason(&|| {
+                    format!(
+                        "the same names in the other order: surname `{}` is a given name of \
+                         the other form",
+                        first_surnames.first().map_or("", String::as_str)
+                    )
+                }),
+            };
+        }
         return NameCompatibility {
             agreement: NameAgreement::SurnameMismatch,
             reason: reason(&|| {
@@ -163,6 +195,24 @@ fn compare(
                 )
             }),
         },
+    }
+}
+
+/// Returns true when two names are the same full words, one of them written without
+/// saying which is the surname ([`PersonName::order_guessed`]): the writer of that one
+/// may have put the surname first.
+fn is_reordered(first: &PersonName, second: &PersonName) -> bool {
+    if !(first.order_guessed || second.order_guessed) {
+        return false;
+    }
+    fn sorted_words(name: &PersonName) -> Option<Vec<&str>> {
+        let mut words = name.reorderable_words()?;
+        words.sort_unstable();
+        Some(words)
+    }
+    match (sorted_words(first), sorted_words(second)) {
+        (Some(first_words), Some(second_words)) => first_words == second_words,
+        _ => false,
     }
 }
 

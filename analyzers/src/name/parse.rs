@@ -62,7 +62,15 @@ pub struct PersonName {
     pub surname: Vec<NamePart>,
     /// A generational suffix, folded and without its period: `jr`, `sr`, `iii`.
     pub suffix: Option<String>,
+    /// True when nothing in the written name told its surname (no comma, no surname in
+    /// capitals, no patronymic, no trailing initials), so its last word was taken as the
+    /// surname by convention; the writer may have put the surname first.
+    pub order_guessed: bool,
 }
+
+/// Words of a name, at most, that another form may write in another order
+/// ([`PersonName::reorderable_parts`]).
+const MAX_REORDERABLE_WORDS: usize = 3;
 
 /// Returns true when a folded word is a surname particle.
 pub fn is_particle(folded: &str) -> bool {
@@ -281,6 +289,7 @@ impl PersonName {
         }
         self.push_surname(&words[surname_start..]);
         self.push_given(&words[..surname_start], name_has_lowercase);
+        self.order_guessed = true;
     }
 
     fn push_surname(&mut self, words: &[Word<'_>]) {
@@ -347,6 +356,40 @@ impl PersonName {
     /// Returns true when the name has neither surname nor given name.
     pub fn is_empty(&self) -> bool {
         self.surname.is_empty() && self.given.is_empty()
+    }
+
+    /// Returns the parts of this name in written order when another form may write the
+    /// same name in another order: two or three full words (given names and surname), no
+    /// particle, initial or suffix. `None` otherwise.
+    pub fn reorderable_parts(&self) -> Option<Vec<&NamePart>> {
+        let num_words = self.given.len() + self.surname.len();
+        let has_initial = self
+            .given
+            .iter()
+            .any(|given| given.is_initial || given.part.folded.chars().nth(1).is_none());
+        if self.given.is_empty()
+            || self.surname.is_empty()
+            || !self.particles.is_empty()
+            || self.suffix.is_some()
+            || num_words > MAX_REORDERABLE_WORDS
+            || has_initial
+        {
+            return None;
+        }
+        let mut parts: Vec<&NamePart> = self
+            .given
+            .iter()
+            .map(|given| &given.part)
+            .chain(&self.surname)
+            .collect();
+        parts.sort_by_key(|part| part.span.start);
+        Some(parts)
+    }
+
+    /// Returns the folded words of [`PersonName::reorderable_parts`].
+    pub(crate) fn reorderable_words(&self) -> Option<Vec<&str>> {
+        self.reorderable_parts()
+            .map(|parts| parts.into_iter().map(|part| part.folded.as_str()).collect())
     }
 }
 

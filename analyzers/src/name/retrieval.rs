@@ -14,7 +14,9 @@
 //! that holds them all among its surname words. A name looks up the pairs of its surname
 //! keys with its given-name keys and their variants, `surname|` and `surname|~words` for
 //! the sets of its own surname words, and, when all its given names are full names, the
-//! authors holding them all among their surname keys.
+//! authors holding them all among their surname keys. A name of two or three full words
+//! also looks up each other word as the surname paired with each remaining word, for the
+//! same name written in another order.
 
 use super::parse::{GivenName, PersonName};
 use super::variants::GivenNameVariants;
@@ -76,6 +78,10 @@ pub struct AuthorLookup {
     /// them all, and one of [`AuthorLookup::paired_surnames`], among their surname keys
     /// may be the person too.
     pub given_as_surnames: Vec<String>,
+    /// Pairs looked up exactly for the same words in another order
+    /// ([`NameAgreement::Reordered`](super::NameAgreement::Reordered)): each other word of
+    /// the name as the surname with each remaining full given name.
+    pub reordered_pairs: Vec<String>,
 }
 
 impl AuthorLookup {
@@ -92,6 +98,7 @@ impl AuthorLookup {
                     .any(|given| has_pair(&author_pair(surname, given)))
         }) || self.lone_surnames.iter().any(has_surname)
             || self.word_pairs.iter().any(|pair| has_pair(pair))
+            || self.reordered_pairs.iter().any(|pair| has_pair(pair))
             || (!self.given_as_surnames.is_empty()
                 && self.given_as_surnames.iter().all(has_surname)
                 && self.paired_surnames.iter().any(has_surname))
@@ -155,7 +162,45 @@ impl PersonName {
             given,
             lone_surnames: Vec::new(),
             word_pairs,
+            reordered_pairs: self.reordered_pairs(),
         }
+    }
+
+    /// Returns the author pairs of this name's words read in another order: each word
+    /// that is not its surname as the surname, with each other word as a full given name.
+    fn reordered_pairs(&self) -> Vec<String> {
+        let Some(parts) = self.reorderable_parts() else {
+            return Vec::new();
+        };
+        let mut pairs = Vec::new();
+        for (index, surname) in parts.iter().enumerate() {
+            if self.surname.iter().any(|own| own.folded == surname.folded) {
+                continue;
+            }
+            let reading = PersonName {
+                given: parts
+                    .iter()
+                    .enumerate()
+                    .filter(|(other, _)| *other != index)
+                    .map(|(_, part)| GivenName {
+                        part: (*part).clone(),
+                        is_initial: false,
+                    })
+                    .collect(),
+                surname: vec![(*surname).clone()],
+                ..PersonName::default()
+            };
+            let full_given = reading.given_keys();
+            for surname_key in reading.surname_keys() {
+                for given_key in full_given.iter().filter(|key| key.chars().nth(1).is_some()) {
+                    let pair = author_pair(&surname_key, given_key);
+                    if !pairs.contains(&pair) {
+                        pairs.push(pair);
+                    }
+                }
+            }
+        }
+        pairs
     }
 
     /// Returns the keys the given names are compared by: each component folded
@@ -311,5 +356,22 @@ mod tests {
         assert_eq!(lookup.given_as_surnames, ["santana"]);
         assert!(lookup.finds(&PersonName::parse("Santana Sanjurjo, V.").author_keys()));
         assert!(!lookup.finds(&PersonName::parse("Sanjurjo, V.").author_keys()));
+    }
+
+    #[test]
+    fn names_written_in_the_other_order_are_found() {
+        let variants = GivenNameVariants::empty();
+        let lookup = PersonName::parse("Diomidis Spinellis").author_lookup(&variants);
+        assert_eq!(lookup.reordered_pairs, ["diomidis|spinellis"]);
+        assert!(lookup.finds(&PersonName::parse("Spinellis Diomidis").author_keys()));
+        // Only full given names are read in another order: `S. Diomidis` is another
+        // person's name.
+        assert!(!lookup.finds(&PersonName::parse("S. Diomidis").author_keys()));
+        let lookup = PersonName::parse("Spinellis, Diomidis").author_lookup(&variants);
+        assert!(lookup.finds(&PersonName::parse("Spinellis Diomidis").author_keys()));
+        let lookup = PersonName::parse("Ana Rojas Vega").author_lookup(&variants);
+        assert!(lookup.finds(&PersonName::parse("Rojas Vega Ana").author_keys()));
+        let lookup = PersonName::parse("D. Spinellis").author_lookup(&variants);
+        assert!(lookup.reordered_pairs.is_empty());
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use analyzers::{
     agreement_of_keyed, author_pair, fold, text_tokens, GivenNameVariants, NameAgreement,
-    PersonName, TokenKind,
+    PersonName, TokenKind, PAIR_SEPARATOR,
 };
 use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor};
 use indexer::index::schema as fields;
@@ -51,6 +51,9 @@ const FULL_GIVEN_NAME_WEIGHT: f32 = 4.0;
 /// Retrieval weight of an author agreeing on an initial with a name form; an author
 /// without given names weighs 1.
 const INITIAL_WEIGHT: f32 = 2.0;
+
+/// Retrieval weight of an author holding a name form's full names in the other order.
+const REORDERED_WEIGHT: f32 = 1.5;
 
 /// A batch of profiles to find candidate records for. Field names are camelCase like the
 /// rest of the API; the snake_case names of earlier matchers are accepted as aliases. An
@@ -147,7 +150,7 @@ pub struct CandidateMatch {
     pub matched_value: String,
     /// Typos between the searched surname and the record's.
     pub typos: u8,
-    /// For names, how the two forms agree (`full`, `variant`, `initials`,
+    /// For names, how the two forms agree (`full`, `variant`, `initials`, `reordered`,
     /// `surname_only`).
     pub agreement: Option<String>,
 }
@@ -545,6 +548,7 @@ impl Retriever<'_> {
         let mut paired: BTreeSet<String> = BTreeSet::new();
         let mut alone: BTreeSet<String> = BTreeSet::new();
         let mut word_pairs: BTreeSet<String> = BTreeSet::new();
+        let mut reordered_pairs: BTreeSet<String> = BTreeSet::new();
         let mut given_as_surnames: Vec<(Vec<String>, Vec<String>)> = Vec::new();
         let mut given: BTreeSet<String> = BTreeSet::new();
         for form in forms {
@@ -553,6 +557,7 @@ impl Retriever<'_> {
             given.extend(lookup.given);
             alone.extend(lookup.lone_surnames);
             word_pairs.extend(lookup.word_pairs);
+            reordered_pairs.extend(lookup.reordered_pairs);
             if !lookup.given_as_surnames.is_empty() {
                 given_as_surnames.push((lookup.given_as_surnames, lookup.paired_surnames));
             }
@@ -593,6 +598,14 @@ impl Retriever<'_> {
         for pair in &word_pairs {
             push(pairs_field, pair, 1.0);
         }
+        // The same names written in the other order, below the name as written.
+        let mut reordered_surnames = Vec::new();
+        for pair in &reordered_pairs {
+            push(pairs_field, pair, REORDERED_WEIGHT);
+            if let Some((surname, _)) = pair.split_once(PAIR_SEPARATOR) {
+                reordered_surnames.push(surname.to_owned());
+            }
+        }
         // Authors whose surname words include all of a form's given names.
         for (words, surnames) in &given_as_surnames {
             let mut all_words: Vec<(Occur, Box<dyn Query>)> = words
@@ -607,7 +620,11 @@ impl Retriever<'_> {
             let query = ConstScoreQuery::new(Box::new(BooleanQuery::new(all_words)), 1.0);
             clauses.push((Occur::Should, Box::new(query)));
         }
-        let surnames = paired.into_keys().chain(alone.into_keys()).collect();
+        let surnames = paired
+            .into_keys()
+            .chain(alone.into_keys())
+            .chain(reordered_surnames)
+            .collect();
         let query =
             (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
         Ok(NameLookup { query, surnames })
@@ -796,6 +813,7 @@ impl Retriever<'_> {
             NameAgreement::Full => 0.9,
             NameAgreement::Variant => 0.8,
             NameAgreement::Initials => 0.7,
+            NameAgreement::Reordered => 0.6,
             _ => 0.4,
         } - 0.15 * f64::from(typos);
         Some(FormAgreement {

@@ -508,17 +508,9 @@ fn name_agreements<'h>(
         if !agreement.is_compatible() {
             agreements.conflicting.insert((attribute, value_index));
         }
-        let strength = |agreement: NameAgreement| match agreement {
-            NameAgreement::Full => 0,
-            NameAgreement::Variant => 1,
-            NameAgreement::Initials => 2,
-            NameAgreement::SurnameOnly => 3,
-            NameAgreement::Conflict => 4,
-            NameAgreement::SurnameMismatch => 5,
-        };
         if agreements
             .best
-            .is_none_or(|best| strength(agreement) < strength(best))
+            .is_none_or(|best| agreement.rank() < best.rank())
         {
             agreements.best = Some(agreement);
         }
