@@ -14,7 +14,8 @@
 mod common;
 
 use analyzers::{
-    compatibility, name_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
+    compatibility, name_tokens, surname_agrees_in_part, GivenNameVariants, NameAgreement,
+    PersonName, TokenKind,
 };
 use common::{from_sample, has_token, samples_dir, texts, texts_of_kind};
 
@@ -426,6 +427,38 @@ fn compatibility_table() {
             reverse.agreement, expected,
             "{second:?} vs {first:?}: {}",
             reverse.reason
+        );
+    }
+}
+
+#[test]
+fn surnames_agreeing_in_part_are_told_apart() {
+    let cases = [
+        ("Mueller-Kirchenbauer, J.", "James Mueller", true),
+        ("Alan Crichton-Browne", "Alan Browne", true),
+        ("García-López, María", "Maria Lopez", true),
+        // A surname word the other form writes as a given name is the whole surname.
+        (
+            "Victoriano Santana Sanjurjo",
+            "Santana Sanjurjo, Victoriano",
+            false,
+        ),
+        ("Ana Rojas Vega", "Rojas-Vega, Ana", false),
+        ("Hans Müller", "Hans Mueller", false),
+        ("Johannes van der Waals", "Waals, Johannes", false),
+        ("J. Smith", "John Smith", false),
+    ];
+    for (first, second, expected) in cases {
+        let (first_name, second_name) = (PersonName::parse(first), PersonName::parse(second));
+        assert_eq!(
+            surname_agrees_in_part(&first_name, &second_name),
+            expected,
+            "{first:?} vs {second:?}"
+        );
+        assert_eq!(
+            surname_agrees_in_part(&second_name, &first_name),
+            expected,
+            "{second:?} vs {first:?}"
         );
     }
 }

@@ -8,7 +8,8 @@
 use std::collections::{BTreeSet, HashSet};
 
 use analyzers::{
-    compatibility, text_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
+    compatibility, surname_agrees_in_part, text_tokens, GivenNameVariants, NameAgreement,
+    PersonName, TokenKind,
 };
 use indexer::index::extract::{normalize_orcid, RecordFields};
 use serde_json::Value;
@@ -18,8 +19,9 @@ use crate::profile::ProfileContext;
 use crate::score::{
     Reason, ReasonKind, AFFILIATION_WEIGHT, COAUTHOR_WEIGHT, DIFFERENT_ORCID_WEIGHT,
     GIVEN_NAME_CONFLICT_WEIGHT, KNOWN_WORK_TITLE_WEIGHT, MAX_COAUTHORS_WEIGHT, NAME_FULL_WEIGHT,
-    NAME_INITIALS_WEIGHT, NAME_REORDERED_WEIGHT, NAME_SURNAME_ONLY_WEIGHT, NAME_TYPO_PENALTY,
-    NAME_VARIANT_WEIGHT, ORCID_CLAIMED_WEIGHT, YEAR_IMPLAUSIBLE_WEIGHT, YEAR_PLAUSIBLE_WEIGHT,
+    NAME_INITIALS_WEIGHT, NAME_REORDERED_WEIGHT, NAME_SURNAME_IN_PART_PENALTY,
+    NAME_SURNAME_ONLY_WEIGHT, NAME_TYPO_PENALTY, NAME_VARIANT_WEIGHT, ORCID_CLAIMED_WEIGHT,
+    YEAR_IMPLAUSIBLE_WEIGHT, YEAR_PLAUSIBLE_WEIGHT,
 };
 
 /// Smallest Dice similarity of folded title words for a record to count as a version of
@@ -243,6 +245,9 @@ struct PositionMatch {
     /// [`literal_distance`]): among authors agreeing alike, the one written as the profile
     /// writes its name is the one meant.
     distance: u8,
+    /// Whether the surnames share only some of their words
+    /// ([`surname_agrees_in_part`]).
+    surname_in_part: bool,
     name_form: String,
     author_name: String,
 }
@@ -416,6 +421,7 @@ fn best_name_match(
                 agreement,
                 typos,
                 distance,
+                surname_in_part: typos == 0 && surname_agrees_in_part(parsed_form, &parsed_author),
                 name_form: name_form.clone(),
                 author_name: author_name.clone(),
             };
@@ -537,8 +543,12 @@ fn name_reason(found: &PositionMatch) -> Reason {
         NameAgreement::Reordered => ("reordered", NAME_REORDERED_WEIGHT),
         _ => ("surname_only", NAME_SURNAME_ONLY_WEIGHT),
     };
-    let weight = weight - NAME_TYPO_PENALTY * f64::from(found.typos);
+    let mut weight = weight - NAME_TYPO_PENALTY * f64::from(found.typos);
     let typos = match found.typos {
+        0 if found.surname_in_part => {
+            weight -= NAME_SURNAME_IN_PART_PENALTY;
+            ", the surname in part".to_owned()
+        }
         0 => String::new(),
         1 => ", 1 typo in the surname".to_owned(),
         typos => format!(", {typos} typos in the surname"),

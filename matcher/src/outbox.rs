@@ -113,7 +113,12 @@ pub async fn relay_once(
         jobs.push(Job::Group);
         jobs.push(Job::RecordsSince { since });
     }
-    enqueue_all(redis, &options.stream, &jobs).await?;
+    if let Err(error) = enqueue_all(redis, &options.stream, &jobs).await {
+        // Unlock the rows at once: a dropped transaction is rolled back only when its
+        // connection is next used, and until then every relay skips the rows it locked.
+        transaction.rollback().await?;
+        return Err(error);
+    }
 
     let ids: Vec<i64> = profile_rows
         .iter()

@@ -23,6 +23,10 @@ pub const NAME_INITIALS_WEIGHT: f64 = 1.2;
 pub const NAME_REORDERED_WEIGHT: f64 = 1.0;
 /// Only the surname agrees; one side has no given name.
 pub const NAME_SURNAME_ONLY_WEIGHT: f64 = 0.4;
+/// Subtracted when the surnames share only some of their words (`Mueller-Kirchenbauer`
+/// and `Mueller`): the person may have added or dropped a surname, or the two are
+/// namesakes.
+pub const NAME_SURNAME_IN_PART_PENALTY: f64 = 0.6;
 /// Subtracted per typo between the surnames.
 pub const NAME_TYPO_PENALTY: f64 = 0.8;
 /// Added per co-author shared with the profile's verified works.

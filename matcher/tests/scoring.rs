@@ -96,6 +96,26 @@ fn name_agreement_is_graded() {
 }
 
 #[test]
+fn a_surname_shared_in_part_weighs_less() {
+    let profile = profile();
+    let (whole, _) = scored(&profile, &[("Josiah Carberry", None, None)]);
+    let data = openalex_work(
+        "Psychoceramics",
+        2019,
+        None,
+        &[("Josiah Carberry-Pott", None, None)],
+    );
+    let reasons = derive_reasons(&profile, &record(data), &GivenNameVariants::empty());
+    let name = reasons
+        .iter()
+        .find(|reason| reason.kind == ReasonKind::NameAgrees)
+        .expect("`Josiah Carberry-Pott` agrees with the profile");
+    assert!(name.detail.contains("surname in part"), "{}", name.detail);
+    let in_part = score(&reasons);
+    assert!(in_part < whole, "in part {in_part} vs whole {whole}");
+}
+
+#[test]
 fn a_conflicting_given_name_lowers_the_score() {
     let mut profile = profile();
     let (_, alone) = scored(&profile, &[("Margaret Carberry", None, None)]);

@@ -9,7 +9,8 @@
 //!    is not UTF-8 are refused with messages that say what is wrong;
 //! 4. a prefix match highlights only the typed prefix, a typo match the whole word;
 //! 5. `POST /candidates` finds a person's records where either side writes the surname
-//!    first without a comma (`Spinellis Diomidis`).
+//!    first without a comma (`Spinellis Diomidis`), and weighs an author sharing only part
+//!    of a compound surname below one sharing all of it.
 
 mod common;
 
@@ -212,6 +213,38 @@ async fn candidates_read_names_written_surname_first() {
         };
         assert!(score_of(written) > score_of(reordered), "{name}: {answer}");
     }
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn candidates_weigh_part_of_a_compound_surname_lower() {
+    let served = Served::start(Options::default()).await;
+    let pool = &served.test.db.pool;
+    insert_record_by(pool, "K1", "Energy markets", &["Mueller-Kirchenbauer, J."]).await;
+    insert_record_by(pool, "K2", "Energy grids", &["J. Mueller"]).await;
+    wait_until("the two records to be searchable", || async {
+        let (_, _, body) = served
+            .post("/indexes/records/search", json!({"q": "energy"}))
+            .await;
+        body["estimatedTotalHits"].as_u64() == Some(2)
+    })
+    .await;
+    let profile = json!({"id": "m", "names": ["James Mueller"], "titles": [], "orcid": null});
+    let answer = candidates_of(&served, profile).await;
+    let hits = candidate_hits(&answer);
+    let found: Vec<(&str, f64)> = hits
+        .iter()
+        .map(|hit| {
+            (
+                hit["matches"][0]["matchedValue"].as_str().unwrap(),
+                hit["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{answer}");
+    assert_eq!(found[0], ("J. Mueller", 0.7), "{answer}");
+    assert_eq!(found[1].0, "Mueller-Kirchenbauer, J.", "{answer}");
+    assert!(found[1].1 < found[0].1, "{answer}");
     served.stop().await;
 }
 

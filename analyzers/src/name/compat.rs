@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::parse::{GivenName, PersonName};
+use super::parse::{is_particle, GivenName, PersonName};
 use super::variants::GivenNameVariants;
 
 /// How two name forms relate, from strongest to weakest agreement.
@@ -196,6 +196,60 @@ fn compare(
             }),
         },
     }
+}
+
+/// Returns true when the surnames of two names share only some of their words: a word of
+/// one surname (split at spaces and hyphens, particles left out) is neither a word of the
+/// other's surname, in either spelling of umlauts, nor one of its given names
+/// (`Mueller-Kirchenbauer` and `Mueller`, `Crichton-Browne` and `Browne`, but not
+/// `Santana Sanjurjo` and `Victoriano Santana Sanjurjo`). Such names may denote one person,
+/// who added or dropped a surname, or two namesakes.
+pub fn surname_agrees_in_part(first: &PersonName, second: &PersonName) -> bool {
+    let (first_words, second_words) = (surname_words(first), surname_words(second));
+    let uncovered = |words: &[Vec<String>], other_words: &[Vec<String>], other: &PersonName| {
+        words.iter().any(|spellings| {
+            let in_surname = other_words
+                .iter()
+                .any(|other_spellings| spellings.iter().any(|word| other_spellings.contains(word)));
+            let in_given = other
+                .given
+                .iter()
+                .flat_map(GivenName::components)
+                .any(|given| spellings.iter().any(|word| word == given));
+            !in_surname && !in_given
+        })
+    };
+    uncovered(&first_words, &second_words, second) || uncovered(&second_words, &first_words, first)
+}
+
+/// Returns the words of a name's surname without particles, each with its spellings
+/// (folded, and with umlauts as digraphs when it has them).
+fn surname_words(name: &PersonName) -> Vec<Vec<String>> {
+    let split = |text: &str| -> Vec<String> {
+        text.split(|ch: char| ch.is_whitespace() || matches!(ch, '-' | '\u{2010}' | '\u{2011}'))
+            .map(|word| {
+                word.chars()
+                    .filter(|ch| ch.is_alphanumeric())
+                    .collect::<String>()
+            })
+            .filter(|word| !word.is_empty() && !is_particle(word))
+            .collect()
+    };
+    let mut words = Vec::new();
+    for part in &name.surname {
+        let folded = split(&part.folded);
+        let digraph = part.digraph.as_deref().map(split).unwrap_or_default();
+        for (index, word) in folded.into_iter().enumerate() {
+            let mut spellings = vec![word];
+            if let Some(other) = digraph.get(index) {
+                if *other != spellings[0] {
+                    spellings.push(other.clone());
+                }
+            }
+            words.push(spellings);
+        }
+    }
+    words
 }
 
 /// Returns true when two names are the same full words, one of them written without

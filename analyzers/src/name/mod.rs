@@ -9,7 +9,9 @@ mod retrieval;
 mod tokens;
 mod variants;
 
-pub use compat::{agreement_of_keyed, compatibility, NameAgreement, NameCompatibility};
+pub use compat::{
+    agreement_of_keyed, compatibility, surname_agrees_in_part, NameAgreement, NameCompatibility,
+};
 pub use keys::NameKeys;
 pub use parse::{is_particle, GivenName, NamePart, PersonName};
 pub use retrieval::{author_pair, AuthorKeys, AuthorLookup, PAIR_SEPARATOR};

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use analyzers::{
-    agreement_of_keyed, author_pair, fold, text_tokens, GivenNameVariants, NameAgreement,
-    PersonName, TokenKind, PAIR_SEPARATOR,
+    agreement_of_keyed, author_pair, fold, surname_agrees_in_part, text_tokens, GivenNameVariants,
+    NameAgreement, PersonName, TokenKind, PAIR_SEPARATOR,
 };
 use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor};
 use indexer::index::schema as fields;
@@ -51,6 +51,11 @@ const FULL_GIVEN_NAME_WEIGHT: f32 = 4.0;
 /// Retrieval weight of an author agreeing on an initial with a name form; an author
 /// without given names weighs 1.
 const INITIAL_WEIGHT: f32 = 2.0;
+
+/// Taken from the strength of an agreement whose surnames share only some of their words
+/// (`Mueller-Kirchenbauer` and `Mueller`): the person may have added or dropped a surname,
+/// or the two are namesakes.
+const SURNAME_IN_PART_PENALTY: f64 = 0.05;
 
 /// Retrieval weight of an author holding a name form's full names in the other order.
 const REORDERED_WEIGHT: f32 = 1.5;
@@ -809,13 +814,19 @@ impl Retriever<'_> {
         author: &NameForm<'_>,
     ) -> Option<FormAgreement> {
         let (agreement, typos) = self.agreement(form, author)?;
+        let in_part = typos == 0 && surname_agrees_in_part(&form.parsed, &author.parsed);
         let strength = match agreement {
             NameAgreement::Full => 0.9,
             NameAgreement::Variant => 0.8,
             NameAgreement::Initials => 0.7,
             NameAgreement::Reordered => 0.6,
             _ => 0.4,
-        } - 0.15 * f64::from(typos);
+        } - 0.15 * f64::from(typos)
+            - if in_part {
+                SURNAME_IN_PART_PENALTY
+            } else {
+                0.0
+            };
         Some(FormAgreement {
             form: index,
             agreement,
