@@ -994,6 +994,36 @@ fn placeholder_pages_through_tied_documents_follow_one_another() {
 }
 
 #[test]
+fn totals_stop_at_max_total_hits_however_they_are_counted() {
+    let total = |q: &str, facets: Value, max_total_hits: usize| {
+        let mut search = validate("records", json!({"q": q, "limit": 1, "facets": facets}));
+        search.max_total_hits = max_total_hits;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let response = fixture()
+            .two_shards
+            .search("records", &search, &settings("records"), deadline)
+            .expect("search runs");
+        serde_json::to_value(&response).unwrap()["estimatedTotalHits"]
+            .as_u64()
+            .unwrap() as usize
+    };
+    // Shards count every match where facets need them, and stop at the cap otherwise.
+    for q in ["data", "the data", "of the model"] {
+        let exact = total(q, json!(["source"]), usize::MAX);
+        assert!(exact > 10, "{q}: {exact} matches");
+        assert_eq!(total(q, Value::Null, usize::MAX), exact, "{q}");
+        for cap in [1, 7, exact - 1, exact, exact + 5] {
+            assert_eq!(total(q, Value::Null, cap), exact.min(cap), "{q}, cap {cap}");
+            assert_eq!(
+                total(q, json!(["source"]), cap),
+                exact.min(cap),
+                "{q}, cap {cap}"
+            );
+        }
+    }
+}
+
+#[test]
 fn filters_follow_meilisearch() {
     let count = |filter: Value| {
         let mut search = validate("records", json!({"filter": filter, "limit": 0}));

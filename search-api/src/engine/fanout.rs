@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, HashSet};
 use tantivy::collector::Count;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{
-    AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, Occur, Query,
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
     DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
-    Term,
+    Term, TERMINATED,
 };
 
 use super::catalog::{Attribute, IndexCatalog};
@@ -55,6 +55,9 @@ pub struct ShardSearch<'a> {
     /// (see [`QueryPlan::selective_levels`]); empty unless the words rule orders hits
     /// first and no `distinct` applies.
     pub levels: &'a [usize],
+    /// Matching documents worth counting: totals stop at `maxTotalHits`, so where no facet
+    /// or distinct value needs every match, a shard stops counting there.
+    pub count_cap: usize,
 }
 
 /// What one shard found.
@@ -146,6 +149,7 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
     };
 
     let ranked = rank_candidates(searcher, &search, &addresses)?;
+    tracing::debug!(num_matching, num_ranked = ranked.len(), "shard searched");
     let matching = matching.unwrap_or_default();
     let facets = count_facets(
         search.catalog,
@@ -216,6 +220,11 @@ fn word_candidates(
         // so a page of them leaves the deeper ones out.
         if num_in_level >= search.window_end {
             let matching_query = filtered(plan.to_matching_query(search.catalog));
+            if facets.is_none() {
+                let num_matching =
+                    count_up_to(searcher, matching_query.as_ref(), search.count_cap)?;
+                return Ok((num_matching, addresses, None));
+            }
             let (num_matching, matching) = searcher
                 .search(&matching_query, &(Count, facets))
                 .map_err(ApiError::internal)?;
@@ -226,6 +235,31 @@ fn word_candidates(
     searcher
         .search_with_statistics_provider(&query, &(Count, best, facets), &ConstantScores)
         .map_err(ApiError::internal)
+}
+
+/// Returns how many documents of a shard match `query`, counting no further than `cap`:
+/// the matches of a common first word are most of the index, and counting them all took
+/// longer than finding the candidates.
+fn count_up_to(searcher: &Searcher, query: &dyn Query, cap: usize) -> Result<usize> {
+    let weight = query
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(ApiError::internal)?;
+    let mut count = 0;
+    for segment in searcher.segment_readers() {
+        if count >= cap {
+            break;
+        }
+        let mut scorer = weight.scorer(segment, 1.0).map_err(ApiError::internal)?;
+        let alive = segment.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED && count < cap {
+            if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                count += 1;
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(count)
 }
 
 /// Scores nothing from the index's statistics: every clause of a search scores a

@@ -690,6 +690,7 @@ impl Engine {
             distinct,
             window_end,
             levels: &levels,
+            count_cap: search.max_total_hits,
         };
         let results = search_shards(&index.searchers, shard_search)?;
 
