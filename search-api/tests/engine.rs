@@ -993,19 +993,26 @@ fn placeholder_pages_through_tied_documents_follow_one_another() {
     }
 }
 
+/// Returns `estimatedTotalHits` of a search of the records on two shards with
+/// `maxTotalHits` set to `max_total_hits`.
+fn estimated_total_hits(body: Value, max_total_hits: usize) -> u64 {
+    let mut search = validate("records", body);
+    search.max_total_hits = max_total_hits;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let response = fixture()
+        .two_shards
+        .search("records", &search, &settings("records"), deadline)
+        .expect("search runs");
+    serde_json::to_value(&response).unwrap()["estimatedTotalHits"]
+        .as_u64()
+        .unwrap()
+}
+
 #[test]
 fn totals_stop_at_max_total_hits_however_they_are_counted() {
     let total = |q: &str, facets: Value, max_total_hits: usize| {
-        let mut search = validate("records", json!({"q": q, "limit": 1, "facets": facets}));
-        search.max_total_hits = max_total_hits;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let response = fixture()
-            .two_shards
-            .search("records", &search, &settings("records"), deadline)
-            .expect("search runs");
-        serde_json::to_value(&response).unwrap()["estimatedTotalHits"]
-            .as_u64()
-            .unwrap() as usize
+        let body = json!({"q": q, "limit": 1, "facets": facets});
+        estimated_total_hits(body, max_total_hits) as usize
     };
     // Shards count every match where facets need them, and stop at the cap otherwise.
     for q in ["data", "the data", "of the model"] {
@@ -1025,19 +1032,9 @@ fn totals_stop_at_max_total_hits_however_they_are_counted() {
 
 #[test]
 fn filters_follow_meilisearch() {
-    let count = |filter: Value| {
-        let mut search = validate("records", json!({"filter": filter, "limit": 0}));
-        // The count stops at `maxTotalHits`, 1,000 by default: fewer than the records.
-        search.max_total_hits = usize::MAX;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let response = fixture()
-            .two_shards
-            .search("records", &search, &settings("records"), deadline)
-            .expect("search runs");
-        serde_json::to_value(&response).unwrap()["estimatedTotalHits"]
-            .as_u64()
-            .unwrap()
-    };
+    // The count stops at `maxTotalHits`, 1,000 by default: fewer than the records.
+    let count =
+        |filter: Value| estimated_total_hits(json!({"filter": filter, "limit": 0}), usize::MAX);
     let all = count(Value::Null);
     assert!(all > 1000, "{all} records");
     let capped = search(json!({"limit": 0}));
