@@ -425,6 +425,13 @@ async fn a_build_holds_exactly_the_documents_of_postgresql() {
         );
         assert_eq!(index.meta().schema_version, SCHEMA_VERSION);
         assert!(built.size_num_bytes > 0);
+        for shard in index.shards() {
+            let num_segments = shard.index.searchable_segment_ids().unwrap().len();
+            assert!(
+                num_segments <= 1,
+                "{kind}: {num_segments} segments in a shard"
+            );
+        }
     }
 
     let records = open(dir.path(), IndexKind::Records);
@@ -795,6 +802,26 @@ async fn load_documents_follows_current_versions_and_the_writer_commits_position
         records.num_docs(),
         num_docs_before,
         "a version replaced its predecessor"
+    );
+    let num_segments = |index: &ShardedIndex| -> Vec<usize> {
+        index
+            .shards()
+            .iter()
+            .map(|shard| shard.index.searchable_segment_ids().unwrap().len())
+            .collect()
+    };
+    assert!(
+        num_segments(&records).iter().any(|&num| num > 1),
+        "the commit added a segment beside the build's: {:?}",
+        num_segments(&records)
+    );
+    writer.merge_into_one_segment().unwrap();
+    records.reload().unwrap();
+    assert_eq!(num_segments(&records), vec![1; NUM_SHARDS]);
+    assert_eq!(
+        records.num_docs(),
+        num_docs_before,
+        "merging keeps every document"
     );
     assert_eq!(search(&records, schema::TITLE, "\"second version\""), 1);
     assert_eq!(

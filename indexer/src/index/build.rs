@@ -240,7 +240,8 @@ async fn write_generation(
         generation_name,
         &index_refs,
         options.writer_heap_num_bytes,
-    )?;
+    )?
+    .without_background_merges();
 
     let (sender, receiver) = mpsc::channel::<Vec<PgRow>>(PAGES_IN_FLIGHT);
     let indexing = tokio::task::spawn_blocking(move || index_pages(kind, writer, receiver));
@@ -255,6 +256,7 @@ async fn write_generation(
     let position = position.to_owned();
     tokio::task::spawn_blocking(move || {
         writer.commit(&position)?;
+        writer.merge_into_one_segment()?;
         writer.wait_merging_threads()
     })
     .await

@@ -620,6 +620,7 @@ impl Engine {
         deadline: &Deadline,
     ) -> Result<SearchOutcome> {
         let (catalog, index) = self.index(uid)?;
+        let started = Instant::now();
         let plan = match search.is_placeholder() {
             true => None,
             false => Some(QueryPlan::build(
@@ -692,7 +693,13 @@ impl Engine {
             levels: &levels,
             count_cap: search.max_total_hits,
         };
+        let planned = started.elapsed();
         let results = search_shards(&index.searchers, shard_search)?;
+        tracing::debug!(
+            plan_us = planned.as_micros() as u64,
+            shards_us = (started.elapsed() - planned).as_micros() as u64,
+            "search planned and run on the shards"
+        );
 
         let mut num_matching = 0;
         let mut ranked: Vec<RankedDocument> = Vec::new();
