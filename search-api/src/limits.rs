@@ -149,5 +149,9 @@ pub const MAX_CANDIDATE_NAMES: usize = 1_000;
 /// Most known titles of one profile in a candidate request (the matcher sends at most 50).
 pub const MAX_CANDIDATE_TITLES: usize = 1_000;
 
-/// Longest name form or title in a candidate request, in bytes.
+/// Longest name form, title or ORCID iD in a candidate request, in bytes.
 pub const MAX_CANDIDATE_TEXT_NUM_BYTES: usize = 2_048;
+
+/// Longest profile id in a candidate request, in bytes: ids are echoed in the answer, and
+/// the matcher's are 36-byte UUIDs.
+pub const MAX_CANDIDATE_ID_NUM_BYTES: usize = 512;

@@ -469,6 +469,18 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
                    "limitPerProfile": 5}),
             "profiles[1].names[0]",
         ),
+        (
+            json!({"profiles": [{"id": "p".repeat(600), "names": [], "titles": [],
+                                 "orcid": null}],
+                   "limitPerProfile": 5}),
+            "profiles[0].id",
+        ),
+        (
+            json!({"profiles": [{"id": "p", "names": [], "titles": [],
+                                 "orcid": "0".repeat(3_000)}],
+                   "limitPerProfile": 5}),
+            "profiles[0].orcid",
+        ),
     ] {
         let (status, _, answer, _) = served
             .send(reqwest::Method::POST, "/candidates", Some(body), None)

@@ -17,8 +17,9 @@ use crate::engine::CandidateRequest;
 use crate::error::{ApiError, Code, Result};
 use crate::extract::JsonBody;
 use crate::limits::{
-    MAX_CANDIDATES_PER_PROFILE, MAX_CANDIDATE_NAMES, MAX_CANDIDATE_PROFILES,
-    MAX_CANDIDATE_TEXT_NUM_BYTES, MAX_CANDIDATE_TITLES, MAX_SEARCH_TIME_BUDGET_MILLIS,
+    MAX_CANDIDATES_PER_PROFILE, MAX_CANDIDATE_ID_NUM_BYTES, MAX_CANDIDATE_NAMES,
+    MAX_CANDIDATE_PROFILES, MAX_CANDIDATE_TEXT_NUM_BYTES, MAX_CANDIDATE_TITLES,
+    MAX_SEARCH_TIME_BUDGET_MILLIS,
 };
 use crate::state::AppState;
 
@@ -84,6 +85,22 @@ fn check_bounds(request: &CandidateRequest) -> Result<()> {
         );
     }
     for (index, profile) in request.profiles.iter().enumerate() {
+        if profile.id.len() > MAX_CANDIDATE_ID_NUM_BYTES {
+            return refuse(
+                format!("profiles[{index}].id"),
+                format!("longer than {MAX_CANDIDATE_ID_NUM_BYTES} bytes"),
+            );
+        }
+        if profile
+            .orcid
+            .as_ref()
+            .is_some_and(|orcid| orcid.len() > MAX_CANDIDATE_TEXT_NUM_BYTES)
+        {
+            return refuse(
+                format!("profiles[{index}].orcid"),
+                format!("longer than {MAX_CANDIDATE_TEXT_NUM_BYTES} bytes"),
+            );
+        }
         for (field, values, max_values) in [
             ("names", &profile.names, MAX_CANDIDATE_NAMES),
             ("titles", &profile.titles, MAX_CANDIDATE_TITLES),
