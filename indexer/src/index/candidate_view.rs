@@ -104,26 +104,49 @@ fn push_str32(bytes: &mut Vec<u8>, text: &str) {
 ///
 /// [`MalformedView`] when the bytes are not a view.
 pub fn decode(bytes: &[u8]) -> Result<CandidateView<'_>, MalformedView> {
+    decode_authors_where(bytes, |_| true)
+}
+
+/// Reads a view written by [`encode`], keeping only the authors whose surname keys `keep`
+/// accepts: a record of a thousand authors is read without building the author strings a
+/// search does not compare. The skipped authors' names are not checked.
+///
+/// # Errors
+///
+/// [`MalformedView`] when the bytes are not a view.
+pub fn decode_authors_where<'a>(
+    bytes: &'a [u8],
+    mut keep: impl FnMut(&[&'a str]) -> bool,
+) -> Result<CandidateView<'a>, MalformedView> {
     let mut reader = Reader { bytes, offset: 0 };
     let id = reader.str32()?;
     let mut authors = Vec::new();
+    let mut surname_keys = Vec::new();
     while reader.offset < bytes.len() {
         let kind = match reader.byte()? {
             0 => AuthorKind::Author,
             1 => AuthorKind::Variant,
             _ => return Err(reader.malformed()),
         };
-        let name = reader.str32()?;
+        let name_start = reader.offset;
+        let name_len = u32::from_le_bytes(reader.array::<4>()?);
+        let name = reader.take(name_len as usize)?;
         let num_keys = reader.byte()?;
-        let mut surname_keys = Vec::with_capacity(usize::from(num_keys));
+        surname_keys.clear();
         for _ in 0..num_keys {
             let len = u16::from_le_bytes(reader.array::<2>()?);
             surname_keys.push(reader.str(usize::from(len))?);
         }
+        if !keep(&surname_keys) {
+            continue;
+        }
+        let name = std::str::from_utf8(name).map_err(|_| MalformedView {
+            offset: name_start + 4,
+        })?;
         authors.push(ViewAuthor {
             kind,
             name,
-            surname_keys,
+            surname_keys: surname_keys.clone(),
         });
     }
     Ok(CandidateView { id, authors })
@@ -197,6 +220,12 @@ mod tests {
         assert_eq!(view.authors[1].name, "Hans Müller");
         assert_eq!(view.authors[1].surname_keys, ["muller", "mueller"]);
         assert!(view.authors[2].surname_keys.is_empty());
+
+        let kept = decode_authors_where(&bytes, |keys| keys.contains(&"mueller")).unwrap();
+        assert_eq!(kept.id, view.id);
+        assert_eq!(kept.authors, [view.authors[1].clone()]);
+        let none = decode_authors_where(&bytes, |_| false).unwrap();
+        assert!(none.authors.is_empty());
     }
 
     #[test]

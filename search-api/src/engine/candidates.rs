@@ -448,7 +448,8 @@ impl Retriever<'_> {
             let found = self.retrieve(&query, Scoring::Constant)?;
             let views = self.views.read_all(&found)?;
             for encoded in views.iter() {
-                let view = candidate_view::decode(encoded).map_err(ApiError::internal)?;
+                let view = candidate_view::decode_authors_where(encoded, |_| false)
+                    .map_err(ApiError::internal)?;
                 let found = CandidateMatch {
                     kind: MatchKind::Orcid,
                     query: orcid.clone(),
@@ -482,7 +483,11 @@ impl Retriever<'_> {
             if number % VIEWS_BETWEEN_DEADLINE_CHECKS == 0 {
                 self.deadline.check()?;
             }
-            let view = candidate_view::decode(encoded).map_err(ApiError::internal)?;
+            // Only authors with a surname looked up can agree with a name form.
+            let view = candidate_view::decode_authors_where(encoded, |keys| {
+                keys.iter().any(|key| lookup.surnames.contains(*key))
+            })
+            .map_err(ApiError::internal)?;
             let Some(author) =
                 self.best_author(&forms, &lookup.surnames, &view.authors, &mut agreements)
             else {
