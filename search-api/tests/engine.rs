@@ -846,6 +846,42 @@ fn distinct_pages_with_words_follow_one_another() {
     }
 }
 
+/// `_rankingScore` never rises along the hits of a search ranked by the default rules:
+/// a threshold or a federated merge relies on it.
+#[test]
+fn ranking_scores_never_rise_along_the_hits() {
+    for q in [
+        "data warehouse",
+        "query optimization",
+        "John Smith",
+        "the analysis of data",
+        "learning",
+        "data",
+        "model",
+        "system",
+        "network",
+        "database",
+        "flow",
+        "wang",
+    ] {
+        let response = search(json!({"q": q, "limit": 1000, "showRankingScore": true}));
+        let scores: Vec<f64> = response
+            .hits
+            .iter()
+            .map(|hit| hit.ranking_score.expect("score shown"))
+            .collect();
+        assert!(scores.len() > 2, "`{q}` matches {}", scores.len());
+        if let Some(rise) = scores.windows(2).position(|pair| pair[1] > pair[0]) {
+            panic!(
+                "`{q}`: hit {} scores {} after {}",
+                rise + 1,
+                scores[rise + 1],
+                scores[rise]
+            );
+        }
+    }
+}
+
 /// Hits under `rankingScoreThreshold` are left out of the page, the total and, when every
 /// match was ranked, the facet counts.
 #[test]

@@ -287,6 +287,15 @@ pub struct Criteria {
     name_agreement: Option<NameAgreement>,
 }
 
+impl Criteria {
+    /// Returns the position of the first kept word in its attribute, positions from the
+    /// last bucket on counted alike: the order of hits and their score both use it, so
+    /// that a later hit never scores higher.
+    fn position_bucket(&self) -> usize {
+        self.first_position.min(NUM_WORD_POSITION_BUCKETS - 1)
+    }
+}
+
 /// Ranks one candidate of a text search; `holds_stems` as for [`document_hits`].
 pub fn rank_document(
     plan: &QueryPlan,
@@ -304,11 +313,11 @@ pub fn rank_document(
             SortRule::Typo => key.push(i128::from(criteria.typo_cost)),
             SortRule::Proximity => key.push(i128::from(criteria.proximity)),
             SortRule::Attribute => key.push(
-                criteria.attribute_rank_sum as i128 * 10_000
-                    + criteria.first_position.min(9_999) as i128,
+                criteria.attribute_rank_sum as i128 * NUM_WORD_POSITION_BUCKETS as i128
+                    + criteria.position_bucket() as i128,
             ),
             SortRule::AttributeRank => key.push(criteria.attribute_rank_sum as i128),
-            SortRule::WordPosition => key.push(criteria.first_position as i128),
+            SortRule::WordPosition => key.push(criteria.position_bucket() as i128),
             SortRule::Exactness => key.push(
                 -(i128::from(criteria.attribute_exactness) * 1_000 + criteria.num_exact as i128),
             ),
@@ -603,11 +612,21 @@ fn rule_bucket(criteria: &Criteria, rule: &SortRule) -> Option<(usize, usize)> {
                 num_buckets,
             )
         }
-        SortRule::Attribute | SortRule::AttributeRank => {
+        SortRule::Attribute => {
+            // Ordered by attribute, then by the first word's position: so is the score,
+            // or a hit could score above the one before it.
+            let num_rank_buckets = kept * criteria.num_searched_attributes.max(1);
+            (
+                criteria.attribute_rank_sum.min(num_rank_buckets - 1) * NUM_WORD_POSITION_BUCKETS
+                    + criteria.position_bucket(),
+                num_rank_buckets * NUM_WORD_POSITION_BUCKETS,
+            )
+        }
+        SortRule::AttributeRank => {
             let num_buckets = kept * criteria.num_searched_attributes.max(1);
             (criteria.attribute_rank_sum, num_buckets)
         }
-        SortRule::WordPosition => (criteria.first_position, NUM_WORD_POSITION_BUCKETS),
+        SortRule::WordPosition => (criteria.position_bucket(), NUM_WORD_POSITION_BUCKETS),
         SortRule::Exactness => {
             let bucket = usize::from(2 - criteria.attribute_exactness) * (kept + 1)
                 + (kept - criteria.num_exact.min(kept));
