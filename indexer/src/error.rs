@@ -30,6 +30,9 @@ pub enum Error {
     /// A background task ended abnormally.
     #[error("internal task failed: {0}")]
     Task(String),
+    /// A negative age of feed rows to keep, which would prune every row.
+    #[error("the age of feed rows to keep (`--keep`, ATLAS_FEED_KEEP) is negative: `{0}`; give one such as `7 days`")]
+    NegativeKeep(String),
     /// An index name other than `records`, `works` or `profiles`.
     #[error("unknown index `{0}`; the indexes are `records`, `works` and `profiles`")]
     UnknownIndex(String),

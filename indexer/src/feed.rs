@@ -139,8 +139,16 @@ pub async fn pruned_through(pool: &sqlx::PgPool) -> Result<Option<u64>> {
 /// them rebuilds its index when it next looks at the feed.
 ///
 /// # Errors
-/// Fails when `keep` is not an interval PostgreSQL reads, or when PostgreSQL fails.
+/// Fails when `keep` is not an interval PostgreSQL reads or is negative, or when
+/// PostgreSQL fails.
 pub async fn prune(pool: &sqlx::PgPool, keep: &str) -> Result<u64> {
+    let is_negative: bool = sqlx::query_scalar("select $1::text::interval < interval '0'")
+        .bind(keep)
+        .fetch_one(pool)
+        .await?;
+    if is_negative {
+        return Err(crate::Error::NegativeKeep(keep.to_owned()));
+    }
     let num_pruned: i64 = sqlx::query_scalar("select prune_index_changes($1::text::interval)")
         .bind(keep)
         .fetch_one(pool)

@@ -245,6 +245,10 @@ async fn a_follower_behind_a_pruned_feed_rebuilds_instead_of_missing_changes() {
     insert_record(&mut connection, "W-unread", "hornwort")
         .await
         .unwrap();
+    let refused = indexer::feed::prune(&database.pool, "-1 day")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("negative"), "{refused}");
     let num_pruned = indexer::feed::prune(&database.pool, "0 seconds")
         .await
         .unwrap();

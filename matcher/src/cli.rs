@@ -467,8 +467,12 @@ fn print_run_summary(summary: &RunSummary) {
         summary.num_dropped
     );
     println!(
-        "candidates: {} new, {} updated, {} unchanged or already decided",
-        summary.write.num_inserted, summary.write.num_updated, summary.write.num_unchanged
+        "candidates: {} new, {} updated, {} unchanged or already decided, {} pending on an \
+         older version removed",
+        summary.write.num_inserted,
+        summary.write.num_updated,
+        summary.write.num_unchanged,
+        summary.write.num_superseded
     );
     println!(
         "auto-confirmed: {} ({} canonical works created)",

@@ -56,6 +56,7 @@ impl<S: CandidateSource> JobHandler for MatcherJobs<S> {
                     %profile_id,
                     num_inserted = summary.write.num_inserted,
                     num_updated = summary.write.num_updated,
+                    num_superseded = summary.write.num_superseded,
                     num_auto_confirmed = summary.num_auto_confirmed,
                     "profile matched"
                 );

@@ -287,6 +287,7 @@ impl RunProgress {
                 num_profiles = summary.num_profiles,
                 num_inserted = summary.write.num_inserted,
                 num_updated = summary.write.num_updated,
+                num_superseded = summary.write.num_superseded,
                 num_auto_confirmed = summary.num_auto_confirmed,
                 "matched a batch"
             ),

@@ -3,7 +3,9 @@
 //! One statement per chunk inserts new pairs and updates pending or uncertain ones whose
 //! score or reasons changed; decided pairs (confirmed, auto-confirmed, rejected) are never
 //! touched, so a decided (record version, profile) is never proposed again, and running
-//! the matcher twice on the same data writes nothing the second time.
+//! the matcher twice on the same data writes nothing the second time. A pending pair whose
+//! record has a newer version proposed to the same profile is removed: the reviewer sees
+//! the current version once, not both.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -36,6 +38,9 @@ pub struct WriteSummary {
     pub num_inserted: u64,
     /// Pending or uncertain pairs whose evidence changed.
     pub num_updated: u64,
+    /// Pending pairs removed because a newer version of their record was proposed to the
+    /// same profile.
+    pub num_superseded: u64,
     /// Pairs left as they were: same evidence, or already decided.
     pub num_unchanged: u64,
 }
@@ -45,6 +50,7 @@ impl WriteSummary {
     pub fn absorb(&mut self, other: WriteSummary) {
         self.num_inserted += other.num_inserted;
         self.num_updated += other.num_updated;
+        self.num_superseded += other.num_superseded;
         self.num_unchanged += other.num_unchanged;
     }
 }
@@ -103,11 +109,35 @@ async fn write_chunk(pool: &PgPool, chunk: &[ScoredCandidate]) -> Result<WriteSu
     .fetch_all(pool)
     .await?;
 
+    // Pending proposals of older versions of these records to the same profiles, which no
+    // one decided on.
+    let num_superseded = sqlx::query(
+        "delete from candidate_matches old_candidate
+         using unnest($1::uuid[], $2::uuid[]) as input(record_id, profile_id),
+               raw_records current, raw_records old
+         where current.id = input.record_id
+           and exists (select 1 from raw_record_heads head where head.raw_record_id = current.id)
+           and old_candidate.profile_id = input.profile_id
+           and old_candidate.status = 'pending'
+           and old.id = old_candidate.raw_record_id
+           and old.id <> current.id
+           and (old.source, old.source_id) = (current.source, current.source_id)
+           and not exists (
+               select 1 from verification_acts act where act.candidate_match_id = old_candidate.id
+           )",
+    )
+    .bind(&record_ids)
+    .bind(&profile_ids)
+    .execute(pool)
+    .await?
+    .rows_affected();
+
     let num_inserted = inserted_flags.iter().filter(|inserted| **inserted).count() as u64;
     let num_updated = inserted_flags.len() as u64 - num_inserted;
     Ok(WriteSummary {
         num_inserted,
         num_updated,
+        num_superseded,
         num_unchanged: chunk.len() as u64 - num_inserted - num_updated,
     })
 }

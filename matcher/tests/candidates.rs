@@ -164,6 +164,67 @@ async fn decided_pairs_are_never_touched_nor_proposed_again() {
 }
 
 #[tokio::test]
+async fn a_new_version_replaces_the_pending_candidate_of_the_old_one() {
+    let fixture = fixture().await;
+    let pool = &fixture.database.pool;
+    let variants = GivenNameVariants::empty();
+    run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+    sqlx::query("update candidate_matches set status = 'rejected', processed_at = now() where raw_record_id = $1")
+        .bind(fixture.claimed)
+        .execute(pool)
+        .await
+        .unwrap();
+
+    // Both records get a new version; the reviewer decided on the first one's old one.
+    let claimed_again = insert_record(
+        pool,
+        "openalex",
+        "W1",
+        &openalex_work(
+            "Psychoceramics, revised",
+            2019,
+            None,
+            &[("Josiah Carberry", Some(ORCID), Some("Brown University"))],
+        ),
+    )
+    .await;
+    let named_again = insert_record(
+        pool,
+        "openalex",
+        "W2",
+        &openalex_work(
+            "Cracked pots, revised",
+            2020,
+            None,
+            &[("J. Carberry", None, Some("Brown University"))],
+        ),
+    )
+    .await;
+    let mut source = FixedCandidates::new();
+    source.add(fixture.profile_id, [claimed_again, named_again]);
+    let summary = run(pool, &source, &variants, &options()).await.unwrap();
+    assert_eq!(summary.write.num_superseded, 1, "{summary:?}");
+
+    let statuses: Vec<(Uuid, String)> = rows(pool)
+        .await
+        .into_iter()
+        .map(|row| (row.0, row.1))
+        .collect();
+    let mut expected = vec![
+        (fixture.claimed, "rejected".to_owned()),
+        (claimed_again, "pending".to_owned()),
+        (named_again, "pending".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(
+        statuses, expected,
+        "the old version's pending candidate is gone"
+    );
+}
+
+#[tokio::test]
 async fn changed_evidence_updates_a_pending_candidate() {
     let fixture = fixture().await;
     let pool = &fixture.database.pool;
