@@ -498,11 +498,32 @@ fn print_group_summary(summary: &GroupSummary) {
     );
 }
 
+/// How long the matcher waits for Redis to accept a connection.
+const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the matcher waits for an answer from Redis: far longer than a worker's
+/// blocking read of the job stream.
+const REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connects to Redis, failing within seconds when nothing answers at `url` rather than
+/// retrying without a word (a worker's supervisor restarts it and shows why).
 async fn redis_connection(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
-    let client = redis::Client::open(url).with_context(|| format!("invalid redis url `{url}`"))?;
-    redis::aio::ConnectionManager::new(client)
+    let client = redis::Client::open(url).context("invalid redis url (REDIS_URL)")?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(REDIS_CONNECT_TIMEOUT)
+        .set_response_timeout(REDIS_RESPONSE_TIMEOUT)
+        .set_number_of_retries(2)
+        .set_max_delay(1_000);
+    let connecting = redis::aio::ConnectionManager::new_with_config(client, config);
+    tokio::time::timeout(REDIS_CONNECT_TIMEOUT * 3, connecting)
         .await
-        .context("failed to connect to redis")
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "redis (REDIS_URL) did not answer within {} s",
+                (REDIS_CONNECT_TIMEOUT * 3).as_secs()
+            )
+        })?
+        .context("cannot connect to redis (REDIS_URL)")
 }
 
 async fn worker_command(database_url: &str, args: WorkerArgs) -> anyhow::Result<ExitCode> {
