@@ -32,6 +32,7 @@
 //! same way; the comma form `LI, Wei` parses correctly.
 
 mod cjk;
+mod distance;
 mod error;
 mod language;
 mod name;
@@ -43,6 +44,7 @@ mod token;
 mod tokenize;
 
 pub use cjk::is_bigram_script;
+pub use distance::{max_surname_typos, osa_distance};
 pub use error::{Error, Result};
 pub use language::{
     detect_language, detect_language_with_whatlang, stem_algorithm, DetectedLanguage,

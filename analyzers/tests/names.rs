@@ -447,6 +447,12 @@ fn surnames_agreeing_in_part_are_told_apart() {
         ("Hans Müller", "Hans Mueller", false),
         ("Johannes van der Waals", "Waals, Johannes", false),
         ("J. Smith", "John Smith", false),
+        // A typo in one part is a typo, not another surname.
+        (
+            "Joachim Mueller-Kirchenbaur",
+            "Joachim Mueller-Kirchenbauer",
+            false,
+        ),
     ];
     for (first, second, expected) in cases {
         let (first_name, second_name) = (PersonName::parse(first), PersonName::parse(second));

@@ -11,6 +11,7 @@ use analyzers::{
     compatibility, surname_agrees_in_part, text_tokens, GivenNameVariants, NameAgreement,
     PersonName, TokenKind,
 };
+pub use analyzers::{max_surname_typos, osa_distance};
 use indexer::index::extract::{normalize_orcid, RecordFields};
 use serde_json::Value;
 use uuid::Uuid;
@@ -475,16 +476,6 @@ fn agreement_with_typos(
     (agreement != NameAgreement::SurnameMismatch).then_some((agreement, typos))
 }
 
-/// Typos forgiven in a surname of this many characters: none below five, one up to
-/// eight, two from nine, as the search API forgives them.
-pub fn max_surname_typos(num_chars: usize) -> usize {
-    match num_chars {
-        0..=4 => 0,
-        5..=8 => 1,
-        _ => 2,
-    }
-}
-
 fn surname_typos(form: &PersonName, author: &PersonName) -> Option<u8> {
     let author_keys: Vec<Vec<char>> = author
         .surname_keys()
@@ -504,35 +495,6 @@ fn surname_typos(form: &PersonName, author: &PersonName) -> Option<u8> {
         })
         .min()
         .and_then(|typos| u8::try_from(typos).ok())
-}
-
-/// Optimal string alignment distance: edits, with a swap of two neighbours as one edit.
-pub fn osa_distance(first: &[char], second: &[char]) -> usize {
-    let width = second.len() + 1;
-    let mut table = vec![0usize; (first.len() + 1) * width];
-    for (row, cell) in table.iter_mut().step_by(width).enumerate() {
-        *cell = row;
-    }
-    for (column, cell) in table.iter_mut().take(width).enumerate() {
-        *cell = column;
-    }
-    for row in 1..=first.len() {
-        for column in 1..=second.len() {
-            let cost = usize::from(first[row - 1] != second[column - 1]);
-            let mut best = (table[(row - 1) * width + column] + 1)
-                .min(table[row * width + column - 1] + 1)
-                .min(table[(row - 1) * width + column - 1] + cost);
-            if row > 1
-                && column > 1
-                && first[row - 1] == second[column - 2]
-                && first[row - 2] == second[column - 1]
-            {
-                best = best.min(table[(row - 2) * width + column - 2] + 1);
-            }
-            table[row * width + column] = best;
-        }
-    }
-    table[first.len() * width + second.len()]
 }
 
 fn name_reason(found: &PositionMatch) -> Reason {
@@ -724,14 +686,6 @@ fn year_reason(profile: &ProfileContext, year: Option<i32>) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn osa_counts_a_swap_as_one_edit() {
-        let chars = |text: &str| text.chars().collect::<Vec<_>>();
-        assert_eq!(osa_distance(&chars("kowalski"), &chars("kowalsky")), 1);
-        assert_eq!(osa_distance(&chars("smith"), &chars("smtih")), 1);
-        assert_eq!(osa_distance(&chars(""), &chars("abc")), 3);
-    }
 
     #[test]
     fn affiliations_compare_by_distinctive_words() {

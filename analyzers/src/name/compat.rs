@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::parse::{is_particle, GivenName, PersonName};
 use super::variants::GivenNameVariants;
+use crate::distance::{max_surname_typos, osa_distance};
 
 /// How two name forms relate, from strongest to weakest agreement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -200,17 +201,28 @@ fn compare(
 
 /// Returns true when the surnames of two names share only some of their words: a word of
 /// one surname (split at spaces and hyphens, particles left out) is neither a word of the
-/// other's surname, in either spelling of umlauts, nor one of its given names
-/// (`Mueller-Kirchenbauer` and `Mueller`, `Crichton-Browne` and `Browne`, but not
-/// `Santana Sanjurjo` and `Victoriano Santana Sanjurjo`). Such names may denote one person,
-/// who added or dropped a surname, or two namesakes.
+/// other's surname, in either spelling of umlauts or within its typo budget
+/// ([`max_surname_typos`]), nor one of its given names (`Mueller-Kirchenbauer` and
+/// `Mueller`, `Crichton-Browne` and `Browne`, but not `Santana Sanjurjo` and `Victoriano
+/// Santana Sanjurjo`, nor `Mueller-Kirchenbaur` and `Mueller-Kirchenbauer`). Such names
+/// may denote one person, who added or dropped a surname, or two namesakes.
 pub fn surname_agrees_in_part(first: &PersonName, second: &PersonName) -> bool {
     let (first_words, second_words) = (surname_words(first), surname_words(second));
+    let is_near = |word: &str, other: &str| {
+        if word == other {
+            return true;
+        }
+        let (word, other): (Vec<char>, Vec<char>) =
+            (word.chars().collect(), other.chars().collect());
+        osa_distance(&word, &other) <= max_surname_typos(word.len().min(other.len()))
+    };
     let uncovered = |words: &[Vec<String>], other_words: &[Vec<String>], other: &PersonName| {
         words.iter().any(|spellings| {
-            let in_surname = other_words
-                .iter()
-                .any(|other_spellings| spellings.iter().any(|word| other_spellings.contains(word)));
+            let in_surname = other_words.iter().any(|other_spellings| {
+                spellings
+                    .iter()
+                    .any(|word| other_spellings.iter().any(|other| is_near(word, other)))
+            });
             let in_given = other
                 .given
                 .iter()

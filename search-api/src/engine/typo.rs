@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+pub use analyzers::osa_distance;
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
 use tantivy::schema::Field;
 use tantivy::Searcher;
@@ -102,34 +103,6 @@ pub fn term_distance(
             is_first_letter_typo: is_first_letter_typo && num_typos > 0,
             is_prefix: term.len() > word.len() || num_typos > 0,
         })
-}
-
-/// Returns the optimal string alignment distance: Levenshtein with adjacent transpositions
-/// counted as one edit, the distance tantivy's `transposition_cost_one` automaton uses.
-pub fn osa_distance(first: &[char], second: &[char]) -> usize {
-    let width = second.len() + 1;
-    let mut rows = vec![0usize; (first.len() + 1) * width];
-    for (index, cell) in rows.iter_mut().take(width).enumerate() {
-        *cell = index;
-    }
-    for row in 1..=first.len() {
-        rows[row * width] = row;
-        for column in 1..=second.len() {
-            let substitution = usize::from(first[row - 1] != second[column - 1]);
-            let mut best = (rows[(row - 1) * width + column] + 1)
-                .min(rows[row * width + column - 1] + 1)
-                .min(rows[(row - 1) * width + column - 1] + substitution);
-            let is_transposition = row > 1
-                && column > 1
-                && first[row - 1] == second[column - 2]
-                && first[row - 2] == second[column - 1];
-            if is_transposition {
-                best = best.min(rows[(row - 2) * width + column - 2] + 1);
-            }
-            rows[row * width + column] = best;
-        }
-    }
-    rows[first.len() * width + second.len()]
 }
 
 /// A Levenshtein automaton over UTF-8 bytes, to stream the terms of a tantivy term
