@@ -189,7 +189,9 @@ psql "$DATABASE_URL" -c "
   select (select count(*) from candidate_matches) as candidates,
          (select count(*) from candidate_matches where status = 'auto_confirmed') as auto_confirmed,
          (select count(*) from canonical_works) as works,
-         (select count(*) from canonical_works where jsonb_array_length(merged_from) > 1) as works_from_several_records"
+         (select count(*) from canonical_works work
+           where (select count(distinct (entry->>'source', entry->>'source_id'))
+                  from jsonb_array_elements(work.merged_from) entry) > 1) as works_from_several_records"
 
 # The examples of README.md's "Trying it" (scripts/e2e.sh checks that they stay the same).
 example() {
