@@ -3,9 +3,9 @@
 //! One statement per chunk inserts new pairs and updates pending or uncertain ones whose
 //! score or reasons changed; decided pairs (confirmed, auto-confirmed, rejected) are never
 //! touched, so a decided (record version, profile) is never proposed again, and running
-//! the matcher twice on the same data writes nothing the second time. A pending pair whose
-//! record has a newer version proposed to the same profile is removed: the reviewer sees
-//! the current version once, not both.
+//! the matcher twice on the same data writes nothing the second time. A pending pair of a
+//! profile matched again whose record has a newer version since is removed: the reviewer
+//! sees the current version, not both.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -38,8 +38,8 @@ pub struct WriteSummary {
     pub num_inserted: u64,
     /// Pending or uncertain pairs whose evidence changed.
     pub num_updated: u64,
-    /// Pending pairs removed because a newer version of their record was proposed to the
-    /// same profile.
+    /// Pending pairs of the profiles written removed because their record has a newer
+    /// version since.
     pub num_superseded: u64,
     /// Pairs left as they were: same evidence, or already decided.
     pub num_unchanged: u64,
@@ -109,25 +109,24 @@ async fn write_chunk(pool: &PgPool, chunk: &[ScoredCandidate]) -> Result<WriteSu
     .fetch_all(pool)
     .await?;
 
-    // Pending proposals of older versions of these records to the same profiles, which no
-    // one decided on.
+    // Pending proposals of these profiles on records that have a newer version since, which
+    // no one decided on: the current version is what a reviewer should see.
+    let mut chunk_profiles = profile_ids.clone();
+    chunk_profiles.sort_unstable();
+    chunk_profiles.dedup();
     let num_superseded = sqlx::query(
         "delete from candidate_matches old_candidate
-         using unnest($1::uuid[], $2::uuid[]) as input(record_id, profile_id),
-               raw_records current, raw_records old
-         where current.id = input.record_id
-           and exists (select 1 from raw_record_heads head where head.raw_record_id = current.id)
-           and old_candidate.profile_id = input.profile_id
+         where old_candidate.profile_id = any($1::uuid[])
            and old_candidate.status = 'pending'
-           and old.id = old_candidate.raw_record_id
-           and old.id <> current.id
-           and (old.source, old.source_id) = (current.source, current.source_id)
+           and not exists (
+               select 1 from raw_record_heads head
+               where head.raw_record_id = old_candidate.raw_record_id
+           )
            and not exists (
                select 1 from verification_acts act where act.candidate_match_id = old_candidate.id
            )",
     )
-    .bind(&record_ids)
-    .bind(&profile_ids)
+    .bind(&chunk_profiles)
     .execute(pool)
     .await?
     .rows_affected();
