@@ -8,10 +8,9 @@
 use std::collections::{BTreeSet, HashSet};
 
 use analyzers::{
-    compatibility, surname_agrees_in_part, text_tokens, GivenNameVariants, NameAgreement,
-    PersonName, TokenKind,
+    compatibility, max_surname_typos, osa_distance, surname_agrees_in_part, text_tokens,
+    GivenNameVariants, NameAgreement, PersonName, TokenKind,
 };
-pub use analyzers::{max_surname_typos, osa_distance};
 use indexer::index::extract::{normalize_orcid, RecordFields};
 use serde_json::Value;
 use uuid::Uuid;
@@ -246,9 +245,6 @@ struct PositionMatch {
     /// [`literal_distance`]): among authors agreeing alike, the one written as the profile
     /// writes its name is the one meant.
     distance: u8,
-    /// Whether the surnames share only some of their words
-    /// ([`surname_agrees_in_part`]).
-    surname_in_part: bool,
     name_form: String,
     author_name: String,
 }
@@ -422,7 +418,6 @@ fn best_name_match(
                 agreement,
                 typos,
                 distance,
-                surname_in_part: typos == 0 && surname_agrees_in_part(parsed_form, &parsed_author),
                 name_form: name_form.clone(),
                 author_name: author_name.clone(),
             };
@@ -506,8 +501,15 @@ fn name_reason(found: &PositionMatch) -> Reason {
         _ => ("surname_only", NAME_SURNAME_ONLY_WEIGHT),
     };
     let mut weight = weight - NAME_TYPO_PENALTY * f64::from(found.typos);
+    // Asked of the chosen match only: it weighs the reason, not the choice.
+    let is_surname_in_part = || {
+        surname_agrees_in_part(
+            &PersonName::parse(&found.name_form),
+            &PersonName::parse(&found.author_name),
+        )
+    };
     let typos = match found.typos {
-        0 if found.surname_in_part => {
+        0 if is_surname_in_part() => {
             weight -= NAME_SURNAME_IN_PART_PENALTY;
             ", the surname in part".to_owned()
         }

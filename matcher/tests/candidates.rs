@@ -21,6 +21,31 @@ use common::{count, insert_profile, insert_record, openalex_work};
 
 const ORCID: &str = "0000-0002-1825-0097";
 
+/// An author with the profile's ORCID iD: (name, ORCID iD, affiliation).
+const CLAIMING_AUTHOR: (&str, Option<&str>, Option<&str>) =
+    ("Josiah Carberry", Some(ORCID), Some("Brown University"));
+
+/// An author only named like the profile.
+const NAMED_AUTHOR: (&str, Option<&str>, Option<&str>) =
+    ("J. Carberry", None, Some("Brown University"));
+
+/// Inserts an OpenAlex work of one author under `source_id`; returns the record's id.
+async fn insert_work(
+    pool: &PgPool,
+    source_id: &str,
+    title: &str,
+    year: i32,
+    author: (&str, Option<&str>, Option<&str>),
+) -> Uuid {
+    insert_record(
+        pool,
+        "openalex",
+        source_id,
+        &openalex_work(title, year, None, &[author]),
+    )
+    .await
+}
+
 struct Fixture {
     database: TestDatabase,
     profile_id: Uuid,
@@ -33,30 +58,8 @@ async fn fixture() -> Fixture {
     let database = TestDatabase::create().await;
     let pool = &database.pool;
     let profile_id = insert_profile(pool, "Josiah Carberry", Some(ORCID), &["Carberry, J."]).await;
-    let claimed = insert_record(
-        pool,
-        "openalex",
-        "W1",
-        &openalex_work(
-            "Psychoceramics",
-            2019,
-            None,
-            &[("Josiah Carberry", Some(ORCID), Some("Brown University"))],
-        ),
-    )
-    .await;
-    let named = insert_record(
-        pool,
-        "openalex",
-        "W2",
-        &openalex_work(
-            "Cracked pots",
-            2020,
-            None,
-            &[("J. Carberry", None, Some("Brown University"))],
-        ),
-    )
-    .await;
+    let claimed = insert_work(pool, "W1", "Psychoceramics", 2019, CLAIMING_AUTHOR).await;
+    let named = insert_work(pool, "W2", "Cracked pots", 2020, NAMED_AUTHOR).await;
     let unrelated = insert_record(
         pool,
         "openalex",
@@ -178,30 +181,9 @@ async fn a_new_version_replaces_the_pending_candidate_of_the_old_one() {
         .unwrap();
 
     // Both records get a new version; the reviewer decided on the first one's old one.
-    let claimed_again = insert_record(
-        pool,
-        "openalex",
-        "W1",
-        &openalex_work(
-            "Psychoceramics, revised",
-            2019,
-            None,
-            &[("Josiah Carberry", Some(ORCID), Some("Brown University"))],
-        ),
-    )
-    .await;
-    let named_again = insert_record(
-        pool,
-        "openalex",
-        "W2",
-        &openalex_work(
-            "Cracked pots, revised",
-            2020,
-            None,
-            &[("J. Carberry", None, Some("Brown University"))],
-        ),
-    )
-    .await;
+    let claimed_again =
+        insert_work(pool, "W1", "Psychoceramics, revised", 2019, CLAIMING_AUTHOR).await;
+    let named_again = insert_work(pool, "W2", "Cracked pots, revised", 2020, NAMED_AUTHOR).await;
     let mut source = FixedCandidates::new();
     source.add(fixture.profile_id, [claimed_again, named_again]);
     let summary = run(pool, &source, &variants, &options()).await.unwrap();

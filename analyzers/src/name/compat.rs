@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::keys::{alphanumeric, is_hyphen};
 use super::parse::{is_particle, GivenName, PersonName};
 use super::variants::GivenNameVariants;
 use crate::distance::{max_surname_typos, osa_distance};
@@ -238,12 +239,8 @@ pub fn surname_agrees_in_part(first: &PersonName, second: &PersonName) -> bool {
 /// (folded, and with umlauts as digraphs when it has them).
 fn surname_words(name: &PersonName) -> Vec<Vec<String>> {
     let split = |text: &str| -> Vec<String> {
-        text.split(|ch: char| ch.is_whitespace() || matches!(ch, '-' | '\u{2010}' | '\u{2011}'))
-            .map(|word| {
-                word.chars()
-                    .filter(|ch| ch.is_alphanumeric())
-                    .collect::<String>()
-            })
+        text.split(|ch: char| ch.is_whitespace() || is_hyphen(ch))
+            .map(alphanumeric)
             .filter(|word| !word.is_empty() && !is_particle(word))
             .collect()
     };

@@ -120,11 +120,11 @@ fn without_attached_article(folded: &str) -> Option<String> {
     matches!(article, "al" | "el" | "d" | "l" | "dell" | "dall").then(|| alphanumeric(rest))
 }
 
-fn alphanumeric(text: &str) -> String {
+pub(super) fn alphanumeric(text: &str) -> String {
     text.chars().filter(|ch| ch.is_alphanumeric()).collect()
 }
 
-fn is_hyphen(ch: char) -> bool {
+pub(super) fn is_hyphen(ch: char) -> bool {
     matches!(ch, '-' | '\u{2010}' | '\u{2011}' | '\u{2013}')
 }
 

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use analyzers::PersonName;
+use analyzers::{max_surname_typos, osa_distance, PersonName};
 use indexer::index::extract::RecordFields;
 
-use crate::evidence::{max_surname_typos, osa_distance, title_words};
+use crate::evidence::title_words;
 
 /// DOI prefixes of preprint servers: a preprint and its published version have different
 /// DOIs yet are one work (arXiv, bioRxiv/medRxiv, Research Square, Preprints.org, OSF,

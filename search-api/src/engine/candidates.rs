@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use analyzers::{
-    agreement_of_keyed, author_pair, fold, surname_agrees_in_part, text_tokens, GivenNameVariants,
-    NameAgreement, PersonName, TokenKind, PAIR_SEPARATOR,
+    agreement_of_keyed, author_pair, fold, osa_distance, surname_agrees_in_part, text_tokens,
+    GivenNameVariants, NameAgreement, PersonName, TokenKind, PAIR_SEPARATOR,
 };
 use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor};
 use indexer::index::schema as fields;
@@ -37,7 +37,7 @@ use super::tuning::{
     CANDIDATE_POOL_PER_QUERY, MAX_CANDIDATE_THREADS, MAX_CANDIDATE_TITLE_WORDS,
     MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD, MIN_TITLE_WORD_SHARE,
 };
-use super::typo::{max_typos_for_word_len, osa_distance, terms_accepted, WordAutomaton};
+use super::typo::{max_typos_for_word_len, terms_accepted, WordAutomaton};
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::TypoTolerance;
@@ -483,14 +483,13 @@ impl Retriever<'_> {
             if number % VIEWS_BETWEEN_DEADLINE_CHECKS == 0 {
                 self.deadline.check()?;
             }
-            // Only authors with a surname looked up can agree with a name form.
+            // Every author a form agrees with has a surname looked up, exactly or within
+            // typos: the others are not decoded.
             let view = candidate_view::decode_authors_where(encoded, |keys| {
                 keys.iter().any(|key| lookup.surnames.contains(*key))
             })
             .map_err(ApiError::internal)?;
-            let Some(author) =
-                self.best_author(&forms, &lookup.surnames, &view.authors, &mut agreements)
-            else {
+            let Some(author) = self.best_author(&forms, &view.authors, &mut agreements) else {
                 continue;
             };
             // The forms matched one author: their evidence counts once, as the best.
@@ -735,8 +734,8 @@ impl Retriever<'_> {
 
     /// Returns the author among a record's `authors` (from its candidate view) that agrees
     /// best with any of the profile's name `forms`, with how each form agrees with that
-    /// author; `None` when no author may be the person. Only authors with one of the
-    /// looked-up `surnames` are compared.
+    /// author; `None` when no author may be the person. `authors` are those with a
+    /// looked-up surname.
     ///
     /// A person is one author of a record: agreements with different authors never add
     /// up, and several forms agreeing with the same author count as the best of them. Of
@@ -746,21 +745,11 @@ impl Retriever<'_> {
     fn best_author<'v>(
         &self,
         forms: &[NameForm<'_>],
-        surnames: &HashSet<String>,
         authors: &[ViewAuthor<'v>],
         known: &mut HashMap<&'v str, Vec<FormAgreement>>,
     ) -> Option<AuthorEvidence> {
         let mut best: Option<(Vec<FormAgreement>, &ViewAuthor<'v>)> = None;
         for author in authors {
-            // Every author a form agrees with has a surname looked up, exactly or within
-            // typos: the others are not compared.
-            if !author
-                .surname_keys
-                .iter()
-                .any(|key| surnames.contains(*key))
-            {
-                continue;
-            }
             let agreements = known.entry(author.name).or_insert_with(|| {
                 let author = NameForm::of_view(author);
                 forms
