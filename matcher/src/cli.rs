@@ -385,7 +385,7 @@ pub async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(args) => worker_command(&cli.database_url, args).await,
-        Command::Enqueue(args) => enqueue_command(args).await,
+        Command::Enqueue(args) => enqueue_command(&cli.database_url, args).await,
         Command::Evaluate(args) => evaluate_command(args).await,
     }
 }
@@ -407,29 +407,35 @@ async fn connect(database_url: &str, migrate: bool) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
+/// Refuses `--profile` ids that name no profile, all of them in one message.
+async fn ensure_profiles_exist(pool: &PgPool, profile_ids: &[Uuid]) -> anyhow::Result<()> {
+    if profile_ids.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<Uuid> = sqlx::query_scalar("select id from author_profiles where id = any($1)")
+        .bind(profile_ids)
+        .fetch_all(pool)
+        .await
+        .context("failed to look the profiles up")?;
+    let unknown: Vec<String> = profile_ids
+        .iter()
+        .filter(|id| !known.contains(id))
+        .map(Uuid::to_string)
+        .collect();
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "invalid `--profile`: no profile {} in the database",
+        unknown.join(", ")
+    );
+    Ok(())
+}
+
 async fn run_command(database_url: &str, args: RunArgs) -> anyhow::Result<ExitCode> {
     let pool = connect(database_url, !args.skip_migrations).await?;
     let variants = args.search.variants()?;
     let client = args.search.client()?;
     let mut options = args.matching.options()?;
-    if !args.profiles.is_empty() {
-        let known: Vec<Uuid> =
-            sqlx::query_scalar("select id from author_profiles where id = any($1)")
-                .bind(&args.profiles)
-                .fetch_all(&pool)
-                .await?;
-        let unknown: Vec<String> = args
-            .profiles
-            .iter()
-            .filter(|id| !known.contains(id))
-            .map(Uuid::to_string)
-            .collect();
-        anyhow::ensure!(
-            unknown.is_empty(),
-            "invalid `--profile`: no profile {} in the database",
-            unknown.join(", ")
-        );
-    }
+    ensure_profiles_exist(&pool, &args.profiles).await?;
     options.profile_ids = args.profiles.clone();
     options.since = args.since;
     options.progress_bar = std::io::stderr().is_terminal();
@@ -595,7 +601,12 @@ fn default_consumer_name() -> String {
     format!("{host}-{}", std::process::id())
 }
 
-async fn enqueue_command(args: EnqueueArgs) -> anyhow::Result<ExitCode> {
+async fn enqueue_command(database_url: &str, args: EnqueueArgs) -> anyhow::Result<ExitCode> {
+    // A job for a profile that does not exist would be consumed and do nothing.
+    if !args.profiles.is_empty() {
+        let pool = connect(database_url, false).await?;
+        ensure_profiles_exist(&pool, &args.profiles).await?;
+    }
     let mut jobs: Vec<Job> = args
         .profiles
         .iter()

@@ -1,21 +1,48 @@
-//! The `matcher` binary's commands refuse at once, naming Redis, when Redis cannot be
-//! reached, instead of retrying without a word.
+//! The `matcher` binary's commands refuse at once, naming what is wrong: Redis that cannot
+//! be reached (instead of retrying without a word), a profile that does not exist.
 
 use std::process::Command;
 
 use indexer::testing::TestDatabase;
 
+/// Runs the matcher binary; returns whether it succeeded and what it wrote to stderr.
+fn run_matcher(args: &[&str], database_url: &str, redis_url: &str) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_matcher"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis_url)
+        .output()
+        .expect("the matcher binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 #[tokio::test]
 async fn enqueue_names_an_unreachable_redis() {
     let database = TestDatabase::create().await;
     // Nothing listens on port 1 of the loopback address.
-    let output = Command::new(env!("CARGO_BIN_EXE_matcher"))
-        .args(["enqueue", "--all-profiles"])
-        .env("DATABASE_URL", &database.url)
-        .env("REDIS_URL", "redis://127.0.0.1:1")
-        .output()
-        .expect("the matcher binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "enqueue succeeded: {stderr}");
+    let (succeeded, stderr) = run_matcher(
+        &["enqueue", "--all-profiles"],
+        &database.url,
+        "redis://127.0.0.1:1",
+    );
+    assert!(!succeeded, "enqueue succeeded: {stderr}");
     assert!(stderr.contains("redis"), "{stderr}");
+}
+
+#[tokio::test]
+async fn enqueue_refuses_a_profile_that_does_not_exist() {
+    let database = TestDatabase::create().await;
+    let missing = "6f1c1d52-8f0e-4a4b-9a57-0d5c3a1e2b47";
+    // The profile is checked first: were it not, the closed port would be named instead.
+    let (succeeded, stderr) = run_matcher(
+        &["enqueue", "--profile", missing],
+        &database.url,
+        "redis://127.0.0.1:1",
+    );
+    assert!(!succeeded, "enqueue succeeded: {stderr}");
+    assert!(stderr.contains("--profile"), "{stderr}");
+    assert!(stderr.contains(missing), "{stderr}");
 }

@@ -481,6 +481,13 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
                    "limitPerProfile": 5}),
             "profiles[0].orcid",
         ),
+        (
+            json!({"profiles": [profile.clone(),
+                                {"id": "q", "names": [], "titles": [],
+                                 "orcid": "0000-0002-1825"}],
+                   "limitPerProfile": 5}),
+            "profiles[1].orcid",
+        ),
     ] {
         let (status, _, answer, _) = served
             .send(reqwest::Method::POST, "/candidates", Some(body), None)

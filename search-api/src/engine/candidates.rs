@@ -1041,8 +1041,9 @@ fn combined_strength(strengths: &[f64]) -> f64 {
     1.0 - all_wrong
 }
 
-/// Returns an ORCID iD without its resolver, folded as the index holds it.
-fn bare_orcid(orcid: &str) -> Option<String> {
+/// Returns an ORCID iD without its resolver, folded as the index holds it; `None` for
+/// blank text or text without an iD's shape.
+pub(crate) fn bare_orcid(orcid: &str) -> Option<String> {
     let trimmed = orcid.trim();
     let bare = trimmed
         .rsplit_once("orcid.org/")
@@ -1061,9 +1062,7 @@ fn bare_orcid(orcid: &str) -> Option<String> {
         }
         _ => bare.to_owned(),
     };
-    let normalized = indexer::index::extract::normalize_orcid(&dashed).unwrap_or(dashed);
-    let folded = fold(&normalized);
-    (!folded.is_empty()).then_some(folded)
+    indexer::index::extract::normalize_orcid(&dashed).map(|normalized| fold(&normalized))
 }
 
 #[cfg(test)]
@@ -1101,6 +1100,8 @@ mod tests {
             bare_orcid("0000-0002-1825-009X").as_deref()
         );
         assert_eq!(bare_orcid("  "), None);
+        assert_eq!(bare_orcid("0000-0002-1825"), None);
+        assert_eq!(bare_orcid("Jane Smith"), None);
     }
 
     #[test]

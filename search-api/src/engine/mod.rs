@@ -58,6 +58,7 @@ use tantivy::query::{Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, TantivyDocument, Term};
 
+pub(crate) use candidates::bare_orcid;
 pub use candidates::{
     CandidateHit, CandidateMatch, CandidateProfile, CandidateRequest, CandidateResponse, MatchKind,
     ProfileCandidates,

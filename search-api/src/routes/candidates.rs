@@ -13,7 +13,7 @@ use super::settings::AnyJson;
 use super::{blocking, json_bytes};
 use crate::auth::keys::Action;
 use crate::auth::Caller;
-use crate::engine::CandidateRequest;
+use crate::engine::{bare_orcid, CandidateRequest};
 use crate::error::{ApiError, Code, Result};
 use crate::extract::JsonBody;
 use crate::limits::{
@@ -100,6 +100,19 @@ fn check_bounds(request: &CandidateRequest) -> Result<()> {
                 format!("profiles[{index}].orcid"),
                 format!("longer than {MAX_CANDIDATE_TEXT_NUM_BYTES} bytes"),
             );
+        }
+        // A blank iD is no iD; one that is not blank must be one, or the profile would
+        // silently find nothing by it.
+        if let Some(orcid) = profile.orcid.as_deref() {
+            if !orcid.trim().is_empty() && bare_orcid(orcid).is_none() {
+                return refuse(
+                    format!("profiles[{index}].orcid"),
+                    format!(
+                        "`{orcid}` is not an ORCID iD; send one like `0000-0002-1825-0097` \
+                         or its `https://orcid.org/` URL"
+                    ),
+                );
+            }
         }
         for (field, values, max_values) in [
             ("names", &profile.names, MAX_CANDIDATE_NAMES),
