@@ -55,7 +55,7 @@ pub use name::{
     surname_agrees_in_part, AuthorKeys, AuthorLookup, GivenName, GivenNameVariants, NameAgreement,
     NameCompatibility, NameKeys, NamePart, PersonName, PAIR_SEPARATOR,
 };
-pub use normalize::{fold, fold_into, fold_with_digraphs, is_diacritic_mark};
+pub use normalize::{fold, fold_into, fold_respelled, is_diacritic_mark};
 pub use query::{analyze_query, parse_query, AnalyzedQuery, QueryWord};
 pub use rust_stemmers::Algorithm;
 pub use tantivy_glue::{

@@ -44,15 +44,26 @@ pub fn fold_into(text: &str, out: &mut String) {
     }
 }
 
-/// Returns the folded form of `text` with German umlauts written as digraphs (`ä` → `ae`,
-/// `ö` → `oe`, `ü` → `ue`), or `None` when `text` has no umlaut.
+/// Returns the second spelling of `text`, folded, where names are commonly written two
+/// ways, or `None` when it has none: German umlauts as digraphs (`Müller` → `mueller`; the
+/// third form `Muller`, from sources that lost diacritics, is plain folding), Greek and
+/// Cyrillic letters romanized (`Παπαδόπουλος` → `papadopoulos`, `Иванов` → `ivanov`).
 ///
-/// German names are spelled both ways (`Müller`, `Mueller`); sources that lost diacritics
-/// write the third form `Muller`, which plain folding already produces.
-pub fn fold_with_digraphs(text: &str) -> Option<String> {
+/// Romanization follows one common scheme (ELOT 743 for Greek, a simplified BGN/PCGN for
+/// Cyrillic without the `y` of `й` and before `е`); other schemes differ from it by a letter
+/// or two, which typo tolerance forgives on names long enough to have typos.
+pub fn fold_respelled(text: &str) -> Option<String> {
     if text.is_ascii() {
         return None;
     }
+    let digraphs = umlauts_as_digraphs(text);
+    let folded = digraphs.clone().unwrap_or_else(|| fold(text));
+    romanized(&folded).or(digraphs)
+}
+
+/// Returns the folded form of `text` with umlauts written as digraphs (`ä` → `ae`, `ö` →
+/// `oe`, `ü` → `ue`), or `None` when `text` has no umlaut.
+fn umlauts_as_digraphs(text: &str) -> Option<String> {
     let mut spelled_out = String::with_capacity(text.len() + 4);
     let mut has_umlaut = false;
     let mut previous_base: Option<char> = None;
@@ -67,6 +78,149 @@ pub fn fold_with_digraphs(text: &str) -> Option<String> {
         previous_base = Some(ch);
     }
     has_umlaut.then(|| fold(&spelled_out))
+}
+
+/// Returns folded text with its Greek and Cyrillic letters in Latin letters, or `None`
+/// when it has none. Folding has already lowercased the letters, removed their accents and
+/// written the final sigma as `σ`.
+fn romanized(folded: &str) -> Option<String> {
+    if !folded.chars().any(|ch| is_greek(ch) || is_cyrillic(ch)) {
+        return None;
+    }
+    let letters: Vec<char> = folded.chars().collect();
+    let mut out = String::with_capacity(folded.len() + 8);
+    let mut index = 0;
+    while index < letters.len() {
+        let ch = letters[index];
+        let next = letters.get(index + 1).copied();
+        let starts_word = index == 0 || !letters[index - 1].is_alphanumeric();
+        if is_greek(ch) {
+            let (latin, num_letters) =
+                greek_in_latin(ch, next, letters.get(index + 2).copied(), starts_word);
+            out.push_str(latin);
+            index += num_letters;
+            continue;
+        }
+        match cyrillic_in_latin(ch) {
+            Some(latin) => out.push_str(latin),
+            None => out.push(ch),
+        }
+        index += 1;
+    }
+    Some(out)
+}
+
+fn is_greek(ch: char) -> bool {
+    matches!(ch, '\u{370}'..='\u{3FF}' | '\u{1F00}'..='\u{1FFF}')
+}
+
+fn is_cyrillic(ch: char) -> bool {
+    matches!(ch, '\u{400}'..='\u{52F}')
+}
+
+/// Returns the Latin letters of a lowercase Greek letter and how many letters they stand
+/// for: the pairs `ου`, `αυ`, `ευ`, `ηυ`, `μπ`, `ντ`, `γγ`, `γκ`, `γξ` and `γχ` are read
+/// together, as ELOT 743 reads them.
+fn greek_in_latin(
+    ch: char,
+    next: Option<char>,
+    after_next: Option<char>,
+    starts_word: bool,
+) -> (&'static str, usize) {
+    // `αυ`, `ευ` and `ηυ` are `av`, `ev` and `iv`, or `af`, `ef` and `if` before a
+    // voiceless consonant and at the end of a word.
+    let voiceless_follows = || {
+        after_next.is_none_or(|after| {
+            !after.is_alphanumeric()
+                || matches!(after, 'θ' | 'κ' | 'ξ' | 'π' | 'σ' | 'τ' | 'φ' | 'χ' | 'ψ')
+        })
+    };
+    match (ch, next) {
+        ('ο', Some('υ')) => ("ou", 2),
+        ('α', Some('υ')) => (if voiceless_follows() { "af" } else { "av" }, 2),
+        ('ε', Some('υ')) => (if voiceless_follows() { "ef" } else { "ev" }, 2),
+        ('η', Some('υ')) => (if voiceless_follows() { "if" } else { "iv" }, 2),
+        ('μ', Some('π')) => (if starts_word { "b" } else { "mp" }, 2),
+        ('ν', Some('τ')) => (if starts_word { "d" } else { "nt" }, 2),
+        ('γ', Some('γ')) => ("ng", 2),
+        ('γ', Some('κ')) => (if starts_word { "g" } else { "gk" }, 2),
+        ('γ', Some('ξ')) => ("nx", 2),
+        ('γ', Some('χ')) => ("nch", 2),
+        _ => {
+            let latin = match ch {
+                'α' => "a",
+                'β' => "v",
+                'γ' => "g",
+                'δ' => "d",
+                'ε' => "e",
+                'ζ' => "z",
+                'η' | 'ι' => "i",
+                'θ' => "th",
+                'κ' => "k",
+                'λ' => "l",
+                'μ' => "m",
+                'ν' => "n",
+                'ξ' => "x",
+                'ο' | 'ω' => "o",
+                'π' => "p",
+                'ρ' => "r",
+                'σ' | 'ς' => "s",
+                'τ' => "t",
+                'υ' => "y",
+                'φ' => "f",
+                'χ' => "ch",
+                'ψ' => "ps",
+                _ => "",
+            };
+            (latin, 1)
+        }
+    }
+}
+
+/// Returns the Latin letters of a lowercase Cyrillic letter (Russian, Ukrainian,
+/// Belarusian, Bulgarian, Serbian and Macedonian letters), `None` for another character.
+fn cyrillic_in_latin(ch: char) -> Option<&'static str> {
+    let latin = match ch {
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' | 'ґ' | 'ѓ' => "g",
+        'д' => "d",
+        'е' | 'э' => "e",
+        'є' => "ye",
+        'ж' => "zh",
+        'з' | 'ѕ' => "z",
+        'и' | 'і' | 'ї' | 'й' => "i",
+        'ј' => "j",
+        'к' | 'ќ' => "k",
+        'л' => "l",
+        'љ' => "lj",
+        'м' => "m",
+        'н' => "n",
+        'њ' => "nj",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'ћ' => "c",
+        'ђ' => "dj",
+        'у' | 'ў' => "u",
+        'ф' => "f",
+        'х' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'џ' => "dz",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ъ' | 'ь' => "",
+        'ы' => "y",
+        'ю' => "yu",
+        'я' => "ya",
+        'ё' => "e",
+        _ => return None,
+    };
+    Some(latin)
 }
 
 /// Returns true for combining marks that are diacritics to drop when folding: the generic
@@ -203,14 +357,38 @@ mod tests {
     }
 
     #[test]
-    fn digraph_variants() {
-        assert_eq!(fold_with_digraphs("Müller").as_deref(), Some("mueller"));
-        assert_eq!(fold_with_digraphs("MÜLLER").as_deref(), Some("mueller"));
-        assert_eq!(
-            fold_with_digraphs("Go\u{308}del").as_deref(),
-            Some("goedel")
-        );
-        assert_eq!(fold_with_digraphs("Mueller"), None);
-        assert_eq!(fold_with_digraphs("Durán"), None);
+    fn umlauts_are_respelled_as_digraphs() {
+        assert_eq!(fold_respelled("Müller").as_deref(), Some("mueller"));
+        assert_eq!(fold_respelled("MÜLLER").as_deref(), Some("mueller"));
+        assert_eq!(fold_respelled("Go\u{308}del").as_deref(), Some("goedel"));
+        assert_eq!(fold_respelled("Mueller"), None);
+        assert_eq!(fold_respelled("Durán"), None);
+    }
+
+    #[test]
+    fn greek_and_cyrillic_are_respelled_in_latin_letters() {
+        let cases = [
+            ("Παπαδόπουλος", "papadopoulos"),
+            ("ΠΑΠΑΔΟΠΟΥΛΟΣ", "papadopoulos"),
+            ("Γεώργιος Ευαγγέλου", "georgios evangelou"),
+            ("Ευθύμιος", "efthymios"),
+            ("Μπακογιάννης", "bakogiannis"),
+            ("Λαμπράκης", "lamprakis"),
+            ("Ντόκας Αντώνιος", "dokas antonios"),
+            ("Χρήστος Ψαρράς", "christos psarras"),
+            ("Иванов", "ivanov"),
+            ("Щербаков Юрий", "shcherbakov yurii"),
+            ("Хрущёв", "khrushchev"),
+            ("Жуковский", "zhukovskii"),
+            ("Шевченко Тарас Григорович", "shevchenko taras grigorovich"),
+            ("Đoković Ђоковић", "dokovic djokovic"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                fold_respelled(input).as_deref(),
+                Some(expected),
+                "fold_respelled({input:?})"
+            );
+        }
     }
 }

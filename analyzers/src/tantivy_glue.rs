@@ -23,7 +23,7 @@ pub const TEXT_ANALYZER: &str = "atlas_text";
 /// Name of the stemmed text analyzer: the tokens of [`TEXT_ANALYZER`] stemmed in the
 /// language detected for each value. Index it in a separate field and boost the exact one.
 pub const TEXT_STEM_ANALYZER: &str = "atlas_text_stem";
-/// Name of the person-name analyzer: folded name words, joined forms, digraph spellings,
+/// Name of the person-name analyzer: folded name words, joined forms, second spellings,
 /// particle joins and initials; never stemmed.
 pub const NAME_ANALYZER: &str = "atlas_name";
 /// Name of the keyword analyzer: the whole value trimmed and folded as one token, for

@@ -4,7 +4,7 @@
 //! Properties checked:
 //! 1. Every form found in DBLP-ACM, ORCID and OpenAlex records parses into given names,
 //!    particles, surname and suffix as a librarian reads them.
-//! 2. Keys hold the folded full name, surname keys with digraph spellings, given names and
+//! 2. Keys hold the folded full name, surname keys with second spellings, given names and
 //!    initials; names are never stemmed.
 //! 3. Compatibility: an initial agrees with a given name it starts; different full given
 //!    names conflict unless the variant table relates them; order and particles do not
@@ -255,6 +255,9 @@ fn keys_table() {
         keys.surnames
     );
 
+    let keys = PersonName::parse("Γεώργιος Παπαδόπουλος").keys();
+    assert_eq!(keys.surnames, ["παπαδοπουλοσ", "papadopoulos"]);
+
     let keys = PersonName::parse("Seán O'Brien").keys();
     assert_eq!(keys.surnames, ["obrien"]);
     assert_eq!(keys.given_names, ["sean"]);
@@ -272,6 +275,9 @@ fn name_tokens_meet_every_spelling() {
     assert_eq!(variant.position, word.position);
 
     for (name, expected) in [
+        ("Γεώργιος Παπαδόπουλος", "papadopoulos"),
+        ("Γεώργιος Παπαδόπουλος", "georgios"),
+        ("Иванов, Сергей", "ivanov"),
         ("O Brien, Pat", "obrien"),
         ("Pat O'Brien", "obrien"),
         ("Johannes van der Waals", "vanderwaals"),
@@ -339,6 +345,19 @@ fn compatibility_table() {
             NameAgreement::SurnameMismatch,
         ),
         ("John Q. Smith", "Smith", NameAgreement::SurnameOnly),
+        // Greek and Cyrillic names agree with their romanized spellings.
+        (
+            "Γεώργιος Παπαδόπουλος",
+            "Papadopoulos, Georgios",
+            NameAgreement::Full,
+        ),
+        (
+            "Γεώργιος Παπαδόπουλος",
+            "G. Papadopoulos",
+            NameAgreement::Initials,
+        ),
+        ("Иванов, Иван", "Ivan Ivanov", NameAgreement::Full),
+        ("Иванов, Иван", "Petr Ivanov", NameAgreement::Conflict),
         (
             "Christopher Manning",
             "Chris Manning",

@@ -186,10 +186,29 @@ impl Follower {
 
     async fn open(&self, kind: IndexKind) -> Result<FollowedIndex> {
         let dir = &self.options.index_dir;
-        let index = match ShardedIndex::open_current(dir, kind)? {
+        let current = match ShardedIndex::open_current(dir, kind) {
+            // Indexes derive from PostgreSQL: one an older binary built is built again.
+            Err(Error::SchemaVersion {
+                generation,
+                found,
+                expected,
+                ..
+            }) => {
+                tracing::warn!(
+                    index = kind.name(),
+                    %generation,
+                    found,
+                    expected,
+                    "the current generation has another schema version; rebuilding"
+                );
+                None
+            }
+            other => other?,
+        };
+        let index = match current {
             Some(index) => index,
             None => {
-                tracing::info!(index = kind.name(), "index does not exist yet; building it");
+                tracing::info!(index = kind.name(), "building the index");
                 index::build(&self.pool, dir, &[kind], &self.options.build).await?;
                 ShardedIndex::open_current(dir, kind)?.ok_or_else(|| {
                     Error::Task(format!("index `{}` missing after build", kind.name()))

@@ -8,7 +8,9 @@
 //! 4. killed with SIGKILL mid-stream, the `indexer follow` process resumes from its last
 //!    commit and converges;
 //! 5. PostgreSQL going away mid-stream is waited out, and following resumes when it returns;
-//! 6. a follower whose unread changes were pruned from the feed rebuilds its indexes.
+//! 6. a follower whose unread changes were pruned from the feed rebuilds its indexes;
+//! 7. an index an older binary built (another schema version) is rebuilt when following
+//!    starts, not refused.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -280,6 +282,50 @@ async fn a_follower_behind_a_pruned_feed_rebuilds_instead_of_missing_changes() {
         .unwrap();
     wait_caught_up(&database.pool, dir.path()).await;
     assert_eq!(count_title(dir.path(), "spikemoss"), 1);
+    follower.stop().await;
+    assert_indexes_equal_database(&database.pool, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_of_another_schema_version_is_rebuilt_when_following_starts() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut connection = database.pool.acquire().await.unwrap();
+    insert_record(&mut connection, "W-old", "clubmoss")
+        .await
+        .unwrap();
+    index::build(
+        &database.pool,
+        dir.path(),
+        &ALL_KINDS,
+        &options(dir.path()).build,
+    )
+    .await
+    .unwrap();
+    // Generation 1 of the records index as an older binary would have left it.
+    let meta_path = index::generation_dir(dir.path(), IndexKind::Records, 1).join(index::META_FILE);
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    meta["schema_version"] = serde_json::Value::from(index::schema::SCHEMA_VERSION - 1);
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    assert!(ShardedIndex::open_current(dir.path(), IndexKind::Records).is_err());
+
+    let follower = RunningFollower::start(&database.pool, dir.path());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ShardedIndex::open_current(dir.path(), IndexKind::Records).is_err() {
+        assert!(Instant::now() < deadline, "the index was never rebuilt");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    insert_record(&mut connection, "W-new", "quillwort")
+        .await
+        .unwrap();
+    wait_caught_up(&database.pool, dir.path()).await;
+    let rebuilt = ShardedIndex::open_current(dir.path(), IndexKind::Records)
+        .unwrap()
+        .unwrap();
+    assert_eq!(rebuilt.generation(), "gen-2");
+    assert_eq!(count_title(dir.path(), "clubmoss"), 1);
+    assert_eq!(count_title(dir.path(), "quillwort"), 1);
     follower.stop().await;
     assert_indexes_equal_database(&database.pool, dir.path()).await;
 }

@@ -143,6 +143,24 @@ const OWN_RECORDS: &[(&str, &str, &str, u16)] = &[
     ("own-cristal", "Cristal growth in gels", "Ivan Petrov", 2010),
     ("own-cells", "Stem cells in regeneration", "Ana Lima", 2020),
     ("own-cell", "Cell biology of yeast", "Rui Costa", 2020),
+    (
+        "own-greek-script",
+        "Η οικονομία της Θεσσαλίας",
+        "Γεώργιος Παπαδόπουλος",
+        2003,
+    ),
+    (
+        "own-greek-latin",
+        "Byzantine lead seals",
+        "Georgios Papadopoulos",
+        2008,
+    ),
+    (
+        "own-cyrillic-script",
+        "Теория групп и её приложения",
+        "Сергей Иванов",
+        1998,
+    ),
 ];
 
 struct Fixture {
@@ -582,6 +600,28 @@ mod ranking {
                 );
             }
         }
+    }
+
+    #[test]
+    fn greek_and_cyrillic_names_find_their_latin_spellings() {
+        for q in [
+            "Papadopoulos",
+            "Παπαδόπουλος",
+            "Georgios Papadopoulos",
+            "papadopulos",
+        ] {
+            for expected in ["own-greek-script", "own-greek-latin"] {
+                assert!(finds(q, expected), "`{q}` finds `{expected}`");
+            }
+        }
+        let mut ids = source_ids(&search(json!({"q": "Georgios Papadopoulos", "limit": 2})));
+        ids.sort();
+        assert_eq!(ids, ["own-greek-latin", "own-greek-script"]);
+        for q in ["Ivanov", "Sergei Ivanov", "Sergey Ivanov", "Иванов"] {
+            assert_eq!(rank_of(q, "own-cyrillic-script"), 0, "`{q}`");
+        }
+        // The romanized spelling is a name's: a Greek title word is not a Latin word.
+        assert!(!finds("oikonomia", "own-greek-script"));
     }
 
     #[test]

@@ -236,7 +236,8 @@ pub fn surname_agrees_in_part(first: &PersonName, second: &PersonName) -> bool {
 }
 
 /// Returns the words of a name's surname without particles, each with its spellings
-/// (folded, and with umlauts as digraphs when it has them).
+/// (folded, and in its second spelling when it has one: umlauts as digraphs, Greek and
+/// Cyrillic romanized).
 fn surname_words(name: &PersonName) -> Vec<Vec<String>> {
     let split = |text: &str| -> Vec<String> {
         text.split(|ch: char| ch.is_whitespace() || is_hyphen(ch))
@@ -247,10 +248,10 @@ fn surname_words(name: &PersonName) -> Vec<Vec<String>> {
     let mut words = Vec::new();
     for part in &name.surname {
         let folded = split(&part.folded);
-        let digraph = part.digraph.as_deref().map(split).unwrap_or_default();
+        let respelled = part.respelled.as_deref().map(split).unwrap_or_default();
         for (index, word) in folded.into_iter().enumerate() {
             let mut spellings = vec![word];
-            if let Some(other) = digraph.get(index) {
+            if let Some(other) = respelled.get(index) {
                 if *other != spellings[0] {
                     spellings.push(other.clone());
                 }
@@ -283,7 +284,7 @@ fn is_reordered(first: &PersonName, second: &PersonName) -> bool {
 #[derive(Debug, Clone)]
 struct GivenComponent<'n> {
     folded: &'n str,
-    digraph: Option<&'n str>,
+    respelled: Option<&'n str>,
     is_initial: bool,
 }
 
@@ -300,7 +301,7 @@ fn given_components<'n>(
             }
             components.push(GivenComponent {
                 folded,
-                digraph: digraph_of(given, is_compound),
+                respelled: respelled_of(given, is_compound),
                 is_initial: folded.chars().count() == 1,
             });
         }
@@ -308,11 +309,11 @@ fn given_components<'n>(
     components
 }
 
-fn digraph_of(given: &GivenName, is_compound: bool) -> Option<&str> {
+fn respelled_of(given: &GivenName, is_compound: bool) -> Option<&str> {
     if is_compound {
         return None;
     }
-    given.part.digraph.as_deref()
+    given.part.respelled.as_deref()
 }
 
 struct Alignment {
@@ -401,11 +402,11 @@ fn component_agreement(
 ) -> Option<NameAgreement> {
     let spelled_alike = first.folded == second.folded
         || first
-            .digraph
-            .is_some_and(|digraph| digraph == second.folded)
+            .respelled
+            .is_some_and(|respelled| respelled == second.folded)
         || second
-            .digraph
-            .is_some_and(|digraph| digraph == first.folded);
+            .respelled
+            .is_some_and(|respelled| respelled == first.folded);
     if spelled_alike {
         return Some(if first.is_initial {
             NameAgreement::Initials
@@ -414,8 +415,18 @@ fn component_agreement(
         });
     }
     if first.is_initial || second.is_initial {
-        let first_letter = first.folded.chars().next();
-        let agrees = first_letter.is_some() && first_letter == second.folded.chars().next();
+        // In either spelling: `G.` agrees with `Γεώργιος`, as `Γ.` does with `Georgios`.
+        let initials = |component: &GivenComponent<'_>| {
+            [Some(component.folded), component.respelled]
+                .into_iter()
+                .flatten()
+                .filter_map(|spelling| spelling.chars().next())
+                .collect::<Vec<char>>()
+        };
+        let second_initials = initials(second);
+        let agrees = initials(first)
+            .iter()
+            .any(|letter| second_initials.contains(letter));
         return agrees.then_some(NameAgreement::Initials);
     }
     variants

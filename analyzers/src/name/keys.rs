@@ -11,8 +11,8 @@ pub struct NameKeys {
     pub full: String,
     /// Surname keys: the surname written together (`crichtonbrowne`, `obrien`), with its
     /// particles (`vanderberg`), each word of a multi-part surname (`crichton`, `browne`),
-    /// without an attached article (`al-rashid` → `rashid`), and the digraph spellings
-    /// (`mueller`). Deduplicated, in that order.
+    /// without an attached article (`al-rashid` → `rashid`), and the second spellings
+    /// (`mueller`, `papadopoulos` for `Παπαδόπουλος`). Deduplicated, in that order.
     pub surnames: Vec<String>,
     /// Full given names (not initials), folded, in order.
     pub given_names: Vec<String>,
@@ -65,7 +65,7 @@ fn surname_keys(particles: &[NamePart], surname: &[NamePart]) -> Vec<String> {
     };
     let spellings: [fn(&NamePart) -> &str; 2] = [
         |part| &part.folded,
-        |part| part.digraph.as_deref().unwrap_or(&part.folded),
+        |part| part.respelled.as_deref().unwrap_or(&part.folded),
     ];
 
     for spelling in spellings {

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::normalize::{fold, fold_with_digraphs};
+use crate::normalize::{fold, fold_respelled};
 
 /// One written part of a name, with its span in the parsed string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,8 +12,9 @@ pub struct NamePart {
     pub text: String,
     /// The folded part (connectors such as `-` and `'` kept).
     pub folded: String,
-    /// The folded part with umlauts as digraphs, when it has umlauts.
-    pub digraph: Option<String>,
+    /// The folded part in its second spelling ([`fold_respelled`]): umlauts as digraphs,
+    /// Greek and Cyrillic romanized; `None` when it has none.
+    pub respelled: Option<String>,
     /// Byte range in the parsed string.
     pub span: Range<usize>,
 }
@@ -23,7 +24,7 @@ impl NamePart {
         NamePart {
             text: text.to_string(),
             folded: fold(text),
-            digraph: fold_with_digraphs(text),
+            respelled: fold_respelled(text),
             span,
         }
     }

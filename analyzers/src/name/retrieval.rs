@@ -9,7 +9,7 @@
 //! Santana Sanjurjo` against `Santana Sanjurjo, V.`).
 //!
 //! So an author is indexed under pairs `surname|given`: each surname key with each
-//! given-name key (the folded component, its digraph spelling, its initial); `surname|`
+//! given-name key (the folded component, its second spelling, its initial); `surname|`
 //! when it has no given name; and `surname|~words` naming its full given names, for a name
 //! that holds them all among its surname words. A name looks up the pairs of its surname
 //! keys with its given-name keys and their variants, `surname|` and `surname|~words` for
@@ -204,8 +204,8 @@ impl PersonName {
     }
 
     /// Returns the keys the given names are compared by: each component folded
-    /// (`jean-pierre` gives `jean` and `pierre`), its spelling with umlauts as digraphs, and
-    /// its initial. Deduplicated, in written order.
+    /// (`jean-pierre` gives `jean` and `pierre`), its second spelling (umlauts as digraphs,
+    /// Greek and Cyrillic romanized), and its initial. Deduplicated, in written order.
     pub fn given_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = Vec::new();
         let mut push = |key: &str| {
@@ -214,15 +214,18 @@ impl PersonName {
             }
         };
         for given in &self.given {
-            let digraph = simple_digraph(given);
+            let respelled = simple_respelled(given);
             for component in given.components() {
                 push(component);
-                if let Some(digraph) = digraph {
-                    push(digraph);
+                if let Some(respelled) = respelled {
+                    push(respelled);
                 }
-                if let Some(initial) = component.chars().next() {
-                    let mut buffer = [0u8; 4];
-                    push(initial.encode_utf8(&mut buffer));
+                // A romanized name's initial is another letter (`g` of `γεωργιοσ`).
+                for spelling in std::iter::once(component).chain(respelled) {
+                    if let Some(initial) = spelling.chars().next() {
+                        let mut buffer = [0u8; 4];
+                        push(initial.encode_utf8(&mut buffer));
+                    }
                 }
             }
         }
@@ -275,13 +278,13 @@ fn word_sets(surnames: &[String]) -> Vec<Vec<&str>> {
     sets
 }
 
-/// Returns the digraph spelling of a given name that is one word (`jurgen` → `juergen`);
+/// Returns the second spelling of a given name that is one word (`juergen` for `Jürgen`);
 /// compound names are compared component by component, without it.
-fn simple_digraph(given: &GivenName) -> Option<&str> {
+fn simple_respelled(given: &GivenName) -> Option<&str> {
     if given.part.folded.contains('-') {
         return None;
     }
-    given.part.digraph.as_deref()
+    given.part.respelled.as_deref()
 }
 
 #[cfg(test)]
@@ -311,7 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn one_word_given_names_have_their_digraph_spelling() {
+    fn one_word_given_names_have_their_second_spelling() {
         let keys = PersonName::parse("Jürgen Habermas").given_keys();
         assert_eq!(keys, ["jurgen", "juergen", "j"]);
         let keys = PersonName::parse("J. Q. Smith").given_keys();

@@ -1,11 +1,12 @@
-//! The person-name analyzer: folded name words with their parts and joined forms, digraph
-//! spellings and particle joins at the same position, and the initials of given names, so
+//! The person-name analyzer: folded name words with their parts and joined forms, second
+//! spellings (umlauts as digraphs, Greek and Cyrillic romanized) and particle joins at the
+//! same position, and the initials of given names, so
 //! that every written form of a name meets the others in the index. Never stemmed.
 
 use std::ops::Range;
 
 use super::parse::{is_particle, PersonName};
-use crate::normalize::fold_with_digraphs;
+use crate::normalize::fold_respelled;
 use crate::text::push_text_tokens;
 use crate::token::{AnalyzedToken, TokenKind, TokenSink};
 
@@ -55,7 +56,7 @@ struct RecordedWord {
     position: usize,
 }
 
-/// Passes word tokens through, adds their digraph spellings, and records whole words.
+/// Passes word tokens through, adds their second spellings, and records whole words.
 struct WordRecorder<'n, S> {
     name: &'n str,
     sink: &'n mut S,
@@ -77,13 +78,13 @@ impl<S: TokenSink> TokenSink for WordRecorder<'_, S> {
             return;
         }
         let original = &self.name[span.clone()];
-        if let Some(mut digraph) = fold_with_digraphs(original) {
-            digraph.retain(char::is_alphanumeric);
-            if digraph != text {
+        if let Some(mut respelled) = fold_respelled(original) {
+            respelled.retain(char::is_alphanumeric);
+            if respelled != text {
                 let variant_span = span.clone();
                 self.sink.push_token(
                     TokenKind::Variant,
-                    &digraph,
+                    &respelled,
                     variant_span,
                     position,
                     position_length,

@@ -1,7 +1,8 @@
 //! The query plan: `q` analysed into units (words and phrases) with every form a document
 //! may hold them in, and the tantivy query that retrieves candidates on one shard.
 //!
-//! A word matches its folded form, its umlaut digraph spelling, its parts written apart
+//! A word matches its folded form, its second spelling (umlauts as digraphs, Greek and
+//! Cyrillic romanized), its parts written apart
 //! (`o'brien` → `o brien`), the join with its neighbour (`o brien` → `obrien`), its
 //! synonyms, its stem in the stemmed title field, and the indexed terms within its typo
 //! budget or, for the last word while typing, starting with it. Typo and prefix terms are
@@ -16,7 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
-use analyzers::{fold, fold_with_digraphs, parse_query, PersonName, QueryWord};
+use analyzers::{fold, fold_respelled, parse_query, PersonName, QueryWord};
 use rustc_hash::FxHashMap;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery,
@@ -68,7 +69,7 @@ pub struct QueryUnit {
     pub words: Vec<String>,
     /// Whether the unit is a quoted phrase (exact words at consecutive positions).
     pub is_phrase: bool,
-    /// Single terms that match the word exactly: the folded word and its digraph spelling.
+    /// Single terms that match the word exactly: the folded word and its second spelling.
     pub exact_forms: Vec<String>,
     /// Terms that match it as written together with a neighbouring word.
     pub joined_forms: Vec<String>,
@@ -647,10 +648,10 @@ fn word_unit(
 ) -> QueryUnit {
     let original = &query[word.original.clone()];
     let mut exact_forms = vec![word.folded.clone()];
-    if let Some(mut digraph) = fold_with_digraphs(original) {
-        digraph.retain(char::is_alphanumeric);
-        if !exact_forms.contains(&digraph) {
-            exact_forms.push(digraph);
+    if let Some(mut respelled) = fold_respelled(original) {
+        respelled.retain(char::is_alphanumeric);
+        if !exact_forms.contains(&respelled) {
+            exact_forms.push(respelled);
         }
     }
     let joined_forms = word
