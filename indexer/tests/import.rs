@@ -6,7 +6,8 @@
 //! 4. bad input is skipped and reported with its place, and the good records around it land;
 //! 5. a record PostgreSQL refuses rejects only itself, not its batch;
 //! 6. ORCID summaries create profiles with identities, and updating one changes only it;
-//! 7. an import killed at any moment and run again ends as one clean run would.
+//! 7. an import killed at any moment and run again ends as one clean run would;
+//! 8. of concurrent imports of one record, the version fetched last is current.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use indexer::import::formats::Format;
 use indexer::import::record::Location;
-use indexer::import::writer::{write_records, PreparedRecord};
+use indexer::import::writer::{insert_records, write_records, PreparedRecord};
 use indexer::import::{import_files, ImportOptions, ImportSummary};
 use indexer::testing::TestDatabase;
 use sqlx::PgPool;
@@ -444,6 +445,75 @@ async fn concurrent_imports_of_the_same_profiles_both_succeed() {
         count(&database.pool, "select count(*) from current_raw_records").await,
         551
     );
+}
+
+/// Writes one version of `W1` in `transaction` through the import's own writer.
+async fn write_version(transaction: &mut sqlx::PgConnection, title: &str) {
+    let record = PreparedRecord {
+        location: Location::line("concurrent.jsonl", 1),
+        source: "openalex".to_owned(),
+        source_id: "W1".to_owned(),
+        entity_type: "work".to_owned(),
+        data_json: format!("{{\"id\":\"https://openalex.org/W1\",\"title\":\"{title}\"}}"),
+        checksum: title.to_owned(),
+    };
+    insert_records(transaction, std::slice::from_ref(&record))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_version_fetched_last_is_current_whichever_import_commits_last() {
+    // Reported fault: of two imports of different versions running at once, the one that
+    // committed last became current even when it had fetched its version first.
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let current_title = || async {
+        sqlx::query_scalar::<_, String>(
+            "select data ->> 'title' from current_raw_records where source_id = 'W1'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let mut first = pool.begin().await.unwrap();
+    write_version(&mut first, "first").await;
+    first.commit().await.unwrap();
+
+    // The older import begins (its fetch time is its start), the newer one begins later
+    // and commits first.
+    let mut older = pool.begin().await.unwrap();
+    sqlx::query("select 1").execute(&mut *older).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut newer = pool.begin().await.unwrap();
+    write_version(&mut newer, "newer").await;
+    newer.commit().await.unwrap();
+    write_version(&mut older, "older").await;
+    older.commit().await.unwrap();
+    assert_eq!(current_title().await, "newer");
+    assert_eq!(count(pool, "select count(*) from raw_records").await, 3);
+
+    // Committed in the order they began, the later one is current, as before.
+    let mut earlier = pool.begin().await.unwrap();
+    write_version(&mut earlier, "earlier").await;
+    let mut later = pool.begin().await.unwrap();
+    earlier.commit().await.unwrap();
+    write_version(&mut later, "later").await;
+    later.commit().await.unwrap();
+    assert_eq!(current_title().await, "later");
+
+    // Content imported again after another version is current again, fetched now.
+    let mut again = pool.begin().await.unwrap();
+    write_version(&mut again, "newer").await;
+    again.commit().await.unwrap();
+    assert_eq!(current_title().await, "newer");
+
+    // Deleting the current version makes the newest remaining one current.
+    sqlx::query("delete from raw_records where checksum = 'newer'")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(current_title().await, "later");
 }
 
 #[tokio::test]

@@ -94,9 +94,10 @@ from inserted i
 left join raw_record_heads h on h.source = i.source and h.source_id = i.source_id
 ";
 
-/// Makes the version each key last had in the batch its current one. An insert makes a
-/// new version current by itself; this covers a record that changed back to content stored
-/// before (A, then B, then A again), whose insert was skipped as already stored.
+/// Makes the version each key last had in the batch its current one, fetched now. An
+/// insert makes a new version current by itself; this covers a record that changed back to
+/// content stored before (A, then B, then A again), whose insert was skipped as already
+/// stored. A head another import fetched after this transaction began is left alone.
 const POINT_HEADS_AT_LATEST_SQL: &str = r"
 with input as (
     select *
@@ -109,11 +110,12 @@ latest as (
     order by source, source_id, ord desc
 )
 update raw_record_heads h
-set raw_record_id = r.id, updated_at = now()
+set raw_record_id = r.id, fetched_at = now(), updated_at = now()
 from latest l
 join raw_records r
     on r.source = l.source and r.source_id = l.source_id and r.checksum = l.checksum
 where h.source = l.source and h.source_id = l.source_id and h.raw_record_id <> r.id
+    and h.fetched_at <= now()
 ";
 
 /// Writes `records` in one transaction, falling back to one record at a time when
