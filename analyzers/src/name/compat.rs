@@ -416,17 +416,13 @@ fn component_agreement(
     }
     if first.is_initial || second.is_initial {
         // In either spelling: `G.` agrees with `Γεώργιος`, as `Γ.` does with `Georgios`.
-        let initials = |component: &GivenComponent<'_>| {
+        fn initials<'c>(component: &GivenComponent<'c>) -> impl Iterator<Item = char> + 'c {
             [Some(component.folded), component.respelled]
                 .into_iter()
                 .flatten()
                 .filter_map(|spelling| spelling.chars().next())
-                .collect::<Vec<char>>()
-        };
-        let second_initials = initials(second);
-        let agrees = initials(first)
-            .iter()
-            .any(|letter| second_initials.contains(letter));
+        }
+        let agrees = initials(first).any(|letter| initials(second).any(|other| other == letter));
         return agrees.then_some(NameAgreement::Initials);
     }
     variants
