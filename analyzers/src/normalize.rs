@@ -2,7 +2,7 @@
 //! an explicit table for letters that do not decompose, so that every spelling of a word
 //! reaches the same indexed term.
 
-use unicode_normalization::char::decompose_compatible;
+use unicode_normalization::char::{decompose_canonical, decompose_compatible};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Returns the folded form of `text`: NFKC, full case folding, diacritics removed, and letters
@@ -56,9 +56,23 @@ pub fn fold_respelled(text: &str) -> Option<String> {
     if text.is_ascii() {
         return None;
     }
-    let digraphs = umlauts_as_digraphs(text);
-    let folded = digraphs.clone().unwrap_or_else(|| fold(text));
-    romanized(&folded).or(digraphs)
+    // Most names written with diacritics have neither umlauts nor these scripts: they
+    // are told apart without decomposing or folding anything.
+    let has_diaeresis = text.chars().filter(|ch| !ch.is_ascii()).any(|ch| {
+        let mut found = false;
+        decompose_canonical(ch, |part| found |= part == '\u{308}');
+        found
+    });
+    let digraphs = if has_diaeresis {
+        umlauts_as_digraphs(text)
+    } else {
+        None
+    };
+    if !text.chars().any(|ch| is_greek(ch) || is_cyrillic(ch)) {
+        return digraphs;
+    }
+    let folded = digraphs.unwrap_or_else(|| fold(text));
+    Some(romanized(&folded))
 }
 
 /// Returns the folded form of `text` with umlauts written as digraphs (`ä` → `ae`, `ö` →
@@ -80,13 +94,10 @@ fn umlauts_as_digraphs(text: &str) -> Option<String> {
     has_umlaut.then(|| fold(&spelled_out))
 }
 
-/// Returns folded text with its Greek and Cyrillic letters in Latin letters, or `None`
-/// when it has none. Folding has already lowercased the letters, removed their accents and
-/// written the final sigma as `σ`.
-fn romanized(folded: &str) -> Option<String> {
-    if !folded.chars().any(|ch| is_greek(ch) || is_cyrillic(ch)) {
-        return None;
-    }
+/// Returns folded text with its Greek and Cyrillic letters in Latin letters. Folding has
+/// already lowercased the letters, removed their accents and written the final sigma as
+/// `σ`.
+fn romanized(folded: &str) -> String {
     let letters: Vec<char> = folded.chars().collect();
     let mut out = String::with_capacity(folded.len() + 8);
     let mut index = 0;
@@ -107,7 +118,7 @@ fn romanized(folded: &str) -> Option<String> {
         }
         index += 1;
     }
-    Some(out)
+    out
 }
 
 fn is_greek(ch: char) -> bool {

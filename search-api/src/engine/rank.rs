@@ -12,11 +12,13 @@
 use std::ops::Range;
 
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use analyzers::{
     compatibility, name_tokens, stemmed_tokens, text_tokens, AnalyzedToken, GivenNameVariants,
     NameAgreement, PersonName, TokenKind,
 };
+use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value};
 use tantivy::{DocAddress, TantivyDocument};
 
@@ -93,6 +95,17 @@ pub struct ValueSite {
 /// Finds every unit of `plan` in `text` and appends the hits to `hits`.
 pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<FieldHit>) {
     let tokens = analyse(site.analysis, text);
+    find_hits_in_tokens(plan, site, text, &tokens, hits);
+}
+
+/// Finds every unit of `plan` in `text`, analysed as `tokens`, and appends the hits.
+fn find_hits_in_tokens(
+    plan: &QueryPlan,
+    site: ValueSite,
+    text: &str,
+    tokens: &[AnalyzedToken],
+    hits: &mut Vec<FieldHit>,
+) {
     let first_hit_of_value = hits.len();
     let push = |hits: &mut Vec<FieldHit>,
                 unit: usize,
@@ -109,7 +122,7 @@ pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<F
             attribute_rank: site.attribute_rank,
         });
     };
-    for token in &tokens {
+    for token in tokens {
         for (unit_index, unit) in plan.units.iter().enumerate() {
             if let Some(token_match) =
                 unit.match_token(site.analysis, &token.text, site.allows_typos)
@@ -127,7 +140,7 @@ pub fn find_hits(plan: &QueryPlan, site: ValueSite, text: &str, hits: &mut Vec<F
     if site.analysis != Analysis::Keyword {
         for (unit_index, unit) in plan.units.iter().enumerate() {
             for (sequence, token_match) in unit.sequences() {
-                for (range, position) in find_sequence(&tokens, sequence) {
+                for (range, position) in find_sequence(tokens, sequence) {
                     push(hits, unit_index, token_match, range, position);
                 }
             }
@@ -216,6 +229,59 @@ fn find_sequence(tokens: &[AnalyzedToken], sequence: &[String]) -> Vec<(Range<us
     found
 }
 
+/// Most values whose analyses one [`AnalysisMemo`] keeps: a record with thousands of
+/// authors must not make one search hold every one of their analyses.
+const MAX_MEMO_VALUES: usize = 20_000;
+
+/// Analyses of the person names met while ranking one shard's candidates. The same author
+/// strings recur across the candidates of a name query (the person searched for, their
+/// frequent co-authors), and analysing a name (its tokens, initials, parsed parts) is the
+/// dearest step of ranking.
+#[derive(Default)]
+pub struct AnalysisMemo {
+    name_tokens: FxHashMap<String, Rc<[AnalyzedToken]>>,
+    parsed_names: FxHashMap<String, Rc<PersonName>>,
+}
+
+impl AnalysisMemo {
+    /// Returns the tokens of `text` analysed with `analysis`, from the memo for names.
+    fn tokens(&mut self, analysis: Analysis, text: &str) -> Rc<[AnalyzedToken]> {
+        if analysis != Analysis::Name {
+            return analyse(analysis, text).into();
+        }
+        if let Some(tokens) = self.name_tokens.get(text) {
+            return Rc::clone(tokens);
+        }
+        let tokens: Rc<[AnalyzedToken]> = analyse(analysis, text).into();
+        if self.name_tokens.len() < MAX_MEMO_VALUES {
+            self.name_tokens.insert(text.to_owned(), Rc::clone(&tokens));
+        }
+        tokens
+    }
+
+    /// Returns `text` parsed as a person name.
+    fn parsed_name(&mut self, text: &str) -> Rc<PersonName> {
+        if let Some(name) = self.parsed_names.get(text) {
+            return Rc::clone(name);
+        }
+        let name = Rc::new(PersonName::parse(text));
+        if self.parsed_names.len() < MAX_MEMO_VALUES {
+            self.parsed_names.insert(text.to_owned(), Rc::clone(&name));
+        }
+        name
+    }
+}
+
+/// The hits of a plan's units in one stored document, and how exactly its best searched
+/// value holds the query.
+pub struct DocumentHits {
+    /// Every hit, value by value.
+    pub hits: Vec<FieldHit>,
+    /// 2 when a searched text value holds exactly the query's words, 1 when one starts
+    /// with them, 0 otherwise; meaningful when every unit is kept.
+    pub exactness: u8,
+}
+
 /// Returns the hits of `plan`'s units in every searched attribute of a stored document.
 /// `holds_stems` says whether the document's stemmed fields hold a stem of the plan; when
 /// they do not, its values are not stemmed again to look for one.
@@ -224,13 +290,22 @@ pub fn document_hits(
     catalog: &IndexCatalog,
     stored: &TantivyDocument,
     holds_stems: bool,
-) -> Vec<FieldHit> {
+    memo: &mut AnalysisMemo,
+) -> DocumentHits {
     let mut hits = Vec::new();
+    let joined_query: String = plan
+        .units
+        .iter()
+        .flat_map(|unit| unit.words.iter().map(String::as_str))
+        .collect();
+    let mut exactness = 0;
     for attribute in &plan.attributes {
         for (field_index, field_name) in attribute.spec.fields.iter().enumerate() {
             let Some(declared) = catalog.attribute(field_name) else {
                 continue;
             };
+            let weighs_exactness = attribute.spec.analysis != Analysis::Keyword
+                && matches!(declared.value, ValueKind::Text(_));
             for (value_index, text) in texts(catalog, declared.name, stored).enumerate() {
                 let site = ValueSite {
                     attribute: declared.name,
@@ -242,11 +317,38 @@ pub fn document_hits(
                         && field_index == 0
                         && attribute.spec.stem_field.is_some(),
                 };
-                find_hits(plan, site, text, &mut hits);
+                let tokens = memo.tokens(site.analysis, text);
+                find_hits_in_tokens(plan, site, text, &tokens, &mut hits);
+                if weighs_exactness && exactness < 2 {
+                    exactness = exactness.max(value_exactness(&tokens, &joined_query));
+                }
             }
         }
     }
-    hits
+    DocumentHits { hits, exactness }
+}
+
+/// Returns 2 when the words of a value (its word and joined tokens, which every analyzer
+/// but the keyword one emits alike) are the query's words, 1 when they start with them.
+fn value_exactness(tokens: &[AnalyzedToken], joined_query: &str) -> u8 {
+    if joined_query.is_empty() {
+        return 0;
+    }
+    let mut joined_value = String::new();
+    for token in tokens {
+        if matches!(token.kind, TokenKind::Word | TokenKind::Joined) {
+            joined_value.push_str(&token.text);
+            // Past the query's length the value can still start with it, but not equal it.
+            if joined_value.len() > joined_query.len() {
+                break;
+            }
+        }
+    }
+    if joined_value == joined_query {
+        2
+    } else {
+        u8::from(joined_value.starts_with(joined_query))
+    }
 }
 
 /// One candidate with its ranking values.
@@ -303,9 +405,10 @@ pub fn rank_document(
     rules: &[SortRule],
     stored: TantivyDocument,
     holds_stems: bool,
+    memo: &mut AnalysisMemo,
 ) -> RankedDocument {
-    let hits = document_hits(plan, catalog, &stored, holds_stems);
-    let criteria = criteria(plan, catalog, &hits, &stored);
+    let DocumentHits { hits, exactness } = document_hits(plan, catalog, &stored, holds_stems, memo);
+    let criteria = criteria(plan, catalog, &hits, &stored, exactness, memo);
     let mut key = Vec::with_capacity(rules.len());
     for rule in rules {
         match rule {
@@ -366,6 +469,8 @@ fn criteria(
     catalog: &IndexCatalog,
     hits: &[FieldHit],
     stored: &TantivyDocument,
+    exactness: u8,
+    memo: &mut AnalysisMemo,
 ) -> Criteria {
     let num_units = plan.units.len();
     let best: Vec<Option<&FieldHit>> = (0..num_units)
@@ -408,7 +513,7 @@ fn criteria(
         criteria.attribute_rank_sum += hit.attribute_rank;
         criteria.num_exact += usize::from(hit.token_match.is_exact);
     }
-    let names = name_agreements(plan, catalog, hits, stored, &kept);
+    let names = name_agreements(plan, catalog, hits, stored, &kept, memo);
     criteria.name_agreement = names.best;
     criteria.first_position = kept
         .first()
@@ -422,7 +527,11 @@ fn criteria(
             .map(|pair| pair_proximity(hits, pair[0], pair[1], &names.conflicting))
             .sum()
     };
-    criteria.attribute_exactness = attribute_exactness(plan, catalog, stored, &kept);
+    criteria.attribute_exactness = if kept.len() == num_units && num_units > 0 {
+        exactness
+    } else {
+        0
+    };
     if criteria.name_agreement == Some(NameAgreement::Full) {
         // A name with the query's given names and surname, in any order and with more
         // initials, is as good as a value that starts with the query.
@@ -478,6 +587,7 @@ fn name_agreements<'h>(
     hits: &'h [FieldHit],
     stored: &TantivyDocument,
     kept: &[usize],
+    memo: &mut AnalysisMemo,
 ) -> NameAgreements<'h> {
     let mut agreements = NameAgreements {
         best: None,
@@ -513,7 +623,7 @@ fn name_agreements<'h>(
         if !holds_all {
             continue;
         }
-        let agreement = compatibility(query_name, &PersonName::parse(text), &variants).agreement;
+        let agreement = compatibility(query_name, &memo.parsed_name(text), &variants).agreement;
         if !agreement.is_compatible() {
             agreements.conflicting.insert((attribute, value_index));
         }
@@ -525,54 +635,6 @@ fn name_agreements<'h>(
         }
     }
     agreements
-}
-
-/// Returns 2 when a searched value holds exactly the kept words, 1 when it starts with
-/// them, 0 otherwise.
-fn attribute_exactness(
-    plan: &QueryPlan,
-    catalog: &IndexCatalog,
-    stored: &TantivyDocument,
-    kept: &[usize],
-) -> u8 {
-    if kept.len() != plan.units.len() || kept.is_empty() {
-        return 0;
-    }
-    let query_words: Vec<&str> = plan
-        .units
-        .iter()
-        .flat_map(|unit| unit.words.iter().map(String::as_str))
-        .collect();
-    let mut best = 0;
-    for attribute in &plan.attributes {
-        if attribute.spec.analysis == Analysis::Keyword {
-            continue;
-        }
-        for field_name in attribute.spec.fields {
-            let Some(declared) = catalog.attribute(field_name) else {
-                continue;
-            };
-            if !matches!(declared.value, ValueKind::Text(_)) {
-                continue;
-            }
-            for text in texts(catalog, declared.name, stored) {
-                let words: Vec<String> = text_tokens(text)
-                    .into_iter()
-                    .filter(|token| matches!(token.kind, TokenKind::Word | TokenKind::Joined))
-                    .map(|token| token.text)
-                    .collect();
-                let joined_value = words.concat();
-                let joined_query = query_words.concat();
-                if joined_value == joined_query {
-                    return 2;
-                }
-                if joined_value.starts_with(&joined_query) && !joined_query.is_empty() {
-                    best = 1;
-                }
-            }
-        }
-    }
-    best
 }
 
 /// Folds the criteria into `[0, 1]`, each rule splitting what the previous ones left.
