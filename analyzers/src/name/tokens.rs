@@ -148,17 +148,28 @@ fn push_initials(name: &str, words: &[RecordedWord], sink: &mut impl TokenSink) 
         first_position.get_or_insert(word.position);
         let span = initials_span.get_or_insert(given.part.span.clone());
         span.end = given.part.span.end.max(span.end);
+        // A one-word given name in another script also has the initial of its
+        // romanized spelling (`g` for `Γεώργιος`).
+        let respelled_initial = given
+            .part
+            .respelled
+            .as_deref()
+            .filter(|_| !given.part.folded.contains('-'))
+            .and_then(|respelled| respelled.chars().next());
         for component in given.components() {
             let Some(initial) = component.chars().next() else {
                 continue;
             };
             initials.push(initial);
-            if !given.is_initial {
+            if given.is_initial {
+                continue;
+            }
+            let other = respelled_initial.filter(|other| *other != initial);
+            for letter in std::iter::once(initial).chain(other) {
                 let mut buffer = [0u8; 4];
-                let text = initial.encode_utf8(&mut buffer);
                 sink.push_token(
                     TokenKind::Initial,
-                    text,
+                    letter.encode_utf8(&mut buffer),
                     given.part.span.clone(),
                     word.position,
                     1,

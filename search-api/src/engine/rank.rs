@@ -249,27 +249,33 @@ impl AnalysisMemo {
         if analysis != Analysis::Name {
             return analyse(analysis, text).into();
         }
-        if let Some(tokens) = self.name_tokens.get(text) {
-            return Rc::clone(tokens);
-        }
-        let tokens: Rc<[AnalyzedToken]> = analyse(analysis, text).into();
-        if self.name_tokens.len() < MAX_MEMO_VALUES {
-            self.name_tokens.insert(text.to_owned(), Rc::clone(&tokens));
-        }
-        tokens
+        memoized(&mut self.name_tokens, text, || {
+            analyse(analysis, text).into()
+        })
     }
 
     /// Returns `text` parsed as a person name.
     fn parsed_name(&mut self, text: &str) -> Rc<PersonName> {
-        if let Some(name) = self.parsed_names.get(text) {
-            return Rc::clone(name);
-        }
-        let name = Rc::new(PersonName::parse(text));
-        if self.parsed_names.len() < MAX_MEMO_VALUES {
-            self.parsed_names.insert(text.to_owned(), Rc::clone(&name));
-        }
-        name
+        memoized(&mut self.parsed_names, text, || {
+            Rc::new(PersonName::parse(text))
+        })
     }
+}
+
+/// Returns what `memo` holds for `text`, computing and keeping it while the memo has room.
+fn memoized<T: ?Sized>(
+    memo: &mut FxHashMap<String, Rc<T>>,
+    text: &str,
+    compute: impl FnOnce() -> Rc<T>,
+) -> Rc<T> {
+    if let Some(found) = memo.get(text) {
+        return Rc::clone(found);
+    }
+    let computed = compute();
+    if memo.len() < MAX_MEMO_VALUES {
+        memo.insert(text.to_owned(), Rc::clone(&computed));
+    }
+    computed
 }
 
 /// The hits of a plan's units in one stored document, and how exactly its best searched
