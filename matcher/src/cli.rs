@@ -190,7 +190,7 @@ struct RunArgs {
     profiles: Vec<Uuid>,
 
     /// Only records imported at or after this instant (RFC 3339) become candidates.
-    #[arg(long, env = "ATLAS_MATCHER_SINCE")]
+    #[arg(long, env = "ATLAS_MATCHER_SINCE", value_parser = parse_instant)]
     since: Option<DateTime<Utc>>,
 
     /// Do not group works before matching.
@@ -321,7 +321,7 @@ struct EnqueueArgs {
 
     /// Enqueue matching every profile against the records imported at or after this
     /// instant (RFC 3339): what to run after an import.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_instant)]
     since: Option<DateTime<Utc>>,
 
     /// Enqueue work grouping.
@@ -405,6 +405,15 @@ async fn connect(database_url: &str, migrate: bool) -> anyhow::Result<PgPool> {
             .context("failed to apply migrations")?;
     }
     Ok(pool)
+}
+
+/// Parses an RFC 3339 instant, naming the expected form when the text is not one.
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|instant| instant.with_timezone(&Utc))
+        .map_err(|error| {
+            format!("`{text}` is not an RFC 3339 instant such as 2026-12-01T00:00:00Z ({error})")
+        })
 }
 
 /// Refuses `--profile` ids that name no profile, all of them in one message.

@@ -46,3 +46,16 @@ async fn enqueue_refuses_a_profile_that_does_not_exist() {
     assert!(stderr.contains("--profile"), "{stderr}");
     assert!(stderr.contains(missing), "{stderr}");
 }
+
+#[tokio::test]
+async fn enqueue_names_the_form_of_since() {
+    let database = TestDatabase::create().await;
+    let (succeeded, stderr) = run_matcher(
+        &["enqueue", "--since", "yesterday"],
+        &database.url,
+        "redis://127.0.0.1:1",
+    );
+    assert!(!succeeded, "enqueue succeeded: {stderr}");
+    assert!(stderr.contains("--since"), "{stderr}");
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+}

@@ -488,6 +488,12 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
                    "limitPerProfile": 5}),
             "profiles[1].orcid",
         ),
+        (
+            json!({"profiles": [{"id": "q", "names": [], "titles": [],
+                                 "orcid": "0000-0002-1825-0098"}],
+                   "limitPerProfile": 5}),
+            "profiles[0].orcid",
+        ),
     ] {
         let (status, _, answer, _) = served
             .send(reqwest::Method::POST, "/candidates", Some(body), None)

@@ -509,6 +509,34 @@ pub fn normalize_doi(text: &str) -> Option<String> {
         .then(|| without_prefix.to_owned())
 }
 
+/// Checks the `0000-0002-1825-0097` form and the ISO 7064 MOD 11-2 check character.
+pub fn is_valid_orcid(orcid: &str) -> bool {
+    let characters: Vec<char> = orcid.chars().collect();
+    let has_form = characters.len() == 19
+        && characters
+            .iter()
+            .enumerate()
+            .all(|(index, &character)| match index {
+                4 | 9 | 14 => character == '-',
+                18 => character.is_ascii_digit() || character == 'X',
+                _ => character.is_ascii_digit(),
+            });
+    if !has_form {
+        return false;
+    }
+    let digits = characters
+        .iter()
+        .filter_map(|character| character.to_digit(10));
+    let total = digits.take(15).fold(0, |total, digit| (total + digit) * 2);
+    let check = (12 - total % 11) % 11;
+    let expected = if check == 10 {
+        'X'
+    } else {
+        char::from_digit(check, 10).unwrap_or('?')
+    };
+    characters[18] == expected
+}
+
 /// Returns a bare ORCID iD (`0000-0003-3086-4443`) from an iD or an `orcid.org` URL;
 /// `None` when the text has no iD's shape.
 pub fn normalize_orcid(text: &str) -> Option<String> {

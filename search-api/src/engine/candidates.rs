@@ -1042,13 +1042,24 @@ fn combined_strength(strengths: &[f64]) -> f64 {
 }
 
 /// Returns an ORCID iD without its resolver, folded as the index holds it; `None` for
-/// blank text or text without an iD's shape.
+/// blank text, a URL of another host than `orcid.org`, or text that is not an iD with its
+/// check character right.
 pub(crate) fn bare_orcid(orcid: &str) -> Option<String> {
     let trimmed = orcid.trim();
-    let bare = trimmed
-        .rsplit_once("orcid.org/")
-        .map_or(trimmed, |(_, bare)| bare)
-        .trim_matches('/');
+    let bare = match trimmed.split_once("orcid.org/") {
+        Some((resolver, bare)) => {
+            let resolver = resolver.to_ascii_lowercase();
+            let scheme = resolver
+                .strip_prefix("https://")
+                .or_else(|| resolver.strip_prefix("http://"))
+                .unwrap_or(&resolver);
+            if !matches!(scheme, "" | "www.") {
+                return None;
+            }
+            bare.trim_matches('/')
+        }
+        None => trimmed,
+    };
     // Sixteen characters without dashes are an iD written without them.
     let dashed = match bare.len() {
         16 if bare.is_ascii() && !bare.contains('-') => {
@@ -1062,7 +1073,9 @@ pub(crate) fn bare_orcid(orcid: &str) -> Option<String> {
         }
         _ => bare.to_owned(),
     };
-    indexer::index::extract::normalize_orcid(&dashed).map(|normalized| fold(&normalized))
+    indexer::index::extract::normalize_orcid(&dashed)
+        .filter(|normalized| indexer::index::extract::is_valid_orcid(normalized))
+        .map(|normalized| fold(&normalized))
 }
 
 #[cfg(test)]
@@ -1084,8 +1097,12 @@ mod tests {
     #[test]
     fn orcids_lose_their_resolver() {
         assert_eq!(
-            bare_orcid("https://orcid.org/0000-0002-1825-009X").as_deref(),
-            Some("0000-0002-1825-009x")
+            bare_orcid("https://orcid.org/0000-0002-5878-603X").as_deref(),
+            Some("0000-0002-5878-603x")
+        );
+        assert_eq!(
+            bare_orcid("http://www.orcid.org/0000-0002-1825-0097/").as_deref(),
+            Some("0000-0002-1825-0097")
         );
         assert_eq!(
             bare_orcid(" 0000-0002-1825-0097 ").as_deref(),
@@ -1096,8 +1113,14 @@ mod tests {
             Some("0000-0002-1825-0097")
         );
         assert_eq!(
-            bare_orcid("0000-0002-1825-009x").as_deref(),
-            bare_orcid("0000-0002-1825-009X").as_deref()
+            bare_orcid("0000-0002-5878-603x").as_deref(),
+            bare_orcid("0000-0002-5878-603X").as_deref()
+        );
+        // A wrong check character, another host.
+        assert_eq!(bare_orcid("0000-0002-1825-0098"), None);
+        assert_eq!(
+            bare_orcid("https://evil.example/orcid.org/0000-0002-1825-0097"),
+            None
         );
         assert_eq!(bare_orcid("  "), None);
         assert_eq!(bare_orcid("0000-0002-1825"), None);

@@ -108,8 +108,8 @@ fn check_bounds(request: &CandidateRequest) -> Result<()> {
                 return refuse(
                     format!("profiles[{index}].orcid"),
                     format!(
-                        "`{orcid}` is not an ORCID iD; send one like `0000-0002-1825-0097` \
-                         or its `https://orcid.org/` URL"
+                        "`{orcid}` is not an ORCID iD (or its check character is wrong); \
+                         send one like `0000-0002-1825-0097` or its `https://orcid.org/` URL"
                     ),
                 );
             }

@@ -14,6 +14,7 @@ use super::ReadOptions;
 use crate::import::record::{
     Location, ParseOutcome, Parsed, Rejected, SourceAffiliation, SourceProfile, SourceRecord,
 };
+use crate::index::extract::is_valid_orcid;
 
 /// Source name of ORCID work summaries.
 pub(crate) const SOURCE: &str = "orcid";
@@ -165,34 +166,6 @@ fn orcid_of(record: &Value) -> Result<String, String> {
         ));
     }
     Ok(orcid)
-}
-
-/// Checks the `0000-0002-1825-0097` form and the ISO 7064 MOD 11-2 check character.
-fn is_valid_orcid(orcid: &str) -> bool {
-    let characters: Vec<char> = orcid.chars().collect();
-    let has_form = characters.len() == 19
-        && characters
-            .iter()
-            .enumerate()
-            .all(|(index, &character)| match index {
-                4 | 9 | 14 => character == '-',
-                18 => character.is_ascii_digit() || character == 'X',
-                _ => character.is_ascii_digit(),
-            });
-    if !has_form {
-        return false;
-    }
-    let digits = characters
-        .iter()
-        .filter_map(|character| character.to_digit(10));
-    let total = digits.take(15).fold(0, |total, digit| (total + digit) * 2);
-    let check = (12 - total % 11) % 11;
-    let expected = if check == 10 {
-        'X'
-    } else {
-        char::from_digit(check, 10).unwrap_or('?')
-    };
-    characters[18] == expected
 }
 
 fn join_names(given_names: Option<&str>, family_name: Option<&str>) -> Option<String> {
