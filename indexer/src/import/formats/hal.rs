@@ -5,7 +5,6 @@ use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
 use serde_json::{Map, Value};
 
 use super::input;
@@ -151,7 +150,7 @@ pub(crate) fn hal_id(candidate: &str) -> Option<String> {
 /// Records of an OAI-PMH response (or a bare TEI document), read one element at a time.
 struct XmlRecords {
     path: PathBuf,
-    reader: Reader<io::Take<input::Input>>,
+    reader: xml_json::XmlReader<io::Take<input::Input>>,
     /// Local names of the envelope elements the reader is inside.
     open_elements: Vec<String>,
     buffer: Vec<u8>,
@@ -573,7 +572,7 @@ mod tests {
             summary(&read_xml(&xml, ReadOptions::default())),
             [
                 "record 1: hal-00000001",
-                "file: rejected: xml is not well-formed at byte 257: ill-formed document: \
+                "file: rejected: xml is not well-formed at line 1 (byte 257): ill-formed document: \
                  expected `</header>`, but `</record>` was found",
             ]
         );

@@ -1,7 +1,7 @@
 //! Converts XML elements to JSON without losing their content, so an XML record can be stored
 //! as `raw_records.data` like any JSON record; hal and orcid read their XML through it.
 
-use std::io::BufRead;
+use std::io::{self, BufRead, Read};
 
 use quick_xml::events::{BytesDecl, BytesStart, Event};
 use quick_xml::Reader;
@@ -37,9 +37,55 @@ impl ConversionError {
     }
 }
 
+/// An input that counts the lines the XML reader has consumed, so that an error names its
+/// line, as errors of line-oriented formats do.
+pub(crate) struct LineCounter<R> {
+    inner: R,
+    num_newlines: u64,
+}
+
+impl<R> LineCounter<R> {
+    /// Returns the line the reader has reached, counting from 1.
+    fn line(&self) -> u64 {
+        self.num_newlines + 1
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
+}
+
+impl<R: BufRead> Read for LineCounter<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let num_read = self.inner.read(buffer)?;
+        self.num_newlines += count_newlines(&buffer[..num_read]);
+        Ok(num_read)
+    }
+}
+
+impl<R: BufRead> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        // The bytes being consumed are the front of the buffer `fill_buf` handed out.
+        if let Ok(buffered) = self.inner.fill_buf() {
+            self.num_newlines += count_newlines(&buffered[..amount.min(buffered.len())]);
+        }
+        self.inner.consume(amount);
+    }
+}
+
+/// The XML reader of this module: quick-xml over an input counting its lines.
+pub(crate) type XmlReader<R> = Reader<LineCounter<R>>;
+
 /// Returns a reader over `input` configured the way [`element_to_json`] expects.
-pub(crate) fn reader<R: BufRead>(input: R) -> Reader<R> {
-    let mut reader = Reader::from_reader(input);
+pub(crate) fn reader<R: BufRead>(input: R) -> XmlReader<R> {
+    let mut reader = Reader::from_reader(LineCounter {
+        inner: input,
+        num_newlines: 0,
+    });
     let config = reader.config_mut();
     config.trim_text(false);
     config.expand_empty_elements = false;
@@ -48,10 +94,11 @@ pub(crate) fn reader<R: BufRead>(input: R) -> Reader<R> {
 }
 
 /// Returns the reject reason for an XML error at the reader's current position.
-pub(crate) fn malformed<R>(reader: &Reader<R>, error: &quick_xml::Error) -> ConversionError {
+pub(crate) fn malformed<R>(reader: &XmlReader<R>, error: &quick_xml::Error) -> ConversionError {
     let position = reader.error_position();
+    let line = reader.get_ref().line();
     ConversionError::Malformed(format!(
-        "xml is not well-formed at byte {position}: {error}"
+        "xml is not well-formed at line {line} (byte {position}): {error}"
     ))
 }
 
@@ -94,7 +141,7 @@ pub(crate) fn local_name(name: &str) -> &str {
 /// # Errors
 /// Fails on malformed XML, non-UTF-8 text, or an element over the limit.
 pub(crate) fn element_to_json<R: BufRead>(
-    reader: &mut Reader<R>,
+    reader: &mut XmlReader<R>,
     start: &BytesStart,
     is_empty: bool,
     start_position: u64,
@@ -204,7 +251,7 @@ pub(crate) fn document_to_json(xml: &[u8]) -> Result<Value, ConversionError> {
 
 /// Returns the element name as written.
 pub(crate) fn element_name<R>(
-    reader: &Reader<R>,
+    reader: &XmlReader<R>,
     start: &BytesStart,
 ) -> Result<String, ConversionError> {
     let qualified_name = start.name();
@@ -213,9 +260,12 @@ pub(crate) fn element_name<R>(
         .map_err(|e| malformed(reader, &e.into()))
 }
 
-fn unexpected_end_of_document<R>(reader: &Reader<R>) -> ConversionError {
+fn unexpected_end_of_document<R>(reader: &XmlReader<R>) -> ConversionError {
     let position = reader.buffer_position();
-    ConversionError::Malformed(format!("xml ends at byte {position} inside an element"))
+    let line = reader.get_ref().line();
+    ConversionError::Malformed(format!(
+        "xml ends at line {line} (byte {position}) inside an element"
+    ))
 }
 
 fn innermost(open_elements: &mut [ElementBuilder]) -> &mut ElementBuilder {
@@ -237,7 +287,7 @@ struct ElementBuilder {
 }
 
 impl ElementBuilder {
-    fn new<R>(reader: &Reader<R>, start: &BytesStart) -> Result<Self, ConversionError> {
+    fn new<R>(reader: &XmlReader<R>, start: &BytesStart) -> Result<Self, ConversionError> {
         let name = element_name(reader, start)?;
         let mut object = Map::new();
         for attribute in start.attributes() {
@@ -433,11 +483,15 @@ mod tests {
     fn malformed_documents_are_reported_with_their_position() {
         assert_eq!(
             convert_error("<a><b></a>"),
-            "xml is not well-formed at byte 6: ill-formed document: expected `</b>`, but `</a>` was found"
+            "xml is not well-formed at line 1 (byte 6): ill-formed document: expected `</b>`, but `</a>` was found"
         );
         assert_eq!(
-            convert_error("<a><b>"),
-            "xml ends at byte 6 inside an element"
+            convert_error("<a>\n  <b>\n  </a>"),
+            "xml is not well-formed at line 3 (byte 12): ill-formed document: expected `</b>`, but `</a>` was found"
+        );
+        assert_eq!(
+            convert_error("<a>\n<b>\n"),
+            "xml ends at line 3 (byte 8) inside an element"
         );
         assert_eq!(convert_error("  "), "xml document has no element");
         assert_eq!(
