@@ -195,6 +195,21 @@ struct ImportArgs {
 /// mistaken command line, which must not read as "finished".
 const EXIT_SOME_REJECTED: u8 = 3;
 
+/// Exit status when ctrl-c or SIGTERM stopped an import between two batches.
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// Returns a receiver that turns `true` at the first ctrl-c or SIGTERM.
+fn stop_on_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (sender, receiver) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        indexer::shutdown::signal().await;
+        let _ = sender.send(true);
+        // The sender lives on: a receiver reads a dropped sender as no stop at all.
+        std::future::pending::<()>().await;
+    });
+    receiver
+}
+
 /// Exit status when `verify` found an index that differs from PostgreSQL.
 const EXIT_DRIFT: u8 = 3;
 
@@ -255,12 +270,15 @@ async fn run(config: Config) -> anyhow::Result<ExitCode> {
                 batch_size: args.batch_size as usize,
                 rejects_path: args.rejects.clone(),
                 progress_bar: io::stderr().is_terminal(),
+                stop: Some(stop_on_signal()),
             };
             let summary = import::import_files(&pool, args.format, &args.paths, &options)
                 .await
                 .context("import failed")?;
             write_report(|out| print_summary(out, &summary, args.rejects.as_deref()))?;
-            if summary.rejected.is_empty() {
+            if summary.is_interrupted {
+                Ok(ExitCode::from(EXIT_INTERRUPTED))
+            } else if summary.rejected.is_empty() {
                 Ok(ExitCode::SUCCESS)
             } else {
                 Ok(ExitCode::from(EXIT_SOME_REJECTED))
@@ -452,6 +470,13 @@ fn print_summary(
         summary.records_per_sec(),
         summary.megabytes_per_sec(),
     )?;
+    if summary.is_interrupted {
+        writeln!(
+            out,
+            "interrupted: stopped after the last committed batch; the counts below are what \
+             was committed, and running the same import again finishes it"
+        )?;
+    }
     writeln!(
         out,
         "inserted {}, unchanged {}, new versions {}, rejected {}",

@@ -7,7 +7,8 @@
 //! 5. a record PostgreSQL refuses rejects only itself, not its batch;
 //! 6. ORCID summaries create profiles with identities, and updating one changes only it;
 //! 7. an import killed at any moment and run again ends as one clean run would;
-//! 8. of concurrent imports of one record, the version fetched last is current.
+//! 8. of concurrent imports of one record, the version fetched last is current;
+//! 9. an import stopped by SIGTERM commits the batch it was writing and reports it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -421,6 +422,45 @@ async fn an_import_killed_at_any_moment_and_rerun_ends_as_one_clean_run() {
     assert_eq!(
         count(&killed.pool, "select count(*) from raw_record_heads").await,
         6_000
+    );
+}
+
+#[tokio::test]
+async fn an_import_stopped_by_sigterm_commits_its_batch_and_says_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = large_openalex_file(dir.path(), 20_000);
+    let database = TestDatabase::create().await;
+    let child = Command::new(env!("CARGO_BIN_EXE_indexer"))
+        .args(["import", "--format", "openalex", "--batch-size", "200"])
+        .arg(&path)
+        .env("DATABASE_URL", &database.url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start indexer");
+    // Once some batches are in, SIGTERM, as Kubernetes stops a job.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while count(&database.pool, "select count(*) from raw_records").await < 1_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never began"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stdout}");
+    assert!(stdout.contains("interrupted"), "{stdout}");
+    let stored = count(&database.pool, "select count(*) from raw_records").await;
+    assert!(stored < 20_000, "the import finished before the signal");
+    assert!(
+        stdout.contains(&format!("inserted {stored},")),
+        "the summary counts the {stored} committed records: {stdout}"
     );
 }
 

@@ -35,6 +35,9 @@ pub struct ImportOptions {
     pub rejects_path: Option<PathBuf>,
     /// Whether to draw a progress bar (on a terminal) rather than log lines.
     pub progress_bar: bool,
+    /// Stops the import between batches once it holds `true`: what was committed stays,
+    /// and the summary says the import was interrupted.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Default for ImportOptions {
@@ -44,6 +47,7 @@ impl Default for ImportOptions {
             batch_size: 1_000,
             rejects_path: None,
             progress_bar: false,
+            stop: None,
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct ImportSummary {
     pub rejected: Vec<Rejected>,
     /// Wall time of the import.
     pub elapsed: Duration,
+    /// Whether it was stopped ([`ImportOptions::stop`]) before reading every file.
+    pub is_interrupted: bool,
 }
 
 impl ImportSummary {
@@ -132,7 +138,20 @@ pub async fn import_files(
     });
 
     let mut summary = ImportSummary::default();
-    while let Some(message) = receiver.recv().await {
+    let mut stop = options.stop.clone();
+    loop {
+        // A stop is taken between batches only: the batch being written commits first.
+        let message = tokio::select! {
+            biased;
+            () = stop_requested(stop.as_mut()) => {
+                summary.is_interrupted = true;
+                break;
+            }
+            message = receiver.recv() => match message {
+                Some(message) => message,
+                None => break,
+            },
+        };
         let num_rejected_before = summary.rejected.len();
         match message {
             Message::Records(records) => {
@@ -175,6 +194,8 @@ pub async fn import_files(
         }
         progress.update(&summary);
     }
+    // The reader stops at its next batch once nobody receives them.
+    drop(receiver);
     reader
         .await
         .map_err(|error| Error::Task(error.to_string()))?;
@@ -188,6 +209,16 @@ pub async fn import_files(
     summary.elapsed = started.elapsed();
     progress.finish(&summary);
     Ok(summary)
+}
+
+/// Resolves once `stop` holds `true`; never without one, or once its sender is gone.
+async fn stop_requested(stop: Option<&mut tokio::sync::watch::Receiver<bool>>) {
+    let Some(stop) = stop else {
+        return std::future::pending().await;
+    };
+    if stop.wait_for(|stopped| *stopped).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// Reads every file, sending batches to the writer; stops early if the writer is gone.
