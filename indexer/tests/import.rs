@@ -7,7 +7,8 @@
 //! 5. a record PostgreSQL refuses rejects only itself, not its batch;
 //! 6. ORCID summaries create profiles with identities, and updating one changes only it;
 //! 7. an import killed at any moment and run again ends as one clean run would;
-//! 8. of concurrent imports of one record, the version fetched last is current;
+//! 8. of concurrent imports of one record, the version fetched last is current, and the
+//!    record is counted as inserted once;
 //! 9. an import stopped by SIGTERM commits the batch it was writing and reports it.
 
 use std::io::Write;
@@ -547,6 +548,44 @@ async fn the_version_fetched_last_is_current_whichever_import_commits_last() {
     write_version(&mut again, "newer").await;
     again.commit().await.unwrap();
     assert_eq!(current_title().await, "newer");
+
+    // Two imports of different versions of one new record count it once as inserted, once
+    // as a new version, whichever waits for the other.
+    let new_record = |title: &str| PreparedRecord {
+        location: Location::line("concurrent.jsonl", 1),
+        source: "openalex".to_owned(),
+        source_id: "W2".to_owned(),
+        entity_type: "work".to_owned(),
+        data_json: format!("{{\"id\":\"https://openalex.org/W2\",\"title\":\"{title}\"}}"),
+        checksum: title.to_owned(),
+    };
+    let mut first_import = pool.begin().await.unwrap();
+    let first_outcome = insert_records(&mut first_import, &[new_record("one")])
+        .await
+        .unwrap();
+    let second_pool = pool.clone();
+    let second_import = tokio::spawn(async move {
+        let mut transaction = second_pool.begin().await.unwrap();
+        let outcome = insert_records(&mut transaction, &[new_record("two")])
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+        outcome
+    });
+    // The second import is now waiting for the record's head.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    first_import.commit().await.unwrap();
+    let second_outcome = second_import.await.unwrap();
+    assert_eq!(
+        first_outcome.num_inserted + second_outcome.num_inserted,
+        1,
+        "{first_outcome:?} {second_outcome:?}"
+    );
+    assert_eq!(
+        first_outcome.num_new_versions + second_outcome.num_new_versions,
+        1,
+        "{first_outcome:?} {second_outcome:?}"
+    );
 
     // Deleting the current version makes the newest remaining one current.
     sqlx::query("delete from raw_records where checksum = 'newer'")

@@ -73,25 +73,31 @@ impl BatchOutcome {
 }
 
 /// Inserts the records' versions not yet stored; a record already stored is left alone.
+/// Returns the rows inserted.
 const INSERT_RECORDS_SQL: &str = r"
 with input as (
     select *
     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
         with ordinality as t(source, source_id, entity_type, data, checksum, ord)
-),
-inserted as (
-    insert into raw_records (source, source_id, entity_type, data, checksum)
-    select source, source_id, entity_type, data::jsonb, checksum
-    from input
-    order by ord
-    on conflict (source, source_id, checksum) do nothing
-    returning source, source_id
 )
-select
-    count(*) as num_inserted_rows,
-    count(distinct (i.source, i.source_id)) filter (where h.source is null) as num_new_keys
-from inserted i
-left join raw_record_heads h on h.source = i.source and h.source_id = i.source_id
+insert into raw_records (source, source_id, entity_type, data, checksum)
+select source, source_id, entity_type, data::jsonb, checksum
+from input
+order by ord
+on conflict (source, source_id, checksum) do nothing
+returning id, source, source_id
+";
+
+/// Counts the records of the rows just inserted that have no other version, in a
+/// statement of its own: its snapshot sees a version another import committed while this
+/// one waited for the record's head, so two imports of one new record count it once.
+const COUNT_NEW_KEYS_SQL: &str = r"
+select count(*)
+from (select distinct source, source_id from unnest($1::text[], $2::text[]) as k(source, source_id)) k
+where not exists (
+    select 1 from raw_records r
+    where r.source = k.source and r.source_id = k.source_id and r.id <> all($3::uuid[])
+)
 ";
 
 /// Makes the version each key last had in the batch its current one, fetched now. An
@@ -198,14 +204,32 @@ pub async fn insert_records(
         .map(|record| record.checksum.as_str())
         .collect();
 
-    let (num_inserted_rows, num_new_keys): (i64, i64) = sqlx::query_as(INSERT_RECORDS_SQL)
+    let inserted: Vec<(Uuid, String, String)> = sqlx::query_as(INSERT_RECORDS_SQL)
         .bind(&sources)
         .bind(&source_ids)
         .bind(&entity_types)
         .bind(&data)
         .bind(&checksums)
-        .fetch_one(&mut *connection)
+        .fetch_all(&mut *connection)
         .await?;
+    let num_inserted_rows = inserted.len() as u64;
+    let num_new_keys: i64 = if inserted.is_empty() {
+        0
+    } else {
+        let (ids, (inserted_sources, inserted_source_ids)): (
+            Vec<Uuid>,
+            (Vec<String>, Vec<String>),
+        ) = inserted
+            .into_iter()
+            .map(|(id, source, source_id)| (id, (source, source_id)))
+            .unzip();
+        sqlx::query_scalar(COUNT_NEW_KEYS_SQL)
+            .bind(&inserted_sources)
+            .bind(&inserted_source_ids)
+            .bind(&ids)
+            .fetch_one(&mut *connection)
+            .await?
+    };
 
     let num_reverted = sqlx::query(POINT_HEADS_AT_LATEST_SQL)
         .bind(&sources)
@@ -215,7 +239,6 @@ pub async fn insert_records(
         .await?
         .rows_affected();
 
-    let num_inserted_rows = u64::try_from(num_inserted_rows).unwrap_or(0);
     let num_new_keys = u64::try_from(num_new_keys).unwrap_or(0);
     let num_unchanged = records.len() as u64 - num_inserted_rows;
     Ok(BatchOutcome {
