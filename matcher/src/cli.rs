@@ -307,6 +307,12 @@ struct WorkerArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("jobs")
+        .required(true)
+        .multiple(true)
+        .args(["profiles", "all_profiles", "since", "group"])
+))]
 struct EnqueueArgs {
     #[command(flatten)]
     queue: QueueArgs,
@@ -635,10 +641,6 @@ async fn enqueue_command(database_url: &str, args: EnqueueArgs) -> anyhow::Resul
     if args.group {
         jobs.push(Job::Group);
     }
-    anyhow::ensure!(
-        !jobs.is_empty(),
-        "nothing to enqueue; give `--profile`, `--since`, `--all-profiles` or `--group`"
-    );
     let mut redis = redis_connection(&args.queue.redis_url).await?;
     for job in &jobs {
         let id = enqueue(&mut redis, &args.queue.stream(), job)

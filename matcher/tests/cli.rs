@@ -59,3 +59,18 @@ async fn enqueue_names_the_form_of_since() {
     assert!(stderr.contains("--since"), "{stderr}");
     assert!(stderr.contains("RFC 3339"), "{stderr}");
 }
+
+#[tokio::test]
+async fn enqueue_without_a_job_is_a_mistaken_command_line() {
+    let database = TestDatabase::create().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_matcher"))
+        .arg("enqueue")
+        .env("DATABASE_URL", &database.url)
+        .env("REDIS_URL", "redis://127.0.0.1:1")
+        .output()
+        .expect("the matcher binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // clap's status for a mistaken command line, naming what to give.
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--profile"), "{stderr}");
+}
