@@ -536,6 +536,28 @@ mod ranking {
     }
 
     #[test]
+    fn highlight_marks_the_typed_part_of_a_hyphenated_word() {
+        for (q, marked) in [
+            ("Crichton", "<em>Crichton</em>-Browne"),
+            ("Crich", "<em>Crich</em>ton-Browne"),
+        ] {
+            let response = search(json!({
+                "q": q,
+                "filter": "source = dblp",
+                "attributesToHighlight": ["authors"],
+            }));
+            let hit = &response.hits[0];
+            assert_eq!(hit.document["source_id"], "own-crichton", "`{q}`");
+            let formatted = hit.formatted.as_ref().unwrap();
+            assert_eq!(
+                formatted["authors"],
+                json!([format!("James {marked}")]),
+                "`{q}`"
+            );
+        }
+    }
+
+    #[test]
     fn crichton_browne_finds_the_hyphenated_name() {
         for q in ["Crichton-Browne", "Crichton", "Browne", "crichton browne"] {
             assert_eq!(rank_of(q, "own-crichton"), 0, "`{q}`");

@@ -183,12 +183,17 @@ fn prefix_range(text: &str, token: &AnalyzedToken, num_chars: usize) -> Range<us
     let Some(original) = text.get(whole.clone()) else {
         return whole;
     };
+    // A joined token (`streamdischarge` of `Stream-Discharge`) has dropped the connectors
+    // its original holds: they count for nothing.
+    let counts =
+        |folded: char| !token.text.chars().all(char::is_alphanumeric) || folded.is_alphanumeric();
     let mut num_folded_chars = 0;
     let mut end = None;
     for (offset, character) in original.char_indices() {
         let mut buffer = [0; 4];
         num_folded_chars += analyzers::fold(character.encode_utf8(&mut buffer))
             .chars()
+            .filter(|&folded| counts(folded))
             .count();
         if end.is_none() && num_folded_chars >= num_chars {
             end = Some(token.offset_from + offset + character.len_utf8());
