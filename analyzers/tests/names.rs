@@ -346,6 +346,17 @@ fn compatibility_table() {
             NameAgreement::SurnameMismatch,
         ),
         ("John Q. Smith", "Smith", NameAgreement::SurnameOnly),
+        // A compound given name agrees in either spelling of each of its parts.
+        (
+            "Mueller-Kirchenbauer Joachim",
+            "Müller-Kirchenbauer Joachim",
+            NameAgreement::Full,
+        ),
+        (
+            "Hans-Juergen Schmidt",
+            "Hans-Jürgen Schmidt",
+            NameAgreement::Full,
+        ),
         // Greek and Cyrillic names agree with their romanized spellings.
         (
             "Γεώργιος Παπαδόπουλος",

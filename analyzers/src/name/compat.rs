@@ -294,26 +294,18 @@ fn given_components<'n>(
 ) -> Vec<GivenComponent<'n>> {
     let mut components = Vec::new();
     for given in &name.given {
-        let is_compound = given.part.folded.contains('-');
-        for folded in given.components() {
+        for (folded, respelled) in given.components().zip(given.respelled_components()) {
             if !given.is_initial && other_surnames.iter().any(|surname| surname == folded) {
                 continue;
             }
             components.push(GivenComponent {
                 folded,
-                respelled: respelled_of(given, is_compound),
+                respelled,
                 is_initial: folded.chars().count() == 1,
             });
         }
     }
     components
-}
-
-fn respelled_of(given: &GivenName, is_compound: bool) -> Option<&str> {
-    if is_compound {
-        return None;
-    }
-    given.part.respelled.as_deref()
 }
 
 struct Alignment {

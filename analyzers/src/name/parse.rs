@@ -49,6 +49,23 @@ impl GivenName {
             .split('-')
             .filter(|component| !component.is_empty())
     }
+
+    /// Returns the second spelling ([`NamePart::respelled`]) of each component, in the
+    /// order of [`GivenName::components`]: `juergen` for the `jurgen` of `Hans-Jürgen`,
+    /// `None` for a component spelled one way.
+    pub fn respelled_components(&self) -> impl Iterator<Item = Option<&str>> {
+        let mut respelled = self.part.respelled.as_deref().map(|respelled| {
+            respelled
+                .split('-')
+                .filter(|component| !component.is_empty())
+        });
+        self.components().map(move |component| {
+            respelled
+                .as_mut()
+                .and_then(Iterator::next)
+                .filter(|other| *other != component)
+        })
+    }
 }
 
 /// A parsed person name. Parsing never fails: an empty or unusual string gives empty parts.

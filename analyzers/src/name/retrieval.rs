@@ -214,8 +214,7 @@ impl PersonName {
             }
         };
         for given in &self.given {
-            let respelled = simple_respelled(given);
-            for component in given.components() {
+            for (component, respelled) in given.components().zip(given.respelled_components()) {
                 push(component);
                 if let Some(respelled) = respelled {
                     push(respelled);
@@ -276,15 +275,6 @@ fn word_sets(surnames: &[String]) -> Vec<Vec<&str>> {
         }
     }
     sets
-}
-
-/// Returns the second spelling of a given name that is one word (`juergen` for `Jürgen`);
-/// compound names are compared component by component, without it.
-fn simple_respelled(given: &GivenName) -> Option<&str> {
-    if given.part.folded.contains('-') {
-        return None;
-    }
-    given.part.respelled.as_deref()
 }
 
 #[cfg(test)]

@@ -148,15 +148,7 @@ fn push_initials(name: &str, words: &[RecordedWord], sink: &mut impl TokenSink) 
         first_position.get_or_insert(word.position);
         let span = initials_span.get_or_insert(given.part.span.clone());
         span.end = given.part.span.end.max(span.end);
-        // A one-word given name in another script also has the initial of its
-        // romanized spelling (`g` for `Γεώργιος`).
-        let respelled_initial = given
-            .part
-            .respelled
-            .as_deref()
-            .filter(|_| !given.part.folded.contains('-'))
-            .and_then(|respelled| respelled.chars().next());
-        for component in given.components() {
+        for (component, respelled) in given.components().zip(given.respelled_components()) {
             let Some(initial) = component.chars().next() else {
                 continue;
             };
@@ -164,7 +156,11 @@ fn push_initials(name: &str, words: &[RecordedWord], sink: &mut impl TokenSink) 
             if given.is_initial {
                 continue;
             }
-            let other = respelled_initial.filter(|other| *other != initial);
+            // A given name in another script also has the initial of its romanized
+            // spelling (`g` for `Γεώργιος`).
+            let other = respelled
+                .and_then(|respelled| respelled.chars().next())
+                .filter(|other| *other != initial);
             for letter in std::iter::once(initial).chain(other) {
                 let mut buffer = [0u8; 4];
                 sink.push_token(
