@@ -123,6 +123,18 @@ async fn a_rerun_changes_nothing() {
     assert_eq!(rows(pool).await, before, "rows were rewritten");
 }
 
+/// Records a reviewer's rejection of the candidate on `raw_record_id`.
+async fn reject(pool: &PgPool, raw_record_id: Uuid) {
+    sqlx::query(
+        "update candidate_matches set status = 'rejected', processed_at = now()
+         where raw_record_id = $1",
+    )
+    .bind(raw_record_id)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn decided_pairs_are_never_touched_nor_proposed_again() {
     let fixture = fixture().await;
@@ -131,11 +143,7 @@ async fn decided_pairs_are_never_touched_nor_proposed_again() {
     run(pool, &fixture.source, &variants, &options())
         .await
         .unwrap();
-    sqlx::query("update candidate_matches set status = 'rejected', processed_at = now() where raw_record_id = $1")
-        .bind(fixture.named)
-        .execute(pool)
-        .await
-        .unwrap();
+    reject(pool, fixture.named).await;
     let before = rows(pool).await;
 
     // New evidence: the profile gains the records' affiliation.
@@ -174,11 +182,7 @@ async fn a_new_version_replaces_the_pending_candidate_of_the_old_one() {
     run(pool, &fixture.source, &variants, &options())
         .await
         .unwrap();
-    sqlx::query("update candidate_matches set status = 'rejected', processed_at = now() where raw_record_id = $1")
-        .bind(fixture.claimed)
-        .execute(pool)
-        .await
-        .unwrap();
+    reject(pool, fixture.claimed).await;
 
     // Both records get a new version; the reviewer decided on the first one's old one.
     let claimed_again =

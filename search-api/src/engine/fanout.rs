@@ -21,7 +21,7 @@ use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsColl
 use super::filter::filter_query;
 use super::ids::SegmentIds;
 use super::query::QueryPlan;
-use super::rank::{rank_document, unranked_document, AnalysisMemo, RankedDocument};
+use super::rank::{rank_document, unranked_document, RankedDocument, RankingMemo};
 use super::rules::{HitOrder, ValueOrderCollector};
 use super::tuning::MAX_TIED_CANDIDATES;
 use super::Deadline;
@@ -288,7 +288,7 @@ fn rank_candidates(
     addresses: &[DocAddress],
 ) -> Result<Vec<RankedDocument>> {
     let mut ranked = Vec::with_capacity(addresses.len());
-    let mut memo = AnalysisMemo::default();
+    let mut memo = search.plan.map(RankingMemo::new).unwrap_or_default();
     let mut num_unranked = 0;
     let mut is_exceeded = false;
     let holding_stems = match search.plan {

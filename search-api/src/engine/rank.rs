@@ -234,21 +234,35 @@ fn find_sequence(tokens: &[AnalyzedToken], sequence: &[String]) -> Vec<(Range<us
     found
 }
 
-/// Most values whose analyses one [`AnalysisMemo`] keeps: a record with thousands of
+/// Most values whose analyses one [`RankingMemo`] keeps: a record with thousands of
 /// authors must not make one search hold every one of their analyses.
 const MAX_MEMO_VALUES: usize = 20_000;
 
-/// Analyses of the person names met while ranking one shard's candidates. The same author
-/// strings recur across the candidates of a name query (the person searched for, their
-/// frequent co-authors), and analysing a name (its tokens, initials, parsed parts) is the
-/// dearest step of ranking.
+/// What ranking one shard's candidates for one plan computes once: the query's words
+/// joined, and the analyses of the person names met. The same author strings recur across
+/// the candidates of a name query (the person searched for, their frequent co-authors),
+/// and analysing a name (its tokens, initials, parsed parts) is the dearest step of
+/// ranking.
 #[derive(Default)]
-pub struct AnalysisMemo {
+pub struct RankingMemo {
+    joined_query: String,
     name_tokens: FxHashMap<String, Rc<[AnalyzedToken]>>,
     parsed_names: FxHashMap<String, Rc<PersonName>>,
 }
 
-impl AnalysisMemo {
+impl RankingMemo {
+    /// Returns an empty memo for ranking by `plan`.
+    pub fn new(plan: &QueryPlan) -> Self {
+        RankingMemo {
+            joined_query: plan
+                .units
+                .iter()
+                .flat_map(|unit| unit.words.iter().map(String::as_str))
+                .collect(),
+            ..RankingMemo::default()
+        }
+    }
+
     /// Returns the tokens of `text` analysed with `analysis`, from the memo for names.
     fn tokens(&mut self, analysis: Analysis, text: &str) -> Rc<[AnalyzedToken]> {
         if analysis != Analysis::Name {
@@ -295,20 +309,16 @@ pub struct DocumentHits {
 
 /// Returns the hits of `plan`'s units in every searched attribute of a stored document.
 /// `holds_stems` says whether the document's stemmed fields hold a stem of the plan; when
-/// they do not, its values are not stemmed again to look for one.
+/// they do not, its values are not stemmed again to look for one. `memo` was made for
+/// `plan` ([`RankingMemo::new`]).
 pub fn document_hits(
     plan: &QueryPlan,
     catalog: &IndexCatalog,
     stored: &TantivyDocument,
     holds_stems: bool,
-    memo: &mut AnalysisMemo,
+    memo: &mut RankingMemo,
 ) -> DocumentHits {
     let mut hits = Vec::new();
-    let joined_query: String = plan
-        .units
-        .iter()
-        .flat_map(|unit| unit.words.iter().map(String::as_str))
-        .collect();
     let mut exactness = 0;
     for attribute in &plan.attributes {
         for (field_index, field_name) in attribute.spec.fields.iter().enumerate() {
@@ -331,7 +341,7 @@ pub fn document_hits(
                 let tokens = memo.tokens(site.analysis, text);
                 find_hits_in_tokens(plan, site, text, &tokens, &mut hits);
                 if weighs_exactness && exactness < 2 {
-                    exactness = exactness.max(value_exactness(&tokens, &joined_query));
+                    exactness = exactness.max(value_exactness(&tokens, &memo.joined_query));
                 }
             }
         }
@@ -416,7 +426,7 @@ pub fn rank_document(
     rules: &[SortRule],
     stored: TantivyDocument,
     holds_stems: bool,
-    memo: &mut AnalysisMemo,
+    memo: &mut RankingMemo,
 ) -> RankedDocument {
     let DocumentHits { hits, exactness } = document_hits(plan, catalog, &stored, holds_stems, memo);
     let criteria = criteria(plan, catalog, &hits, &stored, exactness, memo);
@@ -481,7 +491,7 @@ fn criteria(
     hits: &[FieldHit],
     stored: &TantivyDocument,
     exactness: u8,
-    memo: &mut AnalysisMemo,
+    memo: &mut RankingMemo,
 ) -> Criteria {
     let num_units = plan.units.len();
     let best: Vec<Option<&FieldHit>> = (0..num_units)
@@ -598,7 +608,7 @@ fn name_agreements<'h>(
     hits: &'h [FieldHit],
     stored: &TantivyDocument,
     kept: &[usize],
-    memo: &mut AnalysisMemo,
+    memo: &mut RankingMemo,
 ) -> NameAgreements<'h> {
     let mut agreements = NameAgreements {
         best: None,
