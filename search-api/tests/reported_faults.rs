@@ -10,7 +10,9 @@
 //! 4. a prefix match highlights only the typed prefix, a typo match the whole word;
 //! 5. `POST /candidates` finds a person's records where either side writes the surname
 //!    first without a comma (`Spinellis Diomidis`), and weighs an author sharing only part
-//!    of a compound surname below one sharing all of it.
+//!    of a compound surname below one sharing all of it;
+//! 6. a record with thousands of authors, longer than a fast-field value keeps, is
+//!    searched, shown whole and found by `POST /candidates` by its last author.
 
 mod common;
 
@@ -461,5 +463,55 @@ async fn a_prefix_match_highlights_the_typed_prefix() {
         json!(["Ashish <em>Vaswani</em>"]),
         "{body}"
     );
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_with_thousands_of_authors_are_read_whole() {
+    let served = Served::start(Options::default()).await;
+    let mut authors: Vec<String> = (0..3_000)
+        .map(|number| format!("Member{number} Collaborationist{number}"))
+        .collect();
+    authors.push("Zanzibar Quuxley".to_owned());
+    let authors: Vec<&str> = authors.iter().map(String::as_str).collect();
+    let title = "Combined measurement of a rare decay by a large collaboration";
+    insert_record_by(&served.test.db.pool, "BIG1", title, &authors).await;
+    wait_until("the large record to be searchable", || async {
+        let (_, _, body) = served
+            .post("/indexes/records/search", json!({"q": "Quuxley"}))
+            .await;
+        body["estimatedTotalHits"].as_u64() == Some(1)
+    })
+    .await;
+
+    let (status, _, body) = served
+        .post(
+            "/indexes/records/search",
+            json!({"q": "Zanzibar Quuxley", "attributesToHighlight": ["authors"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let hit = &body["hits"][0];
+    assert_eq!(hit["title"], title);
+    assert_eq!(hit["authors"].as_array().unwrap().len(), 3_001);
+    assert_eq!(hit["authors"][3_000], "Zanzibar Quuxley");
+    assert_eq!(
+        hit["_formatted"]["authors"][3_000],
+        "<em>Zanzibar</em> <em>Quuxley</em>"
+    );
+    assert_eq!(hit["data"]["authorships"].as_array().unwrap().len(), 3_001);
+
+    let profile = json!({"id": "q", "names": ["Quuxley, Z."], "titles": [title],
+                         "orcid": null});
+    let answer = candidates_of(&served, profile).await;
+    let hits = candidate_hits(&answer);
+    assert_eq!(hits.len(), 1, "{answer}");
+    let matched: Vec<&str> = hits[0]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|found| found["matchedValue"].as_str().unwrap())
+        .collect();
+    assert_eq!(matched, ["Zanzibar Quuxley", title], "{answer}");
     served.stop().await;
 }

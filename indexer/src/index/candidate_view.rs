@@ -13,7 +13,13 @@
 //!                       u8 number of keys, then each key: u16 length, key
 //! ```
 
-use std::fmt;
+use tantivy::columnar::BytesColumn;
+
+pub use super::view_bytes::MalformedView;
+use super::view_bytes::{self, push_str32, Reader};
+
+/// The view's name in errors.
+const VIEW_NAME: &str = "candidate view";
 
 /// Whether an author string of the view is one of the record's authors or a variant of
 /// their names given by the source.
@@ -46,25 +52,6 @@ pub struct CandidateView<'a> {
     pub authors: Vec<ViewAuthor<'a>>,
 }
 
-/// A view that cannot be read: written by another version of the indexer, or damaged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MalformedView {
-    /// Byte offset where reading failed.
-    pub offset: usize,
-}
-
-impl fmt::Display for MalformedView {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "candidate view malformed at byte {}; rebuild the index",
-            self.offset
-        )
-    }
-}
-
-impl std::error::Error for MalformedView {}
-
 /// Writes the view of a record: its `id` and its authors with their surname keys.
 pub fn encode<'a>(
     id: &str,
@@ -92,10 +79,19 @@ pub fn encode<'a>(
     bytes
 }
 
-fn push_str32(bytes: &mut Vec<u8>, text: &str) {
-    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-    bytes.extend_from_slice(&len.to_le_bytes());
-    bytes.extend_from_slice(&text.as_bytes()[..len as usize]);
+/// Reads the views of documents `(position, doc_id)` of one segment from the view column,
+/// in the order of its dictionary, giving each to `each` with its document's position; a
+/// document without a view is given nothing.
+///
+/// # Errors
+///
+/// A failed read, or the first error of `each`.
+pub fn read_views<E: From<std::io::Error>>(
+    column: &BytesColumn,
+    docs: impl IntoIterator<Item = (usize, u32)>,
+    each: impl FnMut(usize, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    view_bytes::read_views(column, docs, each)
 }
 
 /// Reads a view written by [`encode`].
@@ -118,17 +114,17 @@ pub fn decode_authors_where<'a>(
     bytes: &'a [u8],
     mut keep: impl FnMut(&[&'a str]) -> bool,
 ) -> Result<CandidateView<'a>, MalformedView> {
-    let mut reader = Reader { bytes, offset: 0 };
+    let mut reader = Reader::new(VIEW_NAME, bytes);
     let id = reader.str32()?;
     let mut authors = Vec::new();
     let mut surname_keys = Vec::new();
-    while reader.offset < bytes.len() {
+    while !reader.is_at_end() {
         let kind = match reader.byte()? {
             0 => AuthorKind::Author,
             1 => AuthorKind::Variant,
             _ => return Err(reader.malformed()),
         };
-        let name_start = reader.offset;
+        let name_start = reader.offset();
         let name_len = u32::from_le_bytes(reader.array::<4>()?);
         let name = reader.take(name_len as usize)?;
         let num_keys = reader.byte()?;
@@ -140,9 +136,7 @@ pub fn decode_authors_where<'a>(
         if !keep(&surname_keys) {
             continue;
         }
-        let name = std::str::from_utf8(name).map_err(|_| MalformedView {
-            offset: name_start + 4,
-        })?;
+        let name = std::str::from_utf8(name).map_err(|_| reader.malformed_at(name_start + 4))?;
         authors.push(ViewAuthor {
             kind,
             name,
@@ -150,51 +144,6 @@ pub fn decode_authors_where<'a>(
         });
     }
     Ok(CandidateView { id, authors })
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    offset: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn malformed(&self) -> MalformedView {
-        MalformedView {
-            offset: self.offset,
-        }
-    }
-
-    fn take(&mut self, len: usize) -> Result<&'a [u8], MalformedView> {
-        let end = self
-            .offset
-            .checked_add(len)
-            .filter(|end| *end <= self.bytes.len())
-            .ok_or_else(|| self.malformed())?;
-        let slice = &self.bytes[self.offset..end];
-        self.offset = end;
-        Ok(slice)
-    }
-
-    fn byte(&mut self) -> Result<u8, MalformedView> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], MalformedView> {
-        let mut array = [0u8; N];
-        array.copy_from_slice(self.take(N)?);
-        Ok(array)
-    }
-
-    fn str(&mut self, len: usize) -> Result<&'a str, MalformedView> {
-        let start = self.offset;
-        let slice = self.take(len)?;
-        std::str::from_utf8(slice).map_err(|_| MalformedView { offset: start })
-    }
-
-    fn str32(&mut self) -> Result<&'a str, MalformedView> {
-        let len = u32::from_le_bytes(self.array::<4>()?);
-        self.str(len as usize)
-    }
 }
 
 #[cfg(test)]

@@ -2,18 +2,23 @@
 //! and on one just built from PostgreSQL, so the two can be compared without moving them.
 
 use sha2::{Digest, Sha256};
-use tantivy::schema::{OwnedValue, Schema};
+use tantivy::schema::OwnedValue;
 use tantivy::TantivyDocument;
 
-/// Returns a 64-bit fingerprint of the stored fields of `doc`: the first eight bytes of the
-/// SHA-256 of its stored values in field order, values of one field in the order added.
+use super::{schema, IndexKind};
+
+/// Returns a 64-bit fingerprint of the kept fields of `doc`, a document of `kind`'s index:
+/// the first eight bytes of the SHA-256 of its stored values and those of its search view
+/// ([`super::search_view`]) in field order, values of one field in the order added.
 ///
-/// Fields that are indexed but not stored are left out (a shard cannot give them back), so
-/// a difference that only touches them goes unseen.
-pub(crate) fn fingerprint(schema: &Schema, doc: &TantivyDocument) -> u64 {
+/// Other fields, indexed only, are left out (a shard cannot give them back), so a
+/// difference that only touches them goes unseen.
+pub(crate) fn fingerprint(kind: IndexKind, doc: &TantivyDocument) -> u64 {
+    let schema = schema::schema(kind);
+    let viewed = schema::search_view_fields(kind);
     let mut values: Vec<(u32, OwnedValue)> = doc
         .field_values()
-        .filter(|(field, _)| schema.get_field_entry(*field).is_stored())
+        .filter(|(field, _)| schema.get_field_entry(*field).is_stored() || viewed.contains(field))
         .map(|(field, value)| (field.field_id(), OwnedValue::from(value)))
         .collect();
     // Stable: keeps the order of a multi-valued field's values.
@@ -55,35 +60,24 @@ fn hash_value(hasher: &mut Sha256, value: &OwnedValue) {
 
 #[cfg(test)]
 mod tests {
-    use tantivy::schema::{STORED, STRING, TEXT};
-
     use super::*;
 
     #[test]
-    fn only_stored_fields_count_and_value_order_within_a_field_matters() {
-        let mut builder = Schema::builder();
-        let stored = builder.add_text_field("stored", STRING | STORED);
-        let indexed_only = builder.add_text_field("indexed_only", TEXT);
-        let schema = builder.build();
-
-        let mut first = TantivyDocument::new();
-        first.add_text(stored, "a");
-        first.add_text(indexed_only, "x");
-        first.add_text(stored, "b");
-        let mut same_stored = TantivyDocument::new();
-        same_stored.add_text(stored, "a");
-        same_stored.add_text(stored, "b");
-        let mut reordered = TantivyDocument::new();
-        reordered.add_text(stored, "b");
-        reordered.add_text(stored, "a");
-
-        assert_eq!(
-            fingerprint(&schema, &first),
-            fingerprint(&schema, &same_stored)
-        );
-        assert_ne!(
-            fingerprint(&schema, &first),
-            fingerprint(&schema, &reordered)
-        );
+    fn stored_and_viewed_fields_count_and_value_order_within_a_field_matters() {
+        let fields = schema::records();
+        let doc = |authors: &[&str], title: &str, stem: &str| {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(fields.source, "crossref");
+            for author in authors {
+                doc.add_text(fields.authors, author);
+            }
+            doc.add_text(fields.title, title);
+            doc.add_text(fields.title_stem, stem);
+            fingerprint(IndexKind::Records, &doc)
+        };
+        let first = doc(&["A", "B"], "Cells", "cell");
+        assert_eq!(first, doc(&["A", "B"], "Cells", "other stem"));
+        assert_ne!(first, doc(&["B", "A"], "Cells", "cell"));
+        assert_ne!(first, doc(&["A", "B"], "Cell", "cell"));
     }
 }

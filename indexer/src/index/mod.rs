@@ -23,8 +23,10 @@ mod layout;
 mod progress;
 mod routing;
 pub mod schema;
+pub mod search_view;
 mod sharded;
 mod verify;
+mod view_bytes;
 mod writer;
 
 use std::fmt;

@@ -18,7 +18,7 @@ use super::IndexKind;
 /// change of fields, options or analyzers (the name parser included, whose keys the
 /// records index stores): a generation of another version is refused at
 /// open and must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// All indexes: the PostgreSQL uuid of the document, a raw string, stored and indexed so
 /// that a document can be replaced with `delete_term`, and fast: documents equal in every
@@ -44,6 +44,10 @@ pub const AUTHOR_KEYS: &str = "author_keys";
 /// surname keys, a bytes fast field read by candidate retrieval instead of the stored
 /// document.
 pub const CANDIDATE_VIEW: &str = "candidate_view";
+/// Records: the search view ([`super::search_view`]): the values a search reads of every
+/// candidate it ranks, a bytes fast field read instead of the stored document. Its fields
+/// ([`search_view_fields`]) are not stored.
+pub const SEARCH_VIEW: &str = "search_view";
 /// Works: every name form the authors' profiles are known by ([`NAME_ANALYZER`]).
 pub const AUTHOR_NAME_FORMS: &str = "author_name_forms";
 /// Works: the uuids of the authors' profiles, raw strings.
@@ -125,6 +129,8 @@ pub struct RecordsSchema {
     pub(crate) author_surnames: Field,
     pub(crate) author_keys: Field,
     pub(crate) candidate_view: Field,
+    pub(crate) search_view: Field,
+    search_view_fields: Vec<Field>,
     pub(crate) venue: Field,
     pub(crate) year: Field,
     pub(crate) doi: Field,
@@ -195,21 +201,33 @@ pub fn id_field(kind: IndexKind) -> Field {
     }
 }
 
+/// Returns the fields of `kind`'s index kept in its search view ([`SEARCH_VIEW`]) rather
+/// than stored: what a search reads of every candidate it ranks. Empty for the indexes
+/// without a view, whose documents are small enough to read from the store.
+pub fn search_view_fields(kind: IndexKind) -> &'static [Field] {
+    match kind {
+        IndexKind::Records => &records().search_view_fields,
+        IndexKind::Works | IndexKind::Profiles => &[],
+    }
+}
+
 /// Returns the `records` schema and its fields.
 pub fn records() -> &'static RecordsSchema {
     static SCHEMA: OnceLock<RecordsSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut builder = Schema::builder();
+        // The id, the searched texts and the sort values are kept in the search view only.
         let id = builder.add_text_field(ID, id_options());
-        let title = builder.add_text_field(TITLE, text(TEXT_ANALYZER).set_stored());
+        let title = builder.add_text_field(TITLE, text(TEXT_ANALYZER));
         let title_stem = builder.add_text_field(TITLE_STEM, text(TEXT_STEM_ANALYZER));
-        let authors = builder.add_text_field(AUTHORS, text(NAME_ANALYZER).set_stored());
+        let authors = builder.add_text_field(AUTHORS, text(NAME_ANALYZER));
         let author_name_variants =
-            builder.add_text_field(AUTHOR_NAME_VARIANTS, text(NAME_ANALYZER).set_stored());
+            builder.add_text_field(AUTHOR_NAME_VARIANTS, text(NAME_ANALYZER));
         let author_surnames = builder.add_text_field(AUTHOR_SURNAMES, lookup_key());
         let author_keys = builder.add_text_field(AUTHOR_KEYS, lookup_key());
         let candidate_view = builder.add_bytes_field(CANDIDATE_VIEW, FAST);
-        let venue = builder.add_text_field(VENUE, text(TEXT_ANALYZER).set_stored());
+        let search_view = builder.add_bytes_field(SEARCH_VIEW, FAST);
+        let venue = builder.add_text_field(VENUE, text(TEXT_ANALYZER));
         let year = builder.add_i64_field(YEAR, fast_number());
         let doi = builder.add_text_field(DOI, keyword());
         let identifiers = builder.add_text_field(IDENTIFIERS, keyword());
@@ -224,6 +242,18 @@ pub fn records() -> &'static RecordsSchema {
         let data = builder.add_text_field(DATA, STORED);
         RecordsSchema {
             schema: builder.build(),
+            search_view_fields: vec![
+                id,
+                title,
+                authors,
+                author_name_variants,
+                venue,
+                year,
+                doi,
+                identifiers,
+                orcids,
+                fetched_at,
+            ],
             id,
             title,
             title_stem,
@@ -232,6 +262,7 @@ pub fn records() -> &'static RecordsSchema {
             author_surnames,
             author_keys,
             candidate_view,
+            search_view,
             venue,
             year,
             doi,
@@ -254,21 +285,22 @@ pub fn works() -> &'static WorksSchema {
     static SCHEMA: OnceLock<WorksSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut builder: SchemaBuilder = Schema::builder();
-        let id = builder.add_text_field(ID, id_options());
+        let id = builder.add_text_field(ID, id_options().set_stored());
         let title = builder.add_text_field(TITLE, text(TEXT_ANALYZER).set_stored());
         let title_stem = builder.add_text_field(TITLE_STEM, text(TEXT_STEM_ANALYZER));
         let authors = builder.add_text_field(AUTHORS, text(NAME_ANALYZER).set_stored());
         let author_name_forms =
             builder.add_text_field(AUTHOR_NAME_FORMS, text(NAME_ANALYZER).set_stored());
         let author_ids = builder.add_text_field(AUTHOR_IDS, STRING | STORED);
-        let orcids = builder.add_text_field(ORCIDS, keyword());
-        let year = builder.add_i64_field(YEAR, fast_number());
-        let publication_date = builder.add_date_field(PUBLICATION_DATE, fast_date());
+        let orcids = builder.add_text_field(ORCIDS, keyword().set_stored());
+        let year = builder.add_i64_field(YEAR, fast_number().set_stored());
+        let publication_date = builder.add_date_field(PUBLICATION_DATE, fast_date().set_stored());
         let work_type = builder.add_text_field(TYPE, facet_string());
-        let doi = builder.add_text_field(DOI, keyword());
-        let merged_from_count = builder.add_u64_field(MERGED_FROM_COUNT, fast_number());
+        let doi = builder.add_text_field(DOI, keyword().set_stored());
+        let merged_from_count =
+            builder.add_u64_field(MERGED_FROM_COUNT, fast_number().set_stored());
         let merge_status = builder.add_text_field(MERGE_STATUS, facet_string());
-        let updated_at = builder.add_date_field(UPDATED_AT, fast_date());
+        let updated_at = builder.add_date_field(UPDATED_AT, fast_date().set_stored());
         WorksSchema {
             schema: builder.build(),
             id,
@@ -294,15 +326,15 @@ pub fn profiles() -> &'static ProfilesSchema {
     static SCHEMA: OnceLock<ProfilesSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut builder = Schema::builder();
-        let id = builder.add_text_field(ID, id_options());
+        let id = builder.add_text_field(ID, id_options().set_stored());
         let name = builder.add_text_field(NAME, text(NAME_ANALYZER).set_stored());
         let names = builder.add_text_field(NAMES, text(NAME_ANALYZER).set_stored());
-        let orcid = builder.add_text_field(ORCID, keyword().set_fast(None));
+        let orcid = builder.add_text_field(ORCID, keyword().set_fast(None).set_stored());
         let institution = builder.add_text_field(INSTITUTION, text(TEXT_ANALYZER).set_stored());
         let affiliations = builder.add_text_field(AFFILIATIONS, text(TEXT_ANALYZER).set_stored());
-        let identifiers = builder.add_text_field(IDENTIFIERS, keyword());
+        let identifiers = builder.add_text_field(IDENTIFIERS, keyword().set_stored());
         let identities = builder.add_text_field(IDENTITIES, STORED);
-        let updated_at = builder.add_date_field(UPDATED_AT, fast_date());
+        let updated_at = builder.add_date_field(UPDATED_AT, fast_date().set_stored());
         ProfilesSchema {
             schema: builder.build(),
             id,
@@ -336,19 +368,17 @@ fn lookup_key() -> TextOptions {
     TextOptions::default().set_indexing_options(indexing)
 }
 
-/// An identifier: one folded token, stored.
+/// An identifier: one folded token, not stored.
 fn keyword() -> TextOptions {
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(KEYWORD_ANALYZER)
         .set_index_option(IndexRecordOption::Basic);
-    TextOptions::default()
-        .set_indexing_options(indexing)
-        .set_stored()
+    TextOptions::default().set_indexing_options(indexing)
 }
 
-/// The id: a raw string, indexed, fast and stored.
+/// The id: a raw string, indexed and fast, not stored.
 fn id_options() -> TextOptions {
-    (STRING | STORED).set_fast(None)
+    STRING.set_fast(None)
 }
 
 /// A facet: a raw string, indexed, fast and stored.
@@ -356,12 +386,9 @@ fn facet_string() -> TextOptions {
     (STRING | STORED).set_fast(None)
 }
 
-/// A number to filter and sort on: indexed, fast and stored.
+/// A number to filter and sort on: indexed and fast, not stored.
 fn fast_number() -> NumericOptions {
-    NumericOptions::default()
-        .set_indexed()
-        .set_fast()
-        .set_stored()
+    NumericOptions::default().set_indexed().set_fast()
 }
 
 /// A date to filter and sort on, to the microsecond as PostgreSQL keeps it.
@@ -369,6 +396,5 @@ fn fast_date() -> DateOptions {
     DateOptions::default()
         .set_indexed()
         .set_fast()
-        .set_stored()
         .set_precision(DateTimePrecision::Microseconds)
 }

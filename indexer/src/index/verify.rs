@@ -1,8 +1,8 @@
 //! Verification of the indexes against PostgreSQL: per shard, document counts and an
 //! order-independent checksum, and the ids that are missing, extra or different.
 //!
-//! Both sides are fingerprinted the same way: the index side from the stored fields read
-//! back from each shard, the PostgreSQL side from documents built by the code that builds
+//! Both sides are fingerprinted the same way: the index side from the stored fields and
+//! the search view read back from each shard, the PostgreSQL side from documents built by the code that builds
 //! them for indexing and routed to their shard. Memory: the index side holds 24 bytes per
 //! indexed document (its id and fingerprint), sorted, while PostgreSQL is scanned in pages.
 
@@ -20,6 +20,7 @@ use super::fingerprint::fingerprint;
 use super::progress::DocumentProgress;
 use super::routing::shard_of;
 use super::schema;
+use super::search_view;
 use super::sharded::ShardedIndex;
 use super::IndexKind;
 use crate::{Error, Result};
@@ -204,7 +205,7 @@ async fn verify_index(
         while let Some(rows) = receiver.blocking_recv() {
             for row in &rows {
                 let (doc_id, document) = documents::document_from_row(kind, row)?;
-                comparison.compare(doc_id, fingerprint(schema::schema(kind), &document));
+                comparison.compare(doc_id, fingerprint(kind, &document));
             }
         }
         Ok(comparison)
@@ -243,7 +244,6 @@ fn read_shards(kind: IndexKind, searchers: &[Searcher]) -> Result<Vec<ShardFinge
 }
 
 fn read_shard(kind: IndexKind, searcher: &Searcher) -> Result<ShardFingerprints> {
-    let schema = schema::schema(kind);
     let id_field = schema::id_field(kind);
     let mut fingerprints =
         Vec::with_capacity(usize::try_from(searcher.num_docs()).unwrap_or_default());
@@ -251,8 +251,12 @@ fn read_shard(kind: IndexKind, searcher: &Searcher) -> Result<ShardFingerprints>
         let store = segment_reader
             .get_store_reader(STORE_CACHE_NUM_BLOCKS)
             .map_err(tantivy::TantivyError::from)?;
-        for document in store.iter::<TantivyDocument>(segment_reader.alive_bitset()) {
-            let document = document?;
+        let view = search_view::open_column(kind, segment_reader)?;
+        for doc_id in segment_reader.doc_ids_alive() {
+            let mut document: TantivyDocument = store.get(doc_id)?;
+            if let Some(view) = &view {
+                search_view::add_view(view, doc_id, &mut document)?;
+            }
             let id = document
                 .get_first(id_field)
                 .and_then(|value| value.as_str());
@@ -260,9 +264,9 @@ fn read_shard(kind: IndexKind, searcher: &Searcher) -> Result<ShardFingerprints>
                 id.and_then(|id| Uuid::parse_str(id).ok())
                     .ok_or_else(|| Error::IndexDocument {
                         index: kind.name().to_owned(),
-                        reason: format!("stored `id` is `{}`, not a uuid", id.unwrap_or_default()),
+                        reason: format!("`id` is `{}`, not a uuid", id.unwrap_or_default()),
                     })?;
-            fingerprints.push((doc_id, fingerprint(schema, &document)));
+            fingerprints.push((doc_id, fingerprint(kind, &document)));
         }
     }
     fingerprints.sort_unstable();

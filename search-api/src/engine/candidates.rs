@@ -30,7 +30,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::catalog::IndexCatalog;
-use super::documents::{id_of, texts};
+use super::documents::{self, id_of, texts};
 use super::fanout::ConstantScores;
 use super::memo::CommitCache;
 use super::tuning::{
@@ -278,19 +278,13 @@ impl ViewColumns {
         Ok(ViewColumns { columns })
     }
 
-    /// Reads the views of the documents at `addresses` (those that have one), grouped by
-    /// segment and in the order of their column's dictionary: one walk over its blocks
-    /// rather than a lookup from a block's start per document.
+    /// Reads the views of the documents at `addresses` (those that have one), segment by
+    /// segment in the order of their column's dictionary.
     fn read_all(&self, addresses: &[ShardAddress]) -> Result<Views> {
-        let mut located: Vec<(usize, u32, u64)> = Vec::with_capacity(addresses.len());
-        for &(shard, address) in addresses {
-            let Some(column) = self.column(shard, address.segment_ord) else {
-                continue;
-            };
-            if let Some(ord) = column.term_ords(address.doc_id).next() {
-                located.push((shard, address.segment_ord, ord));
-            }
-        }
+        let mut located: Vec<(usize, u32, u32)> = addresses
+            .iter()
+            .map(|&(shard, address)| (shard, address.segment_ord, address.doc_id))
+            .collect();
         located.sort_unstable();
         let mut views = Views {
             bytes: Vec::new(),
@@ -301,14 +295,16 @@ impl ViewColumns {
             let Some(column) = self.column(shard, segment) else {
                 continue;
             };
-            column
-                .dictionary()
-                .sorted_ords_to_term_cb(group.iter().map(|entry| entry.2), |view| {
-                    views.bytes.extend_from_slice(view);
-                    views.ends.push(views.bytes.len());
-                    Ok(())
-                })
-                .map_err(ApiError::internal)?;
+            let docs = group
+                .iter()
+                .enumerate()
+                .map(|(position, &(.., doc_id))| (position, doc_id));
+            candidate_view::read_views(column, docs, |_, view| {
+                views.bytes.extend_from_slice(view);
+                views.ends.push(views.bytes.len());
+                Ok::<(), std::io::Error>(())
+            })
+            .map_err(ApiError::internal)?;
         }
         Ok(views)
     }
@@ -339,18 +335,20 @@ impl Views {
     }
 }
 
-/// The stored records one profile's title searches read, so that a record found by
-/// several titles is read and decompressed once. Names and ORCID iDs read the records'
-/// candidate views instead.
+/// The records one profile's title searches read (their searched values, titles among
+/// them), so that a record found by several titles is read once. Names and ORCID iDs read
+/// the records' candidate views instead.
 #[derive(Default)]
 struct DocumentCache {
     documents: HashMap<ShardAddress, Arc<TantivyDocument>>,
 }
 
 impl DocumentCache {
-    /// Returns the stored documents at `addresses`, reading those not read yet.
+    /// Returns the searched values of the documents at `addresses`, reading those not read
+    /// yet.
     fn load(
         &mut self,
+        catalog: &IndexCatalog,
         searchers: &[Searcher],
         addresses: &[ShardAddress],
     ) -> Result<Vec<Arc<TantivyDocument>>> {
@@ -359,9 +357,9 @@ impl DocumentCache {
             let document = match self.documents.get(&(shard, address)) {
                 Some(document) => Arc::clone(document),
                 None => {
-                    let stored: TantivyDocument =
-                        searchers[shard].doc(address).map_err(ApiError::internal)?;
-                    let document = Arc::new(stored);
+                    let searched =
+                        documents::read_searched(catalog, &searchers[shard], &[address])?;
+                    let document = Arc::new(searched.into_iter().next().unwrap_or_default());
                     self.documents
                         .insert((shard, address), Arc::clone(&document));
                     document
@@ -506,7 +504,7 @@ impl Retriever<'_> {
                 continue;
             };
             let found = self.retrieve(query.as_ref(), Scoring::Bm25)?;
-            for stored in documents.load(self.searchers, &found)? {
+            for stored in documents.load(catalog, self.searchers, &found)? {
                 let Some(record_title) = texts(catalog, fields::TITLE, &stored).next() else {
                     continue;
                 };

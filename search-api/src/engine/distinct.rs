@@ -11,15 +11,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use tantivy::{DocAddress, DocId, Searcher, SegmentOrdinal, TantivyDocument};
+use tantivy::{DocAddress, DocId, Searcher, SegmentOrdinal};
 
 use super::catalog::IndexCatalog;
-use super::documents::id_of;
+use super::documents::{self, id_of};
 use super::facets::{count_facets, FacetCounts};
 use super::rank::{unranked_document, RankedDocument};
 use super::rules::{HitOrder, SegmentKeys};
 use super::Deadline;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 
 /// Stored documents read between two deadline checks while breaking ties by id.
 const DOCS_BETWEEN_DEADLINE_CHECKS: usize = 64;
@@ -143,7 +143,7 @@ pub fn keep_placeholder(
         .collect();
     let mut page = Vec::with_capacity(take.min(kept.len()));
     for &(shard, address) in kept.iter().skip(skip).take(take) {
-        let stored: TantivyDocument = searchers[shard].doc(address).map_err(ApiError::internal)?;
+        let stored = documents::read_whole(catalog, &searchers[shard], address)?;
         let mut document = unranked_document(catalog, &order.rules, stored);
         document.address = Some(address);
         document.shard = shard;
@@ -180,9 +180,9 @@ fn order_ties_by_id(
                 }
                 num_read += 1;
                 let (shard, address) = entry.1;
-                let stored: TantivyDocument =
-                    searchers[shard].doc(address).map_err(ApiError::internal)?;
-                with_ids.push((id_of(catalog, &stored), entry.clone()));
+                let searched = documents::read_searched(catalog, &searchers[shard], &[address])?;
+                let id = searched.first().map(|stored| id_of(catalog, stored));
+                with_ids.push((id.unwrap_or_default(), entry.clone()));
             }
             with_ids.sort_by(|first, second| {
                 if order.id_descending {

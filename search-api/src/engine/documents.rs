@@ -3,13 +3,57 @@
 //! absent single values are left out, dates are RFC 3339 and the original record is parsed
 //! back into an object.
 
+use indexer::index::search_view;
 use serde_json::{Map, Value};
 use tantivy::schema::Value as _;
-use tantivy::TantivyDocument;
+use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use super::catalog::{Attribute, IndexCatalog, ValueKind};
+use crate::error::{ApiError, Result};
 use crate::params::AttributeSelection;
 use crate::response::Document;
+
+/// Reads a whole document of `catalog`'s index, as hits shown and the documents routes
+/// return it.
+///
+/// # Errors
+///
+/// An internal error when the shard cannot be read.
+pub fn read_whole(
+    catalog: &IndexCatalog,
+    searcher: &Searcher,
+    address: DocAddress,
+) -> Result<TantivyDocument> {
+    search_view::read_document(catalog.kind, searcher, address).map_err(ApiError::internal)
+}
+
+/// Reads what a search needs of the documents at `addresses` of one shard to rank them, in
+/// that order: their id, searched texts and sort values. An index with a search view gives
+/// only those, from the view, without the original record; the others give every stored
+/// value.
+///
+/// # Errors
+///
+/// An internal error when the shard cannot be read.
+pub fn read_searched(
+    catalog: &IndexCatalog,
+    searcher: &Searcher,
+    addresses: &[DocAddress],
+) -> Result<Vec<TantivyDocument>> {
+    if !is_searched_partial(catalog) {
+        return addresses
+            .iter()
+            .map(|address| searcher.doc(*address).map_err(ApiError::internal))
+            .collect();
+    }
+    search_view::read_views(catalog.kind, searcher, addresses).map_err(ApiError::internal)
+}
+
+/// Returns whether documents read by [`read_searched`] lack values hits show, and must be
+/// read again with [`read_whole`] to be shown.
+pub fn is_searched_partial(catalog: &IndexCatalog) -> bool {
+    !indexer::index::schema::search_view_fields(catalog.kind).is_empty()
+}
 
 /// Returns the JSON object of a stored document of `catalog`'s index, with every displayed
 /// attribute.

@@ -12,11 +12,11 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
-    Term, TERMINATED,
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, Term, TERMINATED,
 };
 
 use super::catalog::{Attribute, IndexCatalog};
+use super::documents;
 use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsCollector};
 use super::filter::filter_query;
 use super::ids::SegmentIds;
@@ -295,7 +295,8 @@ fn rank_candidates(
         Some(plan) => candidates_holding_stems(searcher, search.catalog, plan, addresses)?,
         None => HashSet::new(),
     };
-    for address in addresses {
+    let stored_documents = documents::read_searched(search.catalog, searcher, addresses)?;
+    for (address, stored) in addresses.iter().zip(stored_documents) {
         // Checked before every document: one with thousands of authors takes milliseconds
         // to rank, so a check every few dozen documents let searches overshoot by seconds.
         if !is_exceeded {
@@ -306,7 +307,6 @@ fn rank_candidates(
         if is_exceeded && num_unranked == search.window_end {
             break;
         }
-        let stored: TantivyDocument = searcher.doc(*address).map_err(ApiError::internal)?;
         let mut document = match search.plan.filter(|plan| !plan.is_empty()) {
             Some(_) if is_exceeded => {
                 num_unranked += 1;

@@ -56,7 +56,7 @@ use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::{Searcher, Term};
 
 pub(crate) use candidates::bare_orcid;
 pub use candidates::{
@@ -469,7 +469,7 @@ impl Engine {
                 .search(&query, &TopDocs::with_limit(1))
                 .map_err(ApiError::internal)?;
             if let Some((_, address)) = top.first() {
-                let stored: TantivyDocument = searcher.doc(*address).map_err(ApiError::internal)?;
+                let stored = documents::read_whole(catalog, searcher, *address)?;
                 let selection = fields.map_or(AttributeSelection::All, |fields| {
                     AttributeSelection::Only(fields.to_vec())
                 });
@@ -514,8 +514,7 @@ impl Engine {
                         continue;
                     }
                     let address = tantivy::DocAddress::new(segment, doc);
-                    let stored: TantivyDocument =
-                        searcher.doc(address).map_err(ApiError::internal)?;
+                    let stored = documents::read_whole(catalog, searcher, address)?;
                     results.push(documents::select(
                         documents::to_json(catalog, &stored),
                         &fetch.fields,
@@ -739,7 +738,7 @@ impl Engine {
         }
 
         let window = search.hit_window;
-        let page: Vec<RankedDocument> = match distinct {
+        let mut page: Vec<RankedDocument> = match distinct {
             Some(_) => {
                 let (outcome, page) = if has_words {
                     let outcome = distinct::keep_ranked(&mut ranked, &values);
@@ -776,6 +775,15 @@ impl Engine {
 
         if deadline.is_degraded() && page.is_empty() && num_matching > 0 {
             return Err(deadline.exceeded_error());
+        }
+        if documents::is_searched_partial(catalog) {
+            // Ranking read only what it ranks by; the hits shown are read whole.
+            for document in &mut page {
+                if let Some(address) = document.address {
+                    let searcher = &index.searchers[document.shard];
+                    document.stored = documents::read_whole(catalog, searcher, address)?;
+                }
+            }
         }
         let mut hits = Vec::with_capacity(page.len());
         let mut scores = Vec::with_capacity(page.len());

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{add_optional_text, add_texts, timestamp};
 use crate::index::candidate_view::{self, AuthorKind};
 use crate::index::extract::RecordFields;
-use crate::index::schema;
+use crate::index::{schema, search_view, view_bytes, IndexKind};
 use crate::Result;
 
 /// The current versions (`raw_record_heads`) with their verification state, derived from
@@ -106,6 +106,8 @@ pub fn record_document(row: &RecordRow) -> TantivyDocument {
     doc.add_date(schema.fetched_at, timestamp(row.fetched_at));
     doc.add_text(schema.checksum, &row.checksum);
     doc.add_text(schema.data, row.data.0.to_string());
+    let view = search_view::encode(IndexKind::Records, &doc);
+    view_bytes::add_view(&mut doc, schema.search_view, &view);
     doc
 }
 
@@ -143,5 +145,5 @@ fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
             .iter()
             .map(|(kind, name, keys)| (*kind, *name, keys.as_slice())),
     );
-    doc.add_bytes(schema.candidate_view, &view);
+    view_bytes::add_view(doc, schema.candidate_view, &view);
 }
