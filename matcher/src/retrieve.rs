@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use indexer::index::extract::is_valid_orcid;
 use serde::{Deserialize, Serialize};
 
 use crate::profile::{ProfileContext, MAX_RETRIEVAL_NAMES};
@@ -56,9 +55,7 @@ impl CandidateProfile {
                 .cloned()
                 .collect(),
             titles: profile.known_titles.clone(),
-            // The search API refuses a request holding an iD whose check character is
-            // wrong; such an iD, found among a profile's identities, finds nothing anyway.
-            orcid: profile.orcid.clone().filter(|orcid| is_valid_orcid(orcid)),
+            orcid: profile.orcid.clone(),
         }
     }
 }

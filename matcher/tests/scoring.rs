@@ -6,7 +6,8 @@
 //!    surname without given names.
 //! 3. A conflicting given name lowers the score below a bare surname match, and is listed;
 //!    alone, it makes no candidate.
-//! 4. Another ORCID iD on the matched author lowers the score, and is listed.
+//! 4. Another ORCID iD on the matched author lowers the score, and is listed; an iD with
+//!    a wrong check character counts neither for nor against.
 //! 5. Co-authors, affiliation and a known title each raise the score.
 //! 6. The same input always gives the same reasons and score.
 //! 7. Among authors agreeing alike, the reason names the one written as the profile is.
@@ -144,6 +145,24 @@ fn another_orcid_on_the_matched_author_lowers_the_score() {
     let (plain, _) = scored(&profile, &[("Josiah Carberry", None, None)]);
     assert!(kinds.contains(&ReasonKind::DifferentOrcid), "{kinds:?}");
     assert!(other < plain, "different orcid {other} vs no orcid {plain}");
+}
+
+#[test]
+fn an_orcid_with_a_wrong_check_character_is_no_evidence() {
+    let profile = profile();
+    let (plain, _) = scored(&profile, &[("Josiah Carberry", None, None)]);
+    for mistyped in ["0000-0002-1825-0098", "0000-0001-5109-3701"] {
+        let (score, kinds) = scored(&profile, &[("Josiah Carberry", Some(mistyped), None)]);
+        assert!(
+            !kinds.contains(&ReasonKind::DifferentOrcid),
+            "{mistyped}: {kinds:?}"
+        );
+        assert!(
+            !kinds.contains(&ReasonKind::OrcidClaimed),
+            "{mistyped}: {kinds:?}"
+        );
+        assert_eq!(score, plain, "{mistyped}");
+    }
 }
 
 #[test]

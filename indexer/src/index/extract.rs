@@ -538,7 +538,8 @@ pub fn is_valid_orcid(orcid: &str) -> bool {
 }
 
 /// Returns a bare ORCID iD (`0000-0003-3086-4443`) from an iD or an `orcid.org` URL;
-/// `None` when the text has no iD's shape.
+/// `None` when the text has no iD's shape or a wrong check character: such an iD names no
+/// one, so it is neither evidence that a record is a person's nor that it is another's.
 pub fn normalize_orcid(text: &str) -> Option<String> {
     let candidate = text
         .trim()
@@ -556,7 +557,7 @@ pub fn normalize_orcid(text: &str) -> Option<String> {
             .all(|(index, character)| {
                 character.is_ascii_digit() || (index == 15 && character == 'X')
             });
-    is_orcid.then_some(candidate)
+    (is_orcid && is_valid_orcid(&candidate)).then_some(candidate)
 }
 
 /// Returns a language code lowercase, as two letters where a three-letter code maps to
@@ -829,7 +830,7 @@ mod tests {
                 {
                     "given": "Martial",
                     "family": "Sankar",
-                    "ORCID": "http://orcid.org/0000-0002-1825-009x"
+                    "ORCID": "http://orcid.org/0000-0002-1694-233x"
                 },
                 {"name": "The Consortium"}
             ],
@@ -837,7 +838,7 @@ mod tests {
         });
         let fields = RecordFields::extract("crossref", &data);
         assert_eq!(fields.authors, ["Martial Sankar", "The Consortium"]);
-        assert_eq!(fields.orcids, ["0000-0002-1825-009X"]);
+        assert_eq!(fields.orcids, ["0000-0002-1694-233X"]);
         assert_eq!(fields.year, Some(2012));
         assert_eq!(fields.doi.as_deref(), Some("10.7554/elife.00001"));
         assert_eq!(fields.identifiers, ["2050-084X"]);
@@ -916,6 +917,15 @@ mod tests {
             Some("0000-0001-5078-5000")
         );
         assert_eq!(normalize_orcid("0000-000X-5078-5000"), None);
+        assert_eq!(
+            normalize_orcid("0000-0001-5078-5001"),
+            None,
+            "a wrong check character"
+        );
+        assert_eq!(
+            normalize_orcid("0000-0002-1694-233x").as_deref(),
+            Some("0000-0002-1694-233X")
+        );
         assert_eq!(
             hal_id("https://hal.archives-ouvertes.fr/hal-01062339").as_deref(),
             Some("hal-01062339")
