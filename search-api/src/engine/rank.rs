@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use analyzers::{
-    compatibility, name_tokens, stemmed_tokens, text_tokens, AnalyzedToken, GivenNameVariants,
+    agreement_of_keyed, name_tokens, stemmed_tokens, text_tokens, AnalyzedToken, GivenNameVariants,
     NameAgreement, PersonName, TokenKind,
 };
 use rustc_hash::FxHashMap;
@@ -247,7 +247,10 @@ const MAX_MEMO_VALUES: usize = 20_000;
 pub struct RankingMemo {
     joined_query: String,
     name_tokens: FxHashMap<String, Rc<[AnalyzedToken]>>,
-    parsed_names: FxHashMap<String, Rc<PersonName>>,
+    /// The surname keys of the query read as a name.
+    query_surname_keys: Vec<String>,
+    /// How the query, read as a name, agrees with each author string compared with it.
+    name_agreements: FxHashMap<String, Rc<NameAgreement>>,
 }
 
 impl RankingMemo {
@@ -259,6 +262,11 @@ impl RankingMemo {
                 .iter()
                 .flat_map(|unit| unit.words.iter().map(String::as_str))
                 .collect(),
+            query_surname_keys: plan
+                .query_name
+                .as_ref()
+                .map(PersonName::surname_keys)
+                .unwrap_or_default(),
             ..RankingMemo::default()
         }
     }
@@ -273,11 +281,19 @@ impl RankingMemo {
         })
     }
 
-    /// Returns `text` parsed as a person name.
-    fn parsed_name(&mut self, text: &str) -> Rc<PersonName> {
-        memoized(&mut self.parsed_names, text, || {
-            Rc::new(PersonName::parse(text))
-        })
+    /// Returns how `query_name`, the query of the memo's plan read as a name, agrees with
+    /// the person name `text`.
+    fn name_agreement(&mut self, query_name: &PersonName, text: &str) -> NameAgreement {
+        let query_keys = &self.query_surname_keys;
+        let agreement = memoized(&mut self.name_agreements, text, || {
+            let name = PersonName::parse(text);
+            let keys = name.surname_keys();
+            let variants = GivenNameVariants::empty();
+            Rc::new(agreement_of_keyed(
+                query_name, query_keys, &name, &keys, &variants,
+            ))
+        });
+        *agreement
     }
 }
 
@@ -631,7 +647,6 @@ fn name_agreements<'h>(
         .collect();
     values.sort_unstable();
     values.dedup();
-    let variants = GivenNameVariants::empty();
     for (attribute, value_index) in values {
         let holds_all = kept.iter().all(|unit| {
             hits.iter().any(|hit| {
@@ -644,7 +659,7 @@ fn name_agreements<'h>(
         if !holds_all {
             continue;
         }
-        let agreement = compatibility(query_name, &memo.parsed_name(text), &variants).agreement;
+        let agreement = memo.name_agreement(query_name, text);
         if !agreement.is_compatible() {
             agreements.conflicting.insert((attribute, value_index));
         }
