@@ -26,6 +26,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A directory given as a variant table holds none of the tables it is read for.
+    #[error(
+        "`{path}` is a directory without a given-name variant table; expected a file, or a \
+         directory holding {expected}"
+    )]
+    NoVariantTable {
+        /// The directory.
+        path: PathBuf,
+        /// The file names looked for, listed.
+        expected: String,
+    },
 }
 
 /// The crate's result type.

@@ -99,8 +99,8 @@ struct SearchArgs {
     #[arg(long, env = "ATLAS_SEARCH_TIMEOUT_SECS", default_value_t = 120)]
     search_timeout_secs: u64,
 
-    /// Given-name variant tables, comma-separated; the names data set in
-    /// `../shared/data/names` when unset and present.
+    /// Given-name variant tables, comma-separated files or directories holding them; the
+    /// names data set in `../shared/data/names` when unset and present.
     #[arg(long, env = "ATLAS_NAME_VARIANTS", value_delimiter = ',')]
     name_variants: Vec<PathBuf>,
 }

@@ -122,8 +122,9 @@ pub struct Config {
     #[arg(long, env = "ATLAS_READY_MAX_LAG_SECS", default_value_t = 60.0)]
     pub ready_max_lag_secs: f64,
 
-    /// Given-name variant tables for candidate retrieval, comma-separated; the names data
-    /// set in `../shared/data/names` when unset and present.
+    /// Given-name variant tables for candidate retrieval, comma-separated files or
+    /// directories holding them; the names data set in `../shared/data/names` when unset
+    /// and present.
     #[arg(long, env = "ATLAS_NAME_VARIANTS", value_delimiter = ',')]
     pub name_variants: Vec<PathBuf>,
 

@@ -8,6 +8,10 @@ use std::path::Path;
 use crate::normalize::fold;
 use crate::{Error, Result};
 
+/// The variant tables of the names data set, read from a directory given in place of a
+/// file.
+pub const VARIANT_TABLE_FILE_NAMES: [&str; 2] = ["given-name-variants.csv", "nicknames.csv"];
+
 /// Pairs of given names known to be variants of each other; the relation is symmetric and
 /// not transitive (`chris` relates to `christopher` and to `christine`, which do not relate
 /// to each other).
@@ -24,12 +28,14 @@ impl GivenNameVariants {
 
     /// Loads a variant file in either format of the names data set: pairs `name,variant`
     /// without header (`given-name-variants.csv`), or `name1,relationship,name2` with a
-    /// header (`nicknames.csv`).
+    /// header (`nicknames.csv`). A directory stands for the tables of
+    /// [`VARIANT_TABLE_FILE_NAMES`] it holds.
     ///
     /// # Errors
     ///
-    /// Returns [`Error::Io`] when the file cannot be read and [`Error::InvalidVariantFile`]
-    /// when a record has fewer than two names.
+    /// Returns [`Error::Io`] when the file cannot be read, [`Error::InvalidVariantFile`]
+    /// when a record has fewer than two names and [`Error::NoVariantTable`] for a directory
+    /// holding no table.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let mut table = GivenNameVariants::empty();
         table.extend_from_path(path.as_ref())?;
@@ -127,6 +133,23 @@ impl GivenNameVariants {
     }
 
     fn extend_from_path(&mut self, path: &Path) -> Result<()> {
+        if path.is_dir() {
+            let tables: Vec<_> = VARIANT_TABLE_FILE_NAMES
+                .iter()
+                .map(|name| path.join(name))
+                .filter(|table| table.is_file())
+                .collect();
+            if tables.is_empty() {
+                return Err(Error::NoVariantTable {
+                    path: path.to_path_buf(),
+                    expected: VARIANT_TABLE_FILE_NAMES.join(" or "),
+                });
+            }
+            for table in tables {
+                self.extend_from_path(&table)?;
+            }
+            return Ok(());
+        }
         let file = std::fs::File::open(path).map_err(|io_error| Error::Io {
             path: path.to_path_buf(),
             source: io_error,
@@ -138,6 +161,26 @@ impl GivenNameVariants {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_stands_for_the_tables_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = GivenNameVariants::load(dir.path()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("is a directory without a given-name variant table"),
+            "{error}"
+        );
+        std::fs::write(
+            dir.path().join("nicknames.csv"),
+            "name1,relationship,name2\nwilliam,has_nickname,bill\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("other.csv"), "not,a,table,at,all\n").unwrap();
+        let table = GivenNameVariants::load_all([dir.path()]).unwrap();
+        assert!(table.are_variants("bill", "william"));
+    }
 
     #[test]
     fn reads_both_formats() {
