@@ -12,7 +12,9 @@
 //!    first without a comma (`Spinellis Diomidis`), and weighs an author sharing only part
 //!    of a compound surname below one sharing all of it;
 //! 6. a record with thousands of authors, longer than a fast-field value keeps, is
-//!    searched, shown whole and found by `POST /candidates` by its last author.
+//!    searched, shown whole and found by `POST /candidates` by its last author;
+//! 7. a record's id is its current version's, and its source's id finds whichever version
+//!    is current.
 
 mod common;
 
@@ -513,5 +515,45 @@ async fn records_with_thousands_of_authors_are_read_whole() {
         .map(|found| found["matchedValue"].as_str().unwrap())
         .collect();
     assert_eq!(matched, ["Zanzibar Quuxley", title], "{answer}");
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_source_id_finds_the_current_version_of_a_record() {
+    let served = Served::start(Options::default()).await;
+    insert_record_by(&served.test.db.pool, "W77", "Versioned first", &["Ann Lee"]).await;
+    let search = json!({"q": "", "filter": "source_id = W77"});
+    wait_until("the first version to be searchable", || async {
+        let (_, _, body) = served.post("/indexes/records/search", search.clone()).await;
+        body["hits"][0]["title"] == "Versioned first"
+    })
+    .await;
+    let (_, _, body) = served.post("/indexes/records/search", search.clone()).await;
+    let first_id = body["hits"][0]["id"].as_str().unwrap().to_owned();
+
+    insert_record_by(
+        &served.test.db.pool,
+        "W77",
+        "Versioned second",
+        &["Ann Lee"],
+    )
+    .await;
+    wait_until("the second version to replace the first", || async {
+        let (_, _, body) = served.post("/indexes/records/search", search.clone()).await;
+        body["hits"][0]["title"] == "Versioned second"
+    })
+    .await;
+    let (status, _, body) = served.post("/indexes/records/search", search).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["estimatedTotalHits"], 1, "{body}");
+    assert_eq!(body["hits"][0]["source_id"], "W77");
+    assert_ne!(
+        body["hits"][0]["id"],
+        first_id.as_str(),
+        "a version has its own id"
+    );
+    let path = format!("/indexes/records/documents/{first_id}");
+    let (status, _, _) = served.call(reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 404, "the first version is no longer current");
     served.stop().await;
 }

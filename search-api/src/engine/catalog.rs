@@ -189,6 +189,9 @@ static RECORDS: IndexCatalog = IndexCatalog {
         fields::DOI,
         fields::ORCIDS,
         fields::ID,
+        // A record's id is its current version's: a new version of it has another, and
+        // its source's id finds it.
+        fields::SOURCE_ID,
     ],
     sortable: &[fields::YEAR, fields::FETCHED_AT],
     default_order: &[fields::FETCHED_AT],
