@@ -51,9 +51,9 @@ pub use language::{
     DetectionMethod, FALLBACK_LATIN_STEMMER, MAX_DETECTION_NUM_BYTES, MIN_WHATLANG_CONFIDENCE,
 };
 pub use name::{
-    agreement_of_keyed, author_pair, compatibility, is_particle, name_tokens,
-    surname_agrees_in_part, AuthorKeys, AuthorLookup, GivenName, GivenNameVariants, NameAgreement,
-    NameCompatibility, NameKeys, NamePart, PersonName, PAIR_SEPARATOR,
+    agreement_of_keyed, author_pair, compatibility, default_variant_tables, is_particle,
+    name_tokens, surname_agrees_in_part, AuthorKeys, AuthorLookup, GivenName, GivenNameVariants,
+    NameAgreement, NameCompatibility, NameKeys, NamePart, PersonName, PAIR_SEPARATOR,
 };
 pub use normalize::{fold, fold_into, fold_respelled, is_diacritic_mark};
 pub use query::{analyze_query, parse_query, AnalyzedQuery, QueryWord};

@@ -23,13 +23,6 @@ use matcher::retrieve::SearchApiClient;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// Where the given-name variant tables are looked for when `ATLAS_NAME_VARIANTS` is unset,
-/// relative to the working directory, as the search API looks for them.
-const DEFAULT_NAME_VARIANT_PATHS: &[&str] = &[
-    "../shared/data/names/given-name-variants.csv",
-    "../shared/data/names/nicknames.csv",
-];
-
 /// Candidate generation, auto-confirmation and work grouping for Atlas.
 #[derive(Debug, Parser)]
 #[command(name = "matcher", version, about)]
@@ -124,11 +117,7 @@ impl SearchArgs {
 
     fn variants(&self) -> anyhow::Result<GivenNameVariants> {
         let paths: Vec<PathBuf> = if self.name_variants.is_empty() {
-            DEFAULT_NAME_VARIANT_PATHS
-                .iter()
-                .map(PathBuf::from)
-                .filter(|path| path.exists())
-                .collect()
+            analyzers::default_variant_tables()
         } else {
             self.name_variants.clone()
         };

@@ -12,13 +12,6 @@ use indexer::index::{BuildOptions, IndexKind, MIN_SHARD_HEAP_NUM_BYTES};
 use crate::auth::master_key::{MasterKey, MasterKeyError};
 use crate::limits::{DEFAULT_HEADER_READ_TIMEOUT_MS, DEFAULT_REQUEST_BODY_TIMEOUT_MS};
 
-/// Where the given-name variant tables are looked for when `ATLAS_NAME_VARIANTS` is unset,
-/// relative to the working directory: the names data set beside the repository.
-const DEFAULT_NAME_VARIANT_PATHS: &[&str] = &[
-    "../shared/data/names/given-name-variants.csv",
-    "../shared/data/names/nicknames.csv",
-];
-
 /// Serves the Atlas indexes over Meilisearch's HTTP API, following PostgreSQL's change feed.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "search-api", version, about)]
@@ -262,11 +255,7 @@ impl Config {
         if !configured.is_empty() {
             return configured;
         }
-        DEFAULT_NAME_VARIANT_PATHS
-            .iter()
-            .map(PathBuf::from)
-            .filter(|path| path.is_file())
-            .collect()
+        analyzers::default_variant_tables()
     }
 
     /// Returns the time a client has to send a request's headers.

@@ -17,4 +17,4 @@ pub use parse::{is_particle, GivenName, NamePart, PersonName};
 pub use retrieval::{author_pair, AuthorKeys, AuthorLookup, PAIR_SEPARATOR};
 pub use tokens::name_tokens;
 pub(crate) use tokens::push_name_tokens;
-pub use variants::GivenNameVariants;
+pub use variants::{default_variant_tables, GivenNameVariants};

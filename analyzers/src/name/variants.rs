@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::normalize::fold;
 use crate::{Error, Result};
@@ -11,6 +11,19 @@ use crate::{Error, Result};
 /// The variant tables of the names data set, read from a directory given in place of a
 /// file.
 pub const VARIANT_TABLE_FILE_NAMES: [&str; 2] = ["given-name-variants.csv", "nicknames.csv"];
+
+/// Where the variant tables are looked for when none is configured, relative to the
+/// working directory: the names data set beside the repository.
+pub const DEFAULT_VARIANT_TABLES_DIR: &str = "../shared/data/names";
+
+/// Returns the variant tables of [`DEFAULT_VARIANT_TABLES_DIR`] that exist.
+pub fn default_variant_tables() -> Vec<PathBuf> {
+    VARIANT_TABLE_FILE_NAMES
+        .iter()
+        .map(|name| Path::new(DEFAULT_VARIANT_TABLES_DIR).join(name))
+        .filter(|path| path.is_file())
+        .collect()
+}
 
 /// Pairs of given names known to be variants of each other; the relation is symmetric and
 /// not transitive (`chris` relates to `christopher` and to `christine`, which do not relate

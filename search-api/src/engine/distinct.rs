@@ -143,7 +143,9 @@ pub fn keep_placeholder(
         .collect();
     let mut page = Vec::with_capacity(take.min(kept.len()));
     for &(shard, address) in kept.iter().skip(skip).take(take) {
-        let stored = documents::read_whole(catalog, &searchers[shard], address)?;
+        // What the order needs; the search reads the hits it shows whole.
+        let searched = documents::read_searched(catalog, &searchers[shard], &[address])?;
+        let stored = searched.into_iter().next().unwrap_or_default();
         let mut document = unranked_document(catalog, &order.rules, stored);
         document.address = Some(address);
         document.shard = shard;
