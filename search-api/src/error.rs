@@ -200,6 +200,20 @@ error_codes! {
     /// The documents `retrieveVectors` is not a boolean.
     InvalidDocumentRetrieveVectors =>
         "invalid_document_retrieve_vectors", BAD_REQUEST, InvalidRequest;
+    /// The candidate request has no `profiles`.
+    MissingCandidatesProfiles => "missing_candidates_profiles", BAD_REQUEST, InvalidRequest;
+    /// The candidate request has no `limitPerProfile`.
+    MissingCandidatesLimitPerProfile =>
+        "missing_candidates_limit_per_profile", BAD_REQUEST, InvalidRequest;
+    /// A candidate request's `profiles` is not a list of profiles, has too many, or one of
+    /// them has a field of the wrong type, too long, or an invalid ORCID iD.
+    InvalidCandidatesProfiles => "invalid_candidates_profiles", BAD_REQUEST, InvalidRequest;
+    /// A candidate request's `limitPerProfile` is not an integer from 1 to the maximum.
+    InvalidCandidatesLimitPerProfile =>
+        "invalid_candidates_limit_per_profile", BAD_REQUEST, InvalidRequest;
+    /// A candidate request's `showMatches` is not a boolean.
+    InvalidCandidatesShowMatches =>
+        "invalid_candidates_show_matches", BAD_REQUEST, InvalidRequest;
     /// `synonyms` is not a map of words to lists of words.
     InvalidSettingsSynonyms => "invalid_settings_synonyms", BAD_REQUEST, InvalidRequest;
     /// `stopWords` is not a list of words.

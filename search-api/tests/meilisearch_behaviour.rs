@@ -431,6 +431,7 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
         assert_eq!(status, 400, "{field}: {answer}");
         let message = answer["message"].as_str().unwrap();
         assert!(message.contains(&format!("`{field}`")), "{field}: {answer}");
+        assert_eq!(answer["code"], "bad_request", "{field}: {answer}");
     }
     let (status, _, answer, _) = served
         .send(
@@ -448,38 +449,58 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
             .contains("limitPerProfile"),
         "{answer}"
     );
+    assert_eq!(answer["code"], "missing_candidates_limit_per_profile");
 
     // Out of bounds or of the wrong type: a 400 naming the place.
     let long_name = "K".repeat(3_000);
     let many: Vec<Value> = (0..1_001).map(|_| profile.clone()).collect();
-    for (body, place) in [
+    for (body, place, code) in [
         (
             json!({"profiles": [{"id": "p", "names": [42], "titles": [], "orcid": null}],
                    "limitPerProfile": 5}),
             "profiles[0].names[0]",
+            "invalid_candidates_profiles",
         ),
         (
             json!({"profiles": [profile.clone()], "limitPerProfile": 0}),
             "limitPerProfile",
+            "invalid_candidates_limit_per_profile",
         ),
-        (json!({"profiles": many, "limitPerProfile": 5}), "profiles"),
+        (
+            json!({"profiles": [profile.clone()], "limitPerProfile": 5, "showMatches": "no"}),
+            "showMatches",
+            "invalid_candidates_show_matches",
+        ),
+        (
+            json!({"profiles": "Ann Lee", "limitPerProfile": 5}),
+            "profiles",
+            "invalid_candidates_profiles",
+        ),
+        (
+            json!({"profiles": many, "limitPerProfile": 5}),
+            "profiles",
+            "invalid_candidates_profiles",
+        ),
         (
             json!({"profiles": [profile.clone(),
                                 {"id": "q", "names": [long_name], "titles": [], "orcid": null}],
                    "limitPerProfile": 5}),
             "profiles[1].names[0]",
+            "invalid_candidates_profiles",
         ),
         (
             json!({"profiles": [{"id": "p".repeat(600), "names": [], "titles": [],
                                  "orcid": null}],
                    "limitPerProfile": 5}),
             "profiles[0].id",
+            "invalid_candidates_profiles",
         ),
         (
             json!({"profiles": [{"id": "p", "names": [], "titles": [],
                                  "orcid": "0".repeat(3_000)}],
                    "limitPerProfile": 5}),
             "profiles[0].orcid",
+            "invalid_candidates_profiles",
         ),
         (
             json!({"profiles": [profile.clone(),
@@ -487,12 +508,14 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
                                  "orcid": "0000-0002-1825"}],
                    "limitPerProfile": 5}),
             "profiles[1].orcid",
+            "invalid_candidates_profiles",
         ),
         (
             json!({"profiles": [{"id": "q", "names": [], "titles": [],
                                  "orcid": "0000-0002-1825-0098"}],
                    "limitPerProfile": 5}),
             "profiles[0].orcid",
+            "invalid_candidates_profiles",
         ),
     ] {
         let (status, _, answer, _) = served
@@ -501,6 +524,7 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
         assert_eq!(status, 400, "{place}: {answer}");
         let message = answer["message"].as_str().unwrap();
         assert!(message.contains(&format!("`{place}`")), "{place}: {answer}");
+        assert_eq!(answer["code"], code, "{place}: {answer}");
     }
     served.stop().await;
 }

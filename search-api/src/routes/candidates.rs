@@ -37,15 +37,15 @@ pub async fn candidates(
     let engine = state.engine()?;
     let request: CandidateRequest = serde_path_to_error::deserialize(body).map_err(|error| {
         let at = error.path().to_string();
-        let place = if at == "." {
-            String::new()
+        let reason = error.inner().to_string();
+        let (code, place) = if at == "." {
+            (code_of_reason(&reason), String::new())
+        } else if reason.starts_with("unknown field") {
+            (Code::BadRequest, format!(" at `{at}`"))
         } else {
-            format!(" at `{at}`")
+            (code_of_field(&at), format!(" at `{at}`"))
         };
-        ApiError::new(
-            Code::BadRequest,
-            format!("invalid candidate request{place}: {}", error.inner()),
-        )
+        ApiError::new(code, format!("invalid candidate request{place}: {reason}"))
     })?;
     check_bounds(&request)?;
     let deadline = Instant::now() + Duration::from_millis(MAX_SEARCH_TIME_BUDGET_MILLIS);
@@ -58,11 +58,35 @@ pub async fn candidates(
     Ok(json_bytes(StatusCode::OK, bytes))
 }
 
+/// Returns the code of an error in the request's field at `path` (`profiles[2].orcid`):
+/// the code of its top-level field, as Meilisearch names one code per parameter.
+fn code_of_field(path: &str) -> Code {
+    let field = path.split(['[', '.']).next().unwrap_or_default();
+    match field {
+        "profiles" => Code::InvalidCandidatesProfiles,
+        "limitPerProfile" | "limit_per_profile" => Code::InvalidCandidatesLimitPerProfile,
+        "showMatches" | "show_matches" => Code::InvalidCandidatesShowMatches,
+        _ => Code::BadRequest,
+    }
+}
+
+/// Returns the code of an error in the request as a whole: a missing field has its own,
+/// an unknown one is `bad_request` as an unknown search parameter is.
+fn code_of_reason(reason: &str) -> Code {
+    if reason.starts_with("missing field `profiles`") {
+        Code::MissingCandidatesProfiles
+    } else if reason.starts_with("missing field `limitPerProfile`") {
+        Code::MissingCandidatesLimitPerProfile
+    } else {
+        Code::BadRequest
+    }
+}
+
 /// Refuses a request beyond the bounds of [`crate::limits`], naming the field.
 fn check_bounds(request: &CandidateRequest) -> Result<()> {
     let refuse = |field: String, message: String| {
         Err(ApiError::new(
-            Code::BadRequest,
+            code_of_field(&field),
             format!("invalid candidate request at `{field}`: {message}"),
         ))
     };
