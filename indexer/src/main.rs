@@ -497,6 +497,21 @@ fn print_summary(
             summary.num_profiles_unchanged
         )?;
     }
+    const NUM_WARNINGS_SHOWN: usize = 20;
+    if summary.num_warnings > 0 {
+        writeln!(
+            out,
+            "stored with a value the index cannot use (found without it): {}",
+            summary.num_warnings
+        )?;
+    }
+    for warning in summary.warnings.iter().take(NUM_WARNINGS_SHOWN) {
+        writeln!(out, "warning {warning}")?;
+    }
+    if summary.num_warnings > NUM_WARNINGS_SHOWN as u64 {
+        let more = summary.num_warnings - NUM_WARNINGS_SHOWN as u64;
+        writeln!(out, "… and {more} more warnings in the log")?;
+    }
     const NUM_REJECTS_SHOWN: usize = 20;
     for rejected in summary.rejected.iter().take(NUM_REJECTS_SHOWN) {
         writeln!(out, "rejected {rejected}")?;

@@ -9,7 +9,9 @@
 //! 7. an import killed at any moment and run again ends as one clean run would;
 //! 8. of concurrent imports of one record, the version fetched last is current, and the
 //!    record is counted as inserted once;
-//! 9. an import stopped by SIGTERM commits the batch it was writing and reports it.
+//! 9. an import stopped by SIGTERM commits the batch it was writing and reports it;
+//! 10. a value the index cannot use (a year that is not one) is reported with its place
+//!     and its record stored.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -290,6 +292,43 @@ async fn bad_input_is_reported_with_its_place_and_good_records_land() {
 }
 
 #[tokio::test]
+async fn a_value_the_index_cannot_use_is_reported_and_its_record_stored() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "id,title,authors,venue,year\n\
+               a1,First paper,Ann Lee,VLDB,1999\n\
+               a2,Second paper,Bob Ray,VLDB,unknown\n\
+               a3,Third paper,Cy Doe,VLDB,\n";
+    let path = write_file(dir.path(), "dblp.csv", csv.as_bytes());
+    let summary = import(pool, Format::DblpAcm, std::slice::from_ref(&path)).await;
+    assert_eq!(summary.num_inserted, 3, "every record is stored");
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    assert_eq!(summary.num_warnings, 1, "{:?}", summary.warnings);
+    let warning = &summary.warnings[0];
+    assert_eq!(warning.location.path, path);
+    assert_eq!(warning.location.line, Some(3));
+    assert!(
+        warning.message.contains("`year`") && warning.message.contains("unknown"),
+        "{warning}"
+    );
+    let stored: serde_json::Value =
+        sqlx::query_scalar("select data from raw_records where source_id = 'a2'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(stored["year"], "unknown", "the original is kept as it was");
+
+    let lines = "{\"id\":\"https://openalex.org/W1\",\"title\":\"t\",\"doi\":\"n/a\"}\n";
+    let path = write_file(dir.path(), "works.jsonl", lines.as_bytes());
+    let summary = import(pool, Format::Openalex, std::slice::from_ref(&path)).await;
+    assert_eq!(summary.num_inserted, 1);
+    assert_eq!(summary.num_warnings, 1, "{:?}", summary.warnings);
+    assert!(summary.warnings[0].message.contains("`doi`"));
+    assert_eq!(summary.warnings[0].location.line, Some(1));
+}
+
+#[tokio::test]
 async fn a_record_postgresql_refuses_rejects_only_itself() {
     let database = TestDatabase::create().await;
     let record = |source_id: &str, line: u64| PreparedRecord {
@@ -299,6 +338,7 @@ async fn a_record_postgresql_refuses_rejects_only_itself() {
         data_json: format!("{{\"id\":\"{source_id}\"}}"),
         checksum: format!("checksum-{source_id}"),
         location: Location::line("batch.jsonl", line),
+        warnings: Vec::new(),
     };
     // An empty source id breaks the `raw_records_source_nonempty` constraint.
     let batch = vec![record("a", 1), record("", 2), record("b", 3)];
@@ -492,6 +532,7 @@ async fn concurrent_imports_of_the_same_profiles_both_succeed() {
 async fn write_version(transaction: &mut sqlx::PgConnection, title: &str) {
     let record = PreparedRecord {
         location: Location::line("concurrent.jsonl", 1),
+        warnings: Vec::new(),
         source: "openalex".to_owned(),
         source_id: "W1".to_owned(),
         entity_type: "work".to_owned(),
@@ -553,6 +594,7 @@ async fn the_version_fetched_last_is_current_whichever_import_commits_last() {
     // as a new version, whichever waits for the other.
     let new_record = |title: &str| PreparedRecord {
         location: Location::line("concurrent.jsonl", 1),
+        warnings: Vec::new(),
         source: "openalex".to_owned(),
         source_id: "W2".to_owned(),
         entity_type: "work".to_owned(),

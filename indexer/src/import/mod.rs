@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use self::formats::{Format, ReadOptions};
 use self::progress::Progress;
-use self::record::{Location, Parsed, Rejected, SourceProfile};
+use self::record::{Location, Parsed, Rejected, SourceProfile, Warning};
 use self::writer::{BatchOutcome, PreparedRecord};
 use crate::{Error, Result};
 
@@ -75,6 +75,11 @@ pub struct ImportSummary {
     pub num_profiles_unchanged: u64,
     /// Items rejected, with where and why.
     pub rejected: Vec<Rejected>,
+    /// Records stored with a value the index cannot use (a year that is not one), each
+    /// counted; the first [`MAX_KEPT_WARNINGS`] are kept with where and what.
+    pub num_warnings: u64,
+    /// The first warnings, in the order read.
+    pub warnings: Vec<Warning>,
     /// Wall time of the import.
     pub elapsed: Duration,
     /// Whether it was stopped ([`ImportOptions::stop`]) before reading every file.
@@ -92,6 +97,22 @@ impl ImportSummary {
         self.num_bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
+    /// Counts, logs and keeps the warnings of records written.
+    fn note_warnings(&mut self, records: &[PreparedRecord]) {
+        for record in records {
+            for warning in &record.warnings {
+                self.num_warnings += 1;
+                tracing::warn!(place = %record.location, warning = %warning, "stored with an unusable value");
+                if self.warnings.len() < MAX_KEPT_WARNINGS {
+                    self.warnings.push(Warning {
+                        location: record.location.clone(),
+                        message: warning.clone(),
+                    });
+                }
+            }
+        }
+    }
+
     fn absorb_batch(&mut self, outcome: BatchOutcome) {
         self.num_inserted += outcome.num_inserted;
         self.num_unchanged += outcome.num_unchanged;
@@ -99,6 +120,9 @@ impl ImportSummary {
         self.rejected.extend(outcome.rejected);
     }
 }
+
+/// Warnings an import keeps to report; past them they are counted and logged only.
+pub const MAX_KEPT_WARNINGS: usize = 1_000;
 
 /// What the reading thread hands to the writer.
 enum Message {
@@ -157,6 +181,7 @@ pub async fn import_files(
             Message::Records(records) => {
                 summary.num_read += records.len() as u64;
                 summary.absorb_batch(writer::write_records(pool, &records).await?);
+                summary.note_warnings(&records);
             }
             Message::Profile(profile, works, location) => {
                 summary.num_read += works.len() as u64;
@@ -174,6 +199,7 @@ pub async fn import_files(
                     });
                 }
                 summary.absorb_batch(outcome.works);
+                summary.note_warnings(&works);
             }
             Message::Rejected(rejected) => {
                 summary.num_read += 1;

@@ -132,6 +132,22 @@ impl fmt::Display for Rejected {
     }
 }
 
+/// A record stored with a value the index cannot use, with where it was and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Where the record was.
+    #[serde(flatten)]
+    pub location: Location,
+    /// Lowercase description naming the field and its value.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
 /// One item read from an input file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {

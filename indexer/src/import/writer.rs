@@ -26,6 +26,9 @@ pub struct PreparedRecord {
     pub checksum: String,
     /// Where it was read.
     pub location: Location,
+    /// Values of the record the index cannot use, described
+    /// ([`crate::index::extract::unusable_values`]); the record is stored all the same.
+    pub warnings: Vec<String>,
 }
 
 impl PreparedRecord {
@@ -33,7 +36,9 @@ impl PreparedRecord {
     pub fn new(record: SourceRecord, location: Location) -> Self {
         let checksum = canonical_checksum(&record.data);
         let data_json = record.data.to_string();
+        let warnings = crate::index::extract::unusable_values(&record.source, &record.data);
         Self {
+            warnings,
             source: record.source,
             source_id: record.source_id,
             entity_type: record.entity_type,

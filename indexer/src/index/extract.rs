@@ -97,6 +97,75 @@ impl RecordFields {
     }
 }
 
+/// Characters of a value quoted in a message about it; a longer value is cut.
+const MAX_QUOTED_VALUE_NUM_CHARS: usize = 60;
+
+/// Describes each value of a record of `source` that [`RecordFields::extract`] reads but
+/// cannot use: a year that is not one, a DOI that is not one. The record is still stored
+/// whole and found by its other fields; the descriptions name the field and the value,
+/// for the import to report.
+pub fn unusable_values(source: &str, data: &Value) -> Vec<String> {
+    let (year_keys, doi_keys): (&[&str], &[&str]) = match source {
+        "openalex" => (&["publication_year", "publication_date"], &["doi"]),
+        "crossref" => (&[], &["DOI"]),
+        "dblp" | "acm" => (&["year"], &[]),
+        // HAL and ORCID dates are structured, several fields deep; an unusable one reads
+        // as no date.
+        "hal" | "orcid" => (&[], &[]),
+        _ => (&["year"], &["doi", "DOI"]),
+    };
+    let mut problems = Vec::new();
+    let given: Vec<(&str, &Value)> = year_keys
+        .iter()
+        .filter_map(|&key| Some((key, data.get(key).filter(|value| is_given(value))?)))
+        .collect();
+    if !given.is_empty()
+        && given
+            .iter()
+            .all(|(_, value)| year_of(Some(value)).is_none())
+    {
+        let (key, value) = given[0];
+        problems.push(format!(
+            "`{key}` is {}, not a year from {} to {}: the record is stored without a year",
+            quoted(value),
+            PLAUSIBLE_YEARS.start(),
+            PLAUSIBLE_YEARS.end()
+        ));
+    }
+    for &key in doi_keys {
+        let Some(value) = data.get(key).filter(|value| is_given(value)) else {
+            continue;
+        };
+        if value.as_str().and_then(normalize_doi).is_none() {
+            problems.push(format!(
+                "`{key}` is {}, not a DOI (`10.` followed by a prefix and a suffix, or its \
+                 `https://doi.org/` URL): the record is stored without a DOI",
+                quoted(value)
+            ));
+        }
+    }
+    problems
+}
+
+/// Whether a record holds something in a field: not null, not blank text.
+fn is_given(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(text) => !text.trim().is_empty(),
+        _ => true,
+    }
+}
+
+/// Returns a value as JSON for a message, cut to [`MAX_QUOTED_VALUE_NUM_CHARS`].
+fn quoted(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= MAX_QUOTED_VALUE_NUM_CHARS {
+        return format!("`{text}`");
+    }
+    let cut: String = text.chars().take(MAX_QUOTED_VALUE_NUM_CHARS).collect();
+    format!("`{cut}…`")
+}
+
 /// OpenAlex works, 2022 (`host_venue`) and current (`primary_location`) schemas.
 fn openalex(data: &Value) -> RecordFields {
     let mut fields = RecordFields {
@@ -779,6 +848,44 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn values_that_cannot_be_used_are_described() {
+        let problems = unusable_values("dblp", &json!({"title": "A", "year": "circa 1999"}));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("`year` is `\"circa 1999\"`"),
+            "{problems:?}"
+        );
+        // A year written as a number, as a date, or absent is fine.
+        for data in [
+            json!({"year": 1999}),
+            json!({"year": "1999-05-01"}),
+            json!({"year": ""}),
+            json!({"year": null}),
+            json!({}),
+        ] {
+            assert!(unusable_values("acm", &data).is_empty(), "{data}");
+        }
+        // OpenAlex: either the year or the date gives one.
+        assert!(unusable_values(
+            "openalex",
+            &json!({"publication_year": "n.d.", "publication_date": "2020-01-02"})
+        )
+        .is_empty());
+        let problems = unusable_values(
+            "openalex",
+            &json!({"publication_year": 20201, "doi": "not a doi"}),
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("`publication_year` is `20201`"));
+        assert!(problems[1].contains("`doi` is `\"not a doi\"`"));
+        assert!(unusable_values("crossref", &json!({"DOI": "10.1000/x"})).is_empty());
+        let long = "x".repeat(500);
+        let problems = unusable_values("other", &json!({ "doi": long }));
+        assert!(problems[0].len() < 300, "{problems:?}");
+        assert!(problems[0].contains('…'));
+    }
 
     #[test]
     fn openalex_current_schema_prefers_primary_location_and_keeps_raw_names() {
