@@ -14,6 +14,7 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use analyzers::{
@@ -178,7 +179,6 @@ pub(crate) fn retrieve(
         .min(std::thread::available_parallelism().map_or(1, usize::from))
         .min(profiles.len())
         .max(1);
-    let chunk_len = profiles.len().div_ceil(num_threads).max(1);
     let views = ViewColumns::open(searchers)?;
     let retriever = Retriever {
         searchers,
@@ -188,16 +188,30 @@ pub(crate) fn retrieve(
         deadline,
         limit: request.limit_per_profile,
     };
-    let chunks: Vec<Result<Vec<ProfileCandidates>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = profiles
-            .chunks(chunk_len)
-            .map(|chunk| {
+    // Each thread takes the next profile not yet taken: the work of a profile varies a
+    // hundredfold (a rare name against a common one), so fixed shares left threads idle.
+    let next_profile = AtomicUsize::new(0);
+    let found: Vec<Result<Vec<(usize, ProfileCandidates)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..num_threads)
+            .map(|_| {
                 let retriever = &retriever;
+                let next_profile = &next_profile;
                 scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|profile| retriever.profile(profile))
-                        .collect()
+                    let mut found = Vec::new();
+                    loop {
+                        let index = next_profile.fetch_add(1, Ordering::Relaxed);
+                        let Some(profile) = profiles.get(index) else {
+                            return Ok(found);
+                        };
+                        match retriever.profile(profile) {
+                            Ok(result) => found.push((index, result)),
+                            Err(error) => {
+                                // The others stop at their next profile: the request fails.
+                                next_profile.fetch_max(profiles.len(), Ordering::Relaxed);
+                                return Err(error);
+                            }
+                        }
+                    }
                 })
             })
             .collect();
@@ -210,10 +224,13 @@ pub(crate) fn retrieve(
             })
             .collect()
     });
-    let mut results = Vec::with_capacity(profiles.len());
-    for chunk in chunks {
-        results.extend(chunk?);
+    let mut indexed = Vec::with_capacity(profiles.len());
+    for thread_found in found {
+        indexed.extend(thread_found?);
     }
+    indexed.sort_unstable_by_key(|(index, _)| *index);
+    let mut results: Vec<ProfileCandidates> =
+        indexed.into_iter().map(|(_, result)| result).collect();
     if !request.show_matches {
         for hit in results.iter_mut().flat_map(|result| result.hits.iter_mut()) {
             hit.matches = Vec::new();
