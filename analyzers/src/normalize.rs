@@ -2,7 +2,7 @@
 //! an explicit table for letters that do not decompose, so that every spelling of a word
 //! reaches the same indexed term.
 
-use unicode_normalization::char::{decompose_canonical, decompose_compatible};
+use unicode_normalization::char::{decompose_canonical, decompose_compatible, is_combining_mark};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Returns the folded form of `text`: NFKC, full case folding, diacritics removed, and letters
@@ -32,9 +32,26 @@ pub fn fold_into(text: &str, out: &mut String) {
             out.push(ch.to_ascii_lowercase());
             continue;
         }
+        // A spacing diacritic (`¨`, `˘`, the Greek `ͺ`) decomposes to a space and its
+        // combining mark, which folding drops: the space is dropped too, or a word made of
+        // one would fold to a blank token. A lone space (no-break space) stays a space.
+        let mut is_first = true;
+        let mut leading_space = false;
         decompose_compatible(ch, |decomposed| {
-            push_case_folded(decomposed, out, &mut needs_recomposition);
+            if is_first && decomposed == ' ' {
+                leading_space = true;
+            } else {
+                if leading_space && !is_combining_mark(decomposed) {
+                    out.push(' ');
+                }
+                leading_space = false;
+                push_case_folded(decomposed, out, &mut needs_recomposition);
+            }
+            is_first = false;
         });
+        if leading_space {
+            out.push(' ');
+        }
     }
 
     if needs_recomposition && is_nfc_quick(out[start..].chars()) != IsNormalized::Yes {
@@ -354,6 +371,10 @@ mod tests {
             ("Wärme\u{AD}schutz", "warmeschutz"),
             ("がっこう", "がっこう"),
             ("한국어", "한국어"),
+            // Spacing diacritics fold to nothing; a no-break space to a space.
+            ("ͺ", ""),
+            ("a\u{A8}b", "ab"),
+            ("Jean\u{A0}Dupont", "jean dupont"),
             ("", ""),
         ];
         for (input, expected) in cases {

@@ -80,7 +80,7 @@ impl<S: TokenSink> TokenSink for WordRecorder<'_, S> {
         let original = &self.name[span.clone()];
         if let Some(mut respelled) = fold_respelled(original) {
             respelled.retain(char::is_alphanumeric);
-            if respelled != text {
+            if !respelled.is_empty() && respelled != text {
                 let variant_span = span.clone();
                 self.sink.push_token(
                     TokenKind::Variant,
