@@ -408,6 +408,23 @@ fn compatibility_table() {
             NameAgreement::Full,
         ),
         ("Pat O'Brien", "Pat OBrien", NameAgreement::Full),
+        // Two surnames, cited by the first alone; read so, a middle name is a surname too.
+        (
+            "Victoriano Santana",
+            "Victoriano Santana Sanjurjo",
+            NameAgreement::Full,
+        ),
+        (
+            "V. Santana",
+            "Victoriano Santana Sanjurjo",
+            NameAgreement::Initials,
+        ),
+        (
+            "Pedro Santana",
+            "Victoriano Santana Sanjurjo",
+            NameAgreement::SurnameMismatch,
+        ),
+        ("J. Paul", "John Paul Smith", NameAgreement::Initials),
         // Surname first without a comma: the same words in the other order.
         (
             "Diomidis Spinellis",

@@ -60,6 +60,46 @@ fn candidate_hits(answer: &Value) -> &Vec<Value> {
         .unwrap_or_else(|| panic!("no hits in {answer}"))
 }
 
+/// Returns the author string each hit of the first profile was found by and how it
+/// agrees, sorted.
+fn name_matches(answer: &Value) -> Vec<(&str, &str)> {
+    let mut found: Vec<(&str, &str)> = candidate_hits(answer)
+        .iter()
+        .map(|hit| {
+            (
+                hit["matches"][0]["matchedValue"].as_str().unwrap(),
+                hit["matches"][0]["agreement"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+/// Returns the score of the hit of the first profile found by the author string `author`.
+fn score_of(answer: &Value, author: &str) -> f64 {
+    candidate_hits(answer)
+        .iter()
+        .find(|hit| hit["matches"][0]["matchedValue"] == author)
+        .and_then(|hit| hit["score"].as_f64())
+        .unwrap_or_else(|| panic!("no hit by `{author}` in {answer}"))
+}
+
+/// Inserts one record per `(source id, title, author)` and waits until a search for `q`
+/// finds them all.
+async fn insert_by_one_author(served: &Served, records: &[(&str, &str, &str)], q: &str) {
+    for (source_id, title, author) in records {
+        insert_record_by(&served.test.db.pool, source_id, title, &[author]).await;
+    }
+    wait_until("the records to be searchable", || async {
+        let (_, _, body) = served
+            .post("/indexes/records/search", json!({ "q": q }))
+            .await;
+        body["estimatedTotalHits"].as_u64() == Some(records.len() as u64)
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn candidates_weigh_the_one_best_agreeing_author() {
     let served = Served::start(Options::default()).await;
@@ -142,31 +182,14 @@ async fn candidates_weigh_the_one_best_agreeing_author() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn candidates_read_names_written_surname_first() {
     let served = Served::start(Options::default()).await;
-    let pool = &served.test.db.pool;
-    insert_record_by(
-        pool,
-        "R1",
-        "Code quality in open source",
-        &["Diomidis Spinellis"],
-    )
-    .await;
-    insert_record_by(
-        pool,
-        "R2",
-        "Software tools for research",
-        &["Spinellis Diomidis"],
-    )
-    .await;
-    // Another person, unless the surname is `Diomidis`: an initial is never read as a
-    // surname.
-    insert_record_by(pool, "R3", "Unrelated chemistry paper", &["S. Diomidis"]).await;
-    wait_until("the three records to be searchable", || async {
-        let (_, _, body) = served
-            .post("/indexes/records/search", json!({"q": "Diomidis"}))
-            .await;
-        body["estimatedTotalHits"].as_u64() == Some(3)
-    })
-    .await;
+    // `S. Diomidis` is another person, unless the surname is `Diomidis`: an initial is
+    // never read as a surname.
+    let records = [
+        ("R1", "Code quality in open source", "Diomidis Spinellis"),
+        ("R2", "Software tools for research", "Spinellis Diomidis"),
+        ("R3", "Unrelated chemistry paper", "S. Diomidis"),
+    ];
+    insert_by_one_author(&served, &records, "Diomidis").await;
 
     for name in [
         "Diomidis Spinellis",
@@ -175,17 +198,7 @@ async fn candidates_read_names_written_surname_first() {
     ] {
         let profile = json!({"id": "p", "names": [name], "titles": [], "orcid": null});
         let answer = candidates_of(&served, profile).await;
-        let hits = candidate_hits(&answer);
-        let mut found: Vec<(&str, &str)> = hits
-            .iter()
-            .map(|hit| {
-                (
-                    hit["matches"][0]["matchedValue"].as_str().unwrap(),
-                    hit["matches"][0]["agreement"].as_str().unwrap(),
-                )
-            })
-            .collect();
-        found.sort_unstable();
+        let found = name_matches(&answer);
         let expected: Vec<(&str, &str)> = match name {
             "Diomidis Spinellis" => vec![
                 ("Diomidis Spinellis", "full"),
@@ -204,18 +217,15 @@ async fn candidates_read_names_written_surname_first() {
         };
         assert_eq!(found, expected, "{name}: {answer}");
         // The same words in the other order weigh less than the name as written.
-        let score_of = |value: &str| {
-            hits.iter()
-                .find(|hit| hit["matches"][0]["matchedValue"] == value)
-                .and_then(|hit| hit["score"].as_f64())
-                .unwrap()
-        };
         let (written, reordered) = if name == "Spinellis Diomidis" {
             ("Spinellis Diomidis", "Diomidis Spinellis")
         } else {
             ("Diomidis Spinellis", "Spinellis Diomidis")
         };
-        assert!(score_of(written) > score_of(reordered), "{name}: {answer}");
+        assert!(
+            score_of(&answer, written) > score_of(&answer, reordered),
+            "{name}: {answer}"
+        );
     }
     served.stop().await;
 }
@@ -249,6 +259,56 @@ async fn candidates_weigh_part_of_a_compound_surname_lower() {
     assert_eq!(found[0], ("J. Mueller", 0.7), "{answer}");
     assert_eq!(found[1].0, "Mueller-Kirchenbauer, J.", "{answer}");
     assert!(found[1].1 < found[0].1, "{answer}");
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn candidates_find_a_name_with_two_surnames_by_the_first_alone() {
+    let served = Served::start(Options::default()).await;
+    let records = [
+        ("S1", "Marine sediments", "Victoriano Santana Sanjurjo"),
+        ("S2", "Coastal erosion", "V. Santana"),
+        ("S3", "Tidal flows", "Pedro Santana"),
+    ];
+    insert_by_one_author(&served, &records, "Santana").await;
+
+    // The first surname alone finds the name with both, and the name with both the first
+    // alone; `Pedro Santana` is another person. Only part of the surname weighs less than
+    // the name as written.
+    let expected = [
+        ("V. Santana", "initials"),
+        ("Victoriano Santana Sanjurjo", "full"),
+    ];
+    let profile = json!({"id": "v", "names": ["Victoriano Santana"], "titles": [], "orcid": null});
+    let answer = candidates_of(&served, profile).await;
+    assert_eq!(name_matches(&answer), expected, "{answer}");
+    assert!(
+        score_of(&answer, "Victoriano Santana Sanjurjo") < 0.9,
+        "{answer}"
+    );
+    let profile =
+        json!({"id": "v", "names": ["Victoriano Santana Sanjurjo"], "titles": [], "orcid": null});
+    let answer = candidates_of(&served, profile).await;
+    assert_eq!(name_matches(&answer), expected, "{answer}");
+    assert_eq!(
+        score_of(&answer, "Victoriano Santana Sanjurjo"),
+        0.9,
+        "{answer}"
+    );
+
+    // A search for the name with the first surname ranks the name with both as one name.
+    let (status, _, body) = served
+        .post(
+            "/indexes/records/search",
+            json!({"q": "Victoriano Santana", "attributesToRetrieve": ["authors"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["hits"][0]["authors"],
+        json!(["Victoriano Santana Sanjurjo"]),
+        "{body}"
+    );
     served.stop().await;
 }
 

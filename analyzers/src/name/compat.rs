@@ -151,6 +151,9 @@ fn compare(
                 }),
             };
         }
+        if let Some(read) = agreement_of_readings(first, second, variants, explain) {
+            return read;
+        }
         return NameCompatibility {
             agreement: NameAgreement::SurnameMismatch,
             reason: reason(&|| {
@@ -198,6 +201,61 @@ fn compare(
             }),
         },
     }
+}
+
+/// Returns how two names without a surname key in common agree when one of them is read
+/// with two surnames ([`PersonName::second_surname_reading`]), the better of the two ways;
+/// `None` when neither way is compatible. `Victoriano Santana` and `Victoriano Santana
+/// Sanjurjo` agree in full, `V. Santana` and `Victoriano Santana Sanjurjo` by initials.
+fn agreement_of_readings(
+    first: &PersonName,
+    second: &PersonName,
+    variants: &GivenNameVariants,
+    explain: bool,
+) -> Option<NameCompatibility> {
+    let readings = [
+        first
+            .second_surname_reading()
+            .map(|reading| (reading, second)),
+        second
+            .second_surname_reading()
+            .map(|reading| (reading, first)),
+    ];
+    let mut best: Option<NameCompatibility> = None;
+    for (reading, other) in readings.into_iter().flatten() {
+        let names = KeyedPair {
+            first: &reading,
+            first_surnames: &reading.surname_keys(),
+            second: other,
+            second_surnames: &other.surname_keys(),
+        };
+        let outcome = compare(&names, variants, explain);
+        let is_better = best
+            .as_ref()
+            .is_none_or(|best| outcome.agreement.rank() < best.agreement.rank());
+        if !outcome.agreement.is_compatible() || !is_better {
+            continue;
+        }
+        let reason = if explain {
+            let surname: Vec<&str> = reading
+                .surname
+                .iter()
+                .map(|part| part.text.as_str())
+                .collect();
+            format!(
+                "read with the two surnames `{}`: {}",
+                surname.join(" "),
+                outcome.reason
+            )
+        } else {
+            String::new()
+        };
+        best = Some(NameCompatibility {
+            agreement: outcome.agreement,
+            reason,
+        });
+    }
+    best
 }
 
 /// Returns true when the surnames of two names share only some of their words: a word of

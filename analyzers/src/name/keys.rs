@@ -1,6 +1,6 @@
 //! Retrieval keys of a parsed name: what the indexer stores and the matcher looks up.
 
-use super::parse::{is_particle, NamePart, PersonName};
+use super::parse::{is_particle, GivenName, NamePart, PersonName};
 
 /// The keys under which a person name is indexed and looked up. Every key is folded; none is
 /// stemmed.
@@ -53,6 +53,56 @@ impl PersonName {
     /// Returns the surname keys; see [`NameKeys::surnames`].
     pub fn surname_keys(&self) -> Vec<String> {
         surname_keys(&self.particles, &self.surname)
+    }
+
+    /// Returns the surname keys, then those of the second surname reading
+    /// ([`PersonName::second_surname_reading`]) not among them: what retrieval indexes and
+    /// looks up, so that both readings of a name are found.
+    pub fn retrieval_surname_keys(&self) -> Vec<String> {
+        let mut keys = self.surname_keys();
+        if let Some(reading) = self.second_surname_reading() {
+            for key in reading.surname_keys() {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
+    /// Returns the name read with its last given name as a first surname: `Victoriano |
+    /// Santana Sanjurjo` for `Victoriano Santana Sanjurjo`. Spanish and Portuguese names
+    /// carry two surnames and are cited with the first alone (`V. Santana`), while a name
+    /// written without a comma is parsed with its last word as the surname. `None` unless
+    /// the order was guessed ([`PersonName::order_guessed`]), the name has no particle or
+    /// suffix, and a given name or initial stays before the one read as a surname. The
+    /// reading has no second reading of its own.
+    pub fn second_surname_reading(&self) -> Option<PersonName> {
+        let [kept @ .., moved] = self.given.as_slice() else {
+            return None;
+        };
+        let is_full =
+            |given: &GivenName| !given.is_initial && given.part.folded.chars().nth(1).is_some();
+        if !self.order_guessed
+            || !self.particles.is_empty()
+            || self.suffix.is_some()
+            || self.surname.is_empty()
+            || !is_full(moved)
+            || moved.part.folded.contains('-')
+            || kept.is_empty()
+        {
+            return None;
+        }
+        let mut surname = Vec::with_capacity(self.surname.len() + 1);
+        surname.push(moved.part.clone());
+        surname.extend(self.surname.iter().cloned());
+        Some(PersonName {
+            given: kept.to_vec(),
+            particles: Vec::new(),
+            surname,
+            suffix: None,
+            order_guessed: false,
+        })
     }
 }
 

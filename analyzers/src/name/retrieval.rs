@@ -17,6 +17,10 @@
 //! authors holding them all among their surname keys. A name of two or three full words
 //! also looks up each other word as the surname paired with each remaining word, for the
 //! same name written in another order.
+//!
+//! A name whose order was guessed is also indexed and looked up as read with its last
+//! given name as a first surname (`Victoriano | Santana Sanjurjo`), so that the forms with
+//! both surnames and with the first alone (`V. Santana`) find each other.
 
 use super::parse::{GivenName, PersonName};
 use super::variants::GivenNameVariants;
@@ -53,8 +57,8 @@ fn words_pair(surname_key: &str, words: &[&str]) -> String {
 /// The keys a record's author is indexed under.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthorKeys {
-    /// The surname keys ([`PersonName::surname_keys`]), looked up exactly for names
-    /// without given names and walked for typos.
+    /// The surname keys of both readings ([`PersonName::retrieval_surname_keys`]),
+    /// looked up exactly for names without given names and walked for typos.
     pub surnames: Vec<String>,
     /// The author pairs, deduplicated.
     pub pairs: Vec<String>,
@@ -82,6 +86,9 @@ pub struct AuthorLookup {
     /// ([`NameAgreement::Reordered`](super::NameAgreement::Reordered)): each other word of
     /// the name as the surname with each remaining full given name.
     pub reordered_pairs: Vec<String>,
+    /// What the name read with two surnames ([`PersonName::second_surname_reading`])
+    /// looks up, when it has that reading.
+    pub second_reading: Option<Box<AuthorLookup>>,
 }
 
 impl AuthorLookup {
@@ -102,22 +109,40 @@ impl AuthorLookup {
             || (!self.given_as_surnames.is_empty()
                 && self.given_as_surnames.iter().all(has_surname)
                 && self.paired_surnames.iter().any(has_surname))
+            || self
+                .second_reading
+                .as_ref()
+                .is_some_and(|reading| reading.finds(keys))
     }
 }
 
 impl PersonName {
-    /// Returns the keys this name is indexed under as a record's author.
+    /// Returns the keys this name is indexed under as a record's author: those of the
+    /// name as parsed and of its second surname reading
+    /// ([`PersonName::second_surname_reading`]), each reading's surname keys paired with
+    /// its own given names.
     pub fn author_keys(&self) -> AuthorKeys {
-        let surnames = self.surname_keys();
-        let given = self.given_keys();
-        let mut pairs = Vec::with_capacity(surnames.len() * given.len().max(1) + 2);
+        let mut pairs = Vec::new();
+        self.push_author_pairs(&mut pairs);
+        if let Some(reading) = self.second_surname_reading() {
+            reading.push_author_pairs(&mut pairs);
+        }
+        AuthorKeys {
+            surnames: self.retrieval_surname_keys(),
+            pairs,
+        }
+    }
+
+    /// Adds the author pairs of this name as parsed to `pairs`, each once.
+    fn push_author_pairs(&self, pairs: &mut Vec<String>) {
         let mut push = |pair: String| {
             if !pairs.contains(&pair) {
                 pairs.push(pair);
             }
         };
+        let given = self.given_keys();
         let words = self.full_given_words();
-        for surname in &surnames {
+        for surname in &self.surname_keys() {
             if given.is_empty() {
                 push(author_pair(surname, ""));
             }
@@ -128,13 +153,21 @@ impl PersonName {
                 push(words_pair(surname, &words));
             }
         }
-        AuthorKeys { surnames, pairs }
     }
 
     /// Returns what a search for this name looks up: every author that
     /// [`compatibility`](super::compatibility) finds compatible with it, with `variants` the
     /// table the comparison uses, is found, its surname exact.
     pub fn author_lookup(&self, variants: &GivenNameVariants) -> AuthorLookup {
+        let mut lookup = self.own_author_lookup(variants);
+        lookup.second_reading = self
+            .second_surname_reading()
+            .map(|reading| Box::new(reading.own_author_lookup(variants)));
+        lookup
+    }
+
+    /// Returns the lookup of this name as parsed, without its second reading.
+    fn own_author_lookup(&self, variants: &GivenNameVariants) -> AuthorLookup {
         let surnames = self.surname_keys();
         let given = self.searched_given_keys(variants);
         if given.is_empty() {
@@ -163,6 +196,7 @@ impl PersonName {
             lone_surnames: Vec::new(),
             word_pairs,
             reordered_pairs: self.reordered_pairs(),
+            second_reading: None,
         }
     }
 
@@ -349,6 +383,64 @@ mod tests {
         assert_eq!(lookup.given_as_surnames, ["santana"]);
         assert!(lookup.finds(&PersonName::parse("Santana Sanjurjo, V.").author_keys()));
         assert!(!lookup.finds(&PersonName::parse("Sanjurjo, V.").author_keys()));
+    }
+
+    #[test]
+    fn names_with_two_surnames_find_the_first_alone() {
+        let reading = PersonName::parse("Victoriano Santana Sanjurjo")
+            .second_surname_reading()
+            .unwrap();
+        assert_eq!(reading.given.len(), 1);
+        assert_eq!(reading.given[0].part.folded, "victoriano");
+        let surname: Vec<&str> = reading
+            .surname
+            .iter()
+            .map(|part| part.text.as_str())
+            .collect();
+        assert_eq!(surname, ["Santana", "Sanjurjo"]);
+        // The order written out, a particle or the last given name an initial: no reading.
+        for name in [
+            "Sanjurjo, Victoriano Santana",
+            "Santana Sanjurjo, Victoriano",
+            "Victoriano S. Sanjurjo",
+            "Juan de la Cruz",
+            "Santana Sanjurjo",
+        ] {
+            assert!(
+                PersonName::parse(name).second_surname_reading().is_none(),
+                "{name}"
+            );
+        }
+
+        let variants = GivenNameVariants::empty();
+        let both = PersonName::parse("Victoriano Santana Sanjurjo");
+        for first_alone in ["Victoriano Santana", "V. Santana", "Santana, Victoriano"] {
+            let first_alone = PersonName::parse(first_alone);
+            assert!(
+                first_alone
+                    .author_lookup(&variants)
+                    .finds(&both.author_keys()),
+                "{first_alone:?}"
+            );
+            assert!(
+                both.author_lookup(&variants)
+                    .finds(&first_alone.author_keys()),
+                "{first_alone:?}"
+            );
+        }
+        let initial_first = PersonName::parse("V. Santana Sanjurjo");
+        assert!(PersonName::parse("V. Santana")
+            .author_lookup(&variants)
+            .finds(&initial_first.author_keys()));
+        // Another given name with the first surname is another person's.
+        assert!(!PersonName::parse("Pedro Santana")
+            .author_lookup(&variants)
+            .finds(&both.author_keys()));
+        // With the order written out, `Santana` is a given name.
+        let explicit = PersonName::parse("Sanjurjo, Victoriano Santana");
+        assert!(!PersonName::parse("V. Santana")
+            .author_lookup(&variants)
+            .finds(&explicit.author_keys()));
     }
 
     #[test]

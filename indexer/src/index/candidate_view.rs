@@ -39,7 +39,8 @@ pub struct ViewAuthor<'a> {
     pub kind: AuthorKind,
     /// The author string as the record writes it.
     pub name: &'a str,
-    /// Its surname keys.
+    /// Its surname keys as retrieval looks them up, those of both readings of the name
+    /// (`PersonName::retrieval_surname_keys`).
     pub surname_keys: Vec<&'a str>,
 }
 

@@ -575,8 +575,13 @@ impl Retriever<'_> {
         let mut reordered_pairs: BTreeSet<String> = BTreeSet::new();
         let mut given_as_surnames: Vec<(Vec<String>, Vec<String>)> = Vec::new();
         let mut given: BTreeSet<String> = BTreeSet::new();
-        for form in forms {
-            let lookup = form.parsed.author_lookup(self.variants);
+        // A form read with two surnames looks up what that reading of it would.
+        let lookups = forms.iter().flat_map(|form| {
+            let mut lookup = form.parsed.author_lookup(self.variants);
+            let second = lookup.second_reading.take().map(|reading| *reading);
+            std::iter::once(lookup).chain(second)
+        });
+        for lookup in lookups {
             paired.extend(lookup.paired_surnames.iter().cloned());
             given.extend(lookup.given);
             alone.extend(lookup.lone_surnames);
@@ -896,19 +901,11 @@ impl<'a> NameForm<'a> {
         }
     }
 
-    /// Returns an author of a candidate view, whose surname keys the indexer computed.
+    /// Returns an author of a candidate view. The view's keys are those retrieval looks
+    /// up, both readings of the name; names are compared by the keys of the name as
+    /// parsed, the comparison trying the other reading itself.
     fn of_view(author: &ViewAuthor<'a>) -> NameForm<'a> {
-        NameForm {
-            name: author.name,
-            parsed: PersonName::parse(author.name),
-            surname_keys: author
-                .surname_keys
-                .iter()
-                .map(|key| (*key).to_owned())
-                .collect(),
-            folded: OnceCell::new(),
-            words: OnceCell::new(),
-        }
+        NameForm::new(author.name)
     }
 
     /// Returns the name folded.
