@@ -11,7 +11,8 @@
 //!    record is counted as inserted once;
 //! 9. an import stopped by SIGTERM commits the batch it was writing and reports it;
 //! 10. a value the index cannot use (a year that is not one) is reported with its place
-//!     and its record stored.
+//!     and its record stored;
+//! 11. an import whose connections PostgreSQL ends retries its batches and loses nothing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -418,6 +419,74 @@ fn large_openalex_file(dir: &Path, num_records: usize) -> PathBuf {
     }
     file.flush().unwrap();
     path
+}
+
+#[tokio::test]
+async fn an_import_whose_connections_are_ended_retries_its_batches() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let dir = tempfile::tempdir().unwrap();
+    let num_records = 6_000;
+    let path = large_openalex_file(dir.path(), num_records);
+    let name = database.url.rsplit('/').next().unwrap().to_owned();
+    let server_url = std::env::var("ATLAS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| indexer::testing::DEFAULT_TEST_SERVER_URL.to_owned());
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&server_url)
+        .await
+        .unwrap();
+
+    // An administrator ends every session of the database every half second while the
+    // import runs, as repeated restarts or failovers would.
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let terminator = tokio::spawn(async move {
+        let mut num_ended = 0_i64;
+        while !*stopped.borrow() {
+            let ended: i64 = sqlx::query_scalar(
+                "select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity \
+                 where datname = $1 and pid <> pg_backend_pid()) ended",
+            )
+            .bind(&name)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+            num_ended += ended;
+            tokio::select! {
+                _ = stopped.changed() => {}
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+        num_ended
+    });
+    let options = ImportOptions {
+        batch_size: 50,
+        ..ImportOptions::default()
+    };
+    let summary = import_files(
+        pool,
+        Format::Openalex,
+        std::slice::from_ref(&path),
+        &options,
+    )
+    .await
+    .expect("the import retries the batches whose connection was ended");
+    stop.send(true).unwrap();
+    let num_ended = terminator.await.unwrap();
+    assert!(
+        num_ended > 0,
+        "no session was ended: the test proves nothing"
+    );
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    assert_eq!(
+        summary.num_inserted + summary.num_unchanged,
+        num_records as u64,
+        "every record is counted once"
+    );
+    assert_eq!(
+        count(pool, "select count(*) from raw_records").await,
+        num_records as i64
+    );
 }
 
 async fn stored_versions(pool: &PgPool) -> Vec<(String, String, String)> {

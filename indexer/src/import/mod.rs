@@ -180,12 +180,16 @@ pub async fn import_files(
         match message {
             Message::Records(records) => {
                 summary.num_read += records.len() as u64;
-                summary.absorb_batch(writer::write_records(pool, &records).await?);
+                let outcome =
+                    retrying_lost_connections(|| writer::write_records(pool, &records)).await?;
+                summary.absorb_batch(outcome);
                 summary.note_warnings(&records);
             }
             Message::Profile(profile, works, location) => {
                 summary.num_read += works.len() as u64;
-                let outcome = writer::write_profile(pool, &profile, &works).await?;
+                let outcome =
+                    retrying_lost_connections(|| writer::write_profile(pool, &profile, &works))
+                        .await?;
                 summary.num_profiles_created += u64::from(outcome.created);
                 summary.num_profiles_updated += u64::from(outcome.updated);
                 summary.num_profiles_unchanged += u64::from(!outcome.created && !outcome.updated);
@@ -235,6 +239,58 @@ pub async fn import_files(
     summary.elapsed = started.elapsed();
     progress.finish(&summary);
     Ok(summary)
+}
+
+/// Attempts at writing one batch while PostgreSQL drops its connections (a restart, a
+/// failover, an administrator ending sessions); the waits between them double from
+/// [`FIRST_RETRY_DELAY`], about six seconds in all.
+const MAX_BATCH_ATTEMPTS: u32 = 6;
+
+/// Wait before the second attempt at a batch.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+/// Runs `write` again when it failed because the connection was lost or PostgreSQL asked
+/// to retry, up to [`MAX_BATCH_ATTEMPTS`] times. Writing a batch again is safe: each batch
+/// is one transaction and skips what is already stored, so a batch that committed before
+/// its connection dropped is counted as unchanged the second time.
+async fn retrying_lost_connections<T, F, Fut>(mut write: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut delay = FIRST_RETRY_DELAY;
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(Error::Database(error))
+                if attempt < MAX_BATCH_ATTEMPTS && is_worth_retrying(&error) =>
+            {
+                tracing::warn!(%error, attempt, retry_in_ms = delay.as_millis() as u64, "batch not written; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Whether a failed statement may succeed when run again: the connection was lost or
+/// could not be had, PostgreSQL is shutting down or starting (`57P01` to `57P03`), a
+/// connection exception (class `08`), a serialization failure or a deadlock.
+fn is_worth_retrying(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(database_error) => {
+            let code = database_error.code().unwrap_or_default();
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "40001" | "40P01"
+                )
+        }
+        _ => false,
+    }
 }
 
 /// Resolves once `stop` holds `true`; never without one, or once its sender is gone.
