@@ -14,8 +14,8 @@
 mod common;
 
 use analyzers::{
-    compatibility, name_tokens, surname_agrees_in_part, GivenNameVariants, NameAgreement,
-    PersonName, TokenKind,
+    compatibility, name_tokens, surname_agrees_in_part, surname_word_typos, GivenNameVariants,
+    NameAgreement, PersonName, TokenKind,
 };
 use common::{from_sample, has_token, samples_dir, texts, texts_of_kind};
 
@@ -475,6 +475,41 @@ fn compatibility_table() {
             reverse.agreement, expected,
             "{second:?} vs {first:?}: {}",
             reverse.reason
+        );
+    }
+}
+
+#[test]
+fn typos_in_one_word_of_a_compound_surname_are_counted() {
+    let cases = [
+        (
+            "Joachim Mueller-Kirchenbaur",
+            "Joachim Mueller-Kirchenbauer",
+            1,
+        ),
+        ("Hans Müller", "Hans Mueller", 0),
+        ("Alan Crichton-Browne", "Alan Crichton-Browne", 0),
+        // Part of the surname missing is not a typo.
+        ("Alan Crichton-Browne", "Alan Browne", 0),
+        ("Victoriano Santana", "Victoriano Santana Sanjurjo", 0),
+        ("Rojas Vega, Ana", "Rojaz Vega, Ana", 1),
+        (
+            "Joachim Muller-Kirchenbaur",
+            "Joachim Mueller-Kirchenbauer",
+            2,
+        ),
+    ];
+    for (first, second, expected) in cases {
+        let (first_name, second_name) = (PersonName::parse(first), PersonName::parse(second));
+        assert_eq!(
+            surname_word_typos(&first_name, &second_name),
+            expected,
+            "{first:?} vs {second:?}"
+        );
+        assert_eq!(
+            surname_word_typos(&second_name, &first_name),
+            expected,
+            "{second:?} vs {first:?}"
         );
     }
 }

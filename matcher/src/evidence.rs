@@ -8,8 +8,8 @@
 use std::collections::{BTreeSet, HashSet};
 
 use analyzers::{
-    compatibility, max_surname_typos, osa_distance, surname_agrees_in_part, text_tokens,
-    GivenNameVariants, NameAgreement, PersonName, TokenKind,
+    compatibility, max_surname_typos, osa_distance, surname_agrees_in_part, surname_word_typos,
+    text_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
 };
 use indexer::index::extract::{normalize_orcid, RecordFields};
 use serde_json::Value;
@@ -461,7 +461,13 @@ fn agreement_with_typos(
 ) -> Option<(NameAgreement, u8)> {
     let exact = compatibility(form, author, variants).agreement;
     if exact != NameAgreement::SurnameMismatch {
-        return Some((exact, 0));
+        // A compound surname may share one word exactly and another within typos.
+        let typos = if surname_agrees_in_part(form, author) {
+            0
+        } else {
+            surname_word_typos(form, author)
+        };
+        return Some((exact, typos));
     }
     let typos = surname_typos(form, author)?;
     let mut respelled = author.clone();

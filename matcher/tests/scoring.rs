@@ -117,6 +117,33 @@ fn a_surname_shared_in_part_weighs_less() {
 }
 
 #[test]
+fn a_typo_in_one_word_of_a_compound_surname_is_a_typo() {
+    let profile = ProfileContext::new(Uuid::nil(), ["Joachim Mueller-Kirchenbauer"]);
+    let (exact, _) = scored(&profile, &[("Joachim Mueller-Kirchenbauer", None, None)]);
+    let data = openalex_work(
+        "Psychoceramics",
+        2019,
+        None,
+        &[("Joachim Mueller-Kirchenbaur", None, None)],
+    );
+    let reasons = derive_reasons(&profile, &record(data), &GivenNameVariants::empty());
+    let name = reasons
+        .iter()
+        .find(|reason| reason.kind == ReasonKind::NameAgrees)
+        .expect("the misspelt surname agrees with the profile");
+    assert!(
+        name.detail.contains("1 typo in the surname"),
+        "{}",
+        name.detail
+    );
+    let with_typo = score(&reasons);
+    assert!(
+        with_typo < exact,
+        "with a typo {with_typo} vs exact {exact}"
+    );
+}
+
+#[test]
 fn a_conflicting_given_name_lowers_the_score() {
     let mut profile = profile();
     let (_, alone) = scored(&profile, &[("Margaret Carberry", None, None)]);

@@ -259,6 +259,18 @@ async fn candidates_weigh_part_of_a_compound_surname_lower() {
     assert_eq!(found[0], ("J. Mueller", 0.7), "{answer}");
     assert_eq!(found[1].0, "Mueller-Kirchenbauer, J.", "{answer}");
     assert!(found[1].1 < found[0].1, "{answer}");
+
+    // The whole compound surname with a typo in one of its words: a typo, not an exact
+    // agreement.
+    let profile = json!({"id": "k", "names": ["J. Mueller-Kirchenbaur"], "titles": [],
+                         "orcid": null});
+    let answer = candidates_of(&served, profile).await;
+    let misspelt = candidate_hits(&answer)
+        .iter()
+        .find(|hit| hit["matches"][0]["matchedValue"] == "Mueller-Kirchenbauer, J.")
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(misspelt["matches"][0]["typos"], 1, "{answer}");
+    assert!(misspelt["score"].as_f64().unwrap() < 0.7, "{answer}");
     served.stop().await;
 }
 

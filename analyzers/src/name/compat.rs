@@ -293,6 +293,37 @@ pub fn surname_agrees_in_part(first: &PersonName, second: &PersonName) -> bool {
     uncovered(&first_words, &second_words, second) || uncovered(&second_words, &first_words, first)
 }
 
+/// Returns the typos between the surname words two names share within the typo budget
+/// ([`max_surname_typos`]): 1 for `Mueller-Kirchenbaur` and `Mueller-Kirchenbauer`, which
+/// share the key `mueller` exactly, 0 for surnames alike in some spelling. A word of one
+/// surname near no word of the other counts no typo: that surname agrees in part
+/// ([`surname_agrees_in_part`]).
+pub fn surname_word_typos(first: &PersonName, second: &PersonName) -> u8 {
+    let (first_words, second_words) = (surname_words(first), surname_words(second));
+    let typos_from = |words: &[Vec<String>], other_words: &[Vec<String>]| -> usize {
+        words
+            .iter()
+            .filter_map(|spellings| {
+                spellings
+                    .iter()
+                    .flat_map(|word| {
+                        let word: Vec<char> = word.chars().collect();
+                        other_words.iter().flatten().filter_map(move |other| {
+                            let other: Vec<char> = other.chars().collect();
+                            let distance = osa_distance(&word, &other);
+                            (distance <= max_surname_typos(word.len().min(other.len())))
+                                .then_some(distance)
+                        })
+                    })
+                    .min()
+            })
+            .sum()
+    };
+    let typos =
+        typos_from(&first_words, &second_words).max(typos_from(&second_words, &first_words));
+    u8::try_from(typos).unwrap_or(u8::MAX)
+}
+
 /// Returns the words of a name's surname without particles, each with its spellings
 /// (folded, and in its second spelling when it has one: umlauts as digraphs, Greek and
 /// Cyrillic romanized).

@@ -10,7 +10,8 @@ mod tokens;
 mod variants;
 
 pub use compat::{
-    agreement_of_keyed, compatibility, surname_agrees_in_part, NameAgreement, NameCompatibility,
+    agreement_of_keyed, compatibility, surname_agrees_in_part, surname_word_typos, NameAgreement,
+    NameCompatibility,
 };
 pub use keys::NameKeys;
 pub use parse::{is_particle, GivenName, NamePart, PersonName};

@@ -18,8 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use analyzers::{
-    agreement_of_keyed, author_pair, fold, osa_distance, surname_agrees_in_part, text_tokens,
-    GivenNameVariants, NameAgreement, PersonName, TokenKind, PAIR_SEPARATOR,
+    agreement_of_keyed, author_pair, fold, osa_distance, surname_agrees_in_part,
+    surname_word_typos, text_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
+    PAIR_SEPARATOR,
 };
 use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor};
 use indexer::index::schema as fields;
@@ -827,8 +828,12 @@ impl Retriever<'_> {
         form: &NameForm<'_>,
         author: &NameForm<'_>,
     ) -> Option<FormAgreement> {
-        let (agreement, typos) = self.agreement(form, author)?;
+        let (agreement, mut typos) = self.agreement(form, author)?;
         let in_part = typos == 0 && surname_agrees_in_part(&form.parsed, &author.parsed);
+        if typos == 0 && !in_part {
+            // Sharing one word of a compound surname exactly, the other within typos.
+            typos = surname_word_typos(&form.parsed, &author.parsed);
+        }
         let strength = match agreement {
             NameAgreement::Full => 0.9,
             NameAgreement::Variant => 0.8,
