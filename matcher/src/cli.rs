@@ -488,6 +488,12 @@ fn print_run_summary(summary: &RunSummary) {
         "auto-confirmed: {} ({} canonical works created)",
         summary.num_auto_confirmed, summary.num_works_created
     );
+    let stages = &summary.stages;
+    println!(
+        "seconds: {:.1} retrieving candidates, {:.1} reading records, {:.1} scoring, {:.1} \
+         writing, {:.1} auto-confirming",
+        stages.retrieve, stages.load, stages.score, stages.write, stages.confirm
+    );
 }
 
 fn print_group_summary(summary: &GroupSummary) {

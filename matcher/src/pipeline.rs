@@ -80,6 +80,24 @@ pub struct RunSummary {
     pub num_works_created: u64,
     /// Seconds the run took.
     pub elapsed_secs: f64,
+    /// Where those seconds went.
+    pub stages: StageSecs,
+}
+
+/// Seconds a run spent in each stage of its batches, summed; the profiles of the next
+/// batch load while a batch is matched, so their loading is not counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageSecs {
+    /// Waiting for the search API's candidates.
+    pub retrieve: f64,
+    /// Reading the candidate records from PostgreSQL.
+    pub load: f64,
+    /// Deriving and scoring the evidence of each pair.
+    pub score: f64,
+    /// Writing the candidates.
+    pub write: f64,
+    /// Auto-confirming.
+    pub confirm: f64,
 }
 
 /// Matches the profiles of `options` against the records `source` retrieves.
@@ -146,7 +164,14 @@ async fn match_batch<S: CandidateSource>(
         limit_per_profile: options.limit_per_profile,
         show_matches: false,
     };
+    let mut stage_started = Instant::now();
+    let mut lap = || {
+        let secs = stage_started.elapsed().as_secs_f64();
+        stage_started = Instant::now();
+        secs
+    };
     let response = source.candidates(&request).await?;
+    summary.stages.retrieve += lap();
 
     let profiles_by_id: BTreeMap<String, &ProfileContext> = profiles
         .iter()
@@ -175,6 +200,7 @@ async fn match_batch<S: CandidateSource>(
 
     let record_ids: BTreeSet<Uuid> = hits.iter().map(|(_, record_id)| *record_id).collect();
     let records = load_records(pool, &record_ids, options.since).await?;
+    summary.stages.load += lap();
     let mut scored: BTreeMap<(Uuid, Uuid), ScoredCandidate> = BTreeMap::new();
     for (profile, record_id) in hits {
         let Some((record, entity_type)) = records.get(&record_id) else {
@@ -198,13 +224,16 @@ async fn match_batch<S: CandidateSource>(
         );
     }
     let candidates: Vec<ScoredCandidate> = scored.into_values().collect();
+    summary.stages.score += lap();
     summary
         .write
         .absorb(write_candidates(pool, &candidates).await?);
+    summary.stages.write += lap();
 
     if options.auto_confirm {
         confirm_batch(pool, variants, options, profiles, summary).await?;
     }
+    summary.stages.confirm += lap();
     Ok(())
 }
 

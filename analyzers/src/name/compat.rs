@@ -151,7 +151,7 @@ fn compare(
                 }),
             };
         }
-        if let Some(read) = agreement_of_readings(first, second, variants, explain) {
+        if let Some(read) = agreement_of_readings(names, variants, explain) {
             return read;
         }
         return NameCompatibility {
@@ -208,28 +208,35 @@ fn compare(
 /// `None` when neither way is compatible. `Victoriano Santana` and `Victoriano Santana
 /// Sanjurjo` agree in full, `V. Santana` and `Victoriano Santana Sanjurjo` by initials.
 fn agreement_of_readings(
-    first: &PersonName,
-    second: &PersonName,
+    names: &KeyedPair<'_>,
     variants: &GivenNameVariants,
     explain: bool,
 ) -> Option<NameCompatibility> {
-    let readings = [
-        first
-            .second_surname_reading()
-            .map(|reading| (reading, second)),
-        second
-            .second_surname_reading()
-            .map(|reading| (reading, first)),
+    let sides = [
+        (names.first, names.second, names.second_surnames),
+        (names.second, names.first, names.first_surnames),
     ];
     let mut best: Option<NameCompatibility> = None;
-    for (reading, other) in readings.into_iter().flatten() {
-        let names = KeyedPair {
-            first: &reading,
-            first_surnames: &reading.surname_keys(),
-            second: other,
-            second_surnames: &other.surname_keys(),
+    for (name, other, other_surnames) in sides {
+        let Some(reading) = name.second_surname_reading() else {
+            continue;
         };
-        let outcome = compare(&names, variants, explain);
+        let reading_surnames = reading.surname_keys();
+        // Only a shared key or the other's own reading can make the two agree.
+        if !other.has_second_surname_reading()
+            && !reading_surnames
+                .iter()
+                .any(|key| other_surnames.contains(key))
+        {
+            continue;
+        }
+        let read = KeyedPair {
+            first: &reading,
+            first_surnames: &reading_surnames,
+            second: other,
+            second_surnames: other_surnames,
+        };
+        let outcome = compare(&read, variants, explain);
         let is_better = best
             .as_ref()
             .is_none_or(|best| outcome.agreement.rank() < best.agreement.rank());

@@ -1,6 +1,6 @@
 //! Retrieval keys of a parsed name: what the indexer stores and the matcher looks up.
 
-use super::parse::{is_particle, GivenName, NamePart, PersonName};
+use super::parse::{is_particle, NamePart, PersonName};
 
 /// The keys under which a person name is indexed and looked up. Every key is folded; none is
 /// stemmed.
@@ -70,6 +70,22 @@ impl PersonName {
         keys
     }
 
+    /// Returns whether the name has a second surname reading
+    /// ([`PersonName::second_surname_reading`]), without making it.
+    pub fn has_second_surname_reading(&self) -> bool {
+        let [kept @ .., moved] = self.given.as_slice() else {
+            return false;
+        };
+        self.order_guessed
+            && self.particles.is_empty()
+            && self.suffix.is_none()
+            && !self.surname.is_empty()
+            && !kept.is_empty()
+            && !moved.is_initial
+            && moved.part.folded.chars().nth(1).is_some()
+            && !moved.part.folded.contains('-')
+    }
+
     /// Returns the name read with its last given name as a first surname: `Victoriano |
     /// Santana Sanjurjo` for `Victoriano Santana Sanjurjo`. Spanish and Portuguese names
     /// carry two surnames and are cited with the first alone (`V. Santana`), while a name
@@ -78,21 +94,12 @@ impl PersonName {
     /// suffix, and a given name or initial stays before the one read as a surname. The
     /// reading has no second reading of its own.
     pub fn second_surname_reading(&self) -> Option<PersonName> {
+        if !self.has_second_surname_reading() {
+            return None;
+        }
         let [kept @ .., moved] = self.given.as_slice() else {
             return None;
         };
-        let is_full =
-            |given: &GivenName| !given.is_initial && given.part.folded.chars().nth(1).is_some();
-        if !self.order_guessed
-            || !self.particles.is_empty()
-            || self.suffix.is_some()
-            || self.surname.is_empty()
-            || !is_full(moved)
-            || moved.part.folded.contains('-')
-            || kept.is_empty()
-        {
-            return None;
-        }
         let mut surname = Vec::with_capacity(self.surname.len() + 1);
         surname.push(moved.part.clone());
         surname.extend(self.surname.iter().cloned());

@@ -396,6 +396,18 @@ struct NameLookup {
     query: Option<Box<dyn Query>>,
     /// The surname keys looked up.
     surnames: HashSet<String>,
+    /// Those of the forms as written (and their typos), not of their second readings: an
+    /// author is compared when its own surname keys hold one of [`NameLookup::surnames`],
+    /// or when its second reading's hold one of these.
+    written_surnames: HashSet<String>,
+}
+
+impl NameLookup {
+    /// Returns whether an author with these surname keys may agree with a form.
+    fn compares(&self, own: &[&str], read: &[&str]) -> bool {
+        own.iter().any(|key| self.surnames.contains(*key))
+            || read.iter().any(|key| self.written_surnames.contains(*key))
+    }
 }
 
 /// The evidence gathered for one record: each match, and the strength of each
@@ -464,7 +476,7 @@ impl Retriever<'_> {
             let found = self.retrieve(&query, Scoring::Constant)?;
             let views = self.views.read_all(&found)?;
             for encoded in views.iter() {
-                let view = candidate_view::decode_authors_where(encoded, |_| false)
+                let view = candidate_view::decode_authors_where(encoded, |_, _| false)
                     .map_err(ApiError::internal)?;
                 let found = CandidateMatch {
                     kind: MatchKind::Orcid,
@@ -501,8 +513,8 @@ impl Retriever<'_> {
             }
             // Every author a form agrees with has a surname looked up, exactly or within
             // typos: the others are not decoded.
-            let view = candidate_view::decode_authors_where(encoded, |keys| {
-                keys.iter().any(|key| lookup.surnames.contains(*key))
+            let view = candidate_view::decode_authors_where(encoded, |own, read| {
+                lookup.compares(own, read)
             })
             .map_err(ApiError::internal)?;
             let Some(author) = self.best_author(&forms, &view.authors, &mut agreements) else {
@@ -576,13 +588,25 @@ impl Retriever<'_> {
         let mut reordered_pairs: BTreeSet<String> = BTreeSet::new();
         let mut given_as_surnames: Vec<(Vec<String>, Vec<String>)> = Vec::new();
         let mut given: BTreeSet<String> = BTreeSet::new();
-        // A form read with two surnames looks up what that reading of it would.
+        // A form read with two surnames looks up what that reading of it would, its
+        // surnames exactly: a reading is already a guess, its typos would be two.
+        let mut read_surnames: BTreeSet<String> = BTreeSet::new();
         let lookups = forms.iter().flat_map(|form| {
             let mut lookup = form.parsed.author_lookup(self.variants);
-            let second = lookup.second_reading.take().map(|reading| *reading);
-            std::iter::once(lookup).chain(second)
+            let second = lookup.second_reading.take().map(|reading| (*reading, true));
+            std::iter::once((lookup, false)).chain(second)
         });
-        for lookup in lookups {
+        for (lookup, is_reading) in lookups {
+            if is_reading {
+                read_surnames.extend(lookup.paired_surnames.iter().cloned());
+                read_surnames.extend(lookup.lone_surnames.iter().cloned());
+                given.extend(lookup.given);
+                word_pairs.extend(lookup.word_pairs);
+                if !lookup.given_as_surnames.is_empty() {
+                    given_as_surnames.push((lookup.given_as_surnames, lookup.paired_surnames));
+                }
+                continue;
+            }
             paired.extend(lookup.paired_surnames.iter().cloned());
             given.extend(lookup.given);
             alone.extend(lookup.lone_surnames);
@@ -592,8 +616,15 @@ impl Retriever<'_> {
                 given_as_surnames.push((lookup.given_as_surnames, lookup.paired_surnames));
             }
         }
-        let paired = self.surnames_within_typos(catalog, &paired)?;
+        let mut paired = self.surnames_within_typos(catalog, &paired)?;
         let alone = self.surnames_within_typos(catalog, &alone)?;
+        let mut read_only: HashSet<String> = HashSet::new();
+        for surname in read_surnames {
+            if !paired.contains_key(&surname) {
+                paired.insert(surname.clone(), 0);
+                read_only.insert(surname);
+            }
+        }
 
         let surnames_field = catalog.field(fields::AUTHOR_SURNAMES);
         let pairs_field = catalog.field(fields::AUTHOR_KEYS);
@@ -650,14 +681,19 @@ impl Retriever<'_> {
             let query = ConstScoreQuery::new(Box::new(BooleanQuery::new(all_words)), 1.0);
             clauses.push((Occur::Should, Box::new(query)));
         }
-        let surnames = paired
+        let surnames: HashSet<String> = paired
             .into_keys()
             .chain(alone.into_keys())
             .chain(reordered_surnames)
             .collect();
+        let written_surnames = surnames.difference(&read_only).cloned().collect();
         let query =
             (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
-        Ok(NameLookup { query, surnames })
+        Ok(NameLookup {
+            query,
+            surnames,
+            written_surnames,
+        })
     }
 
     /// Returns the surname keys of the index within the typo budget of each of `keys`,
@@ -906,11 +942,19 @@ impl<'a> NameForm<'a> {
         }
     }
 
-    /// Returns an author of a candidate view. The view's keys are those retrieval looks
-    /// up, both readings of the name; names are compared by the keys of the name as
-    /// parsed, the comparison trying the other reading itself.
+    /// Returns an author of a candidate view, whose surname keys the indexer computed.
     fn of_view(author: &ViewAuthor<'a>) -> NameForm<'a> {
-        NameForm::new(author.name)
+        NameForm {
+            name: author.name,
+            parsed: PersonName::parse(author.name),
+            surname_keys: author
+                .surname_keys
+                .iter()
+                .map(|key| (*key).to_owned())
+                .collect(),
+            folded: OnceCell::new(),
+            words: OnceCell::new(),
+        }
     }
 
     /// Returns the name folded.

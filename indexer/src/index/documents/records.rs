@@ -118,7 +118,7 @@ fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
     let mut surnames: BTreeSet<String> = BTreeSet::new();
     let mut pairs: BTreeSet<String> = BTreeSet::new();
     let mut seen: HashSet<&str> = HashSet::new();
-    let mut view_authors: Vec<(AuthorKind, &str, Vec<String>)> = Vec::new();
+    let mut view_authors: Vec<(AuthorKind, &str, Vec<String>, Vec<String>)> = Vec::new();
     let written = fields.authors.iter().map(|name| (AuthorKind::Author, name));
     let variants = fields
         .author_name_variants
@@ -128,10 +128,18 @@ fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
         if !seen.insert(author.as_str()) {
             continue;
         }
-        let keys = PersonName::parse(author).author_keys();
-        surnames.extend(keys.surnames.iter().cloned());
+        let parsed = PersonName::parse(author);
+        let keys = parsed.author_keys();
+        let own = parsed.surname_keys();
+        let read: Vec<String> = keys
+            .surnames
+            .iter()
+            .filter(|key| !own.contains(key))
+            .cloned()
+            .collect();
+        surnames.extend(keys.surnames);
         pairs.extend(keys.pairs);
-        view_authors.push((kind, author, keys.surnames));
+        view_authors.push((kind, author, own, read));
     }
     for surname in &surnames {
         doc.add_text(schema.author_surnames, surname);
@@ -143,7 +151,7 @@ fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
         id,
         view_authors
             .iter()
-            .map(|(kind, name, keys)| (*kind, *name, keys.as_slice())),
+            .map(|(kind, name, own, read)| (*kind, *name, own.as_slice(), read.as_slice())),
     );
     view_bytes::add_view(doc, schema.candidate_view, &view);
 }
