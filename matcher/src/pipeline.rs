@@ -201,28 +201,8 @@ async fn match_batch<S: CandidateSource>(
     let record_ids: BTreeSet<Uuid> = hits.iter().map(|(_, record_id)| *record_id).collect();
     let records = load_records(pool, &record_ids, options.since).await?;
     summary.stages.load += lap();
-    let mut scored: BTreeMap<(Uuid, Uuid), ScoredCandidate> = BTreeMap::new();
-    for (profile, record_id) in hits {
-        let Some((record, entity_type)) = records.get(&record_id) else {
-            summary.num_dropped += 1;
-            continue;
-        };
-        let reasons = derive_reasons(profile, record, variants);
-        if reasons.is_empty() {
-            summary.num_dropped += 1;
-            continue;
-        }
-        scored.insert(
-            (record_id, profile.id),
-            ScoredCandidate {
-                raw_record_id: record_id,
-                profile_id: profile.id,
-                entity_type: entity_type.clone(),
-                score: score(&reasons),
-                reasons,
-            },
-        );
-    }
+    let (scored, num_dropped) = score_pairs(&hits, &records, variants);
+    summary.num_dropped += num_dropped;
     let candidates: Vec<ScoredCandidate> = scored.into_values().collect();
     summary.stages.score += lap();
     summary
@@ -235,6 +215,71 @@ async fn match_batch<S: CandidateSource>(
     }
     summary.stages.confirm += lap();
     Ok(())
+}
+
+/// Pairs scored per thread at least: below, starting a thread costs more than it saves.
+const MIN_PAIRS_PER_SCORING_THREAD: usize = 256;
+
+/// Derives and scores the evidence of each (profile, record) pair, on as many threads as
+/// the machine has cores (the search API waits meanwhile); returns the candidates by
+/// (record, profile) and the number of pairs dropped, their record unread or without
+/// evidence.
+fn score_pairs(
+    hits: &[(&ProfileContext, Uuid)],
+    records: &BTreeMap<Uuid, (RecordView, String)>,
+    variants: &GivenNameVariants,
+) -> (BTreeMap<(Uuid, Uuid), ScoredCandidate>, u64) {
+    let score_chunk = |chunk: &[(&ProfileContext, Uuid)]| {
+        let mut scored = Vec::with_capacity(chunk.len());
+        let mut num_dropped = 0;
+        for (profile, record_id) in chunk {
+            let Some((record, entity_type)) = records.get(record_id) else {
+                num_dropped += 1;
+                continue;
+            };
+            let reasons = derive_reasons(profile, record, variants);
+            if reasons.is_empty() {
+                num_dropped += 1;
+                continue;
+            }
+            scored.push(ScoredCandidate {
+                raw_record_id: *record_id,
+                profile_id: profile.id,
+                entity_type: entity_type.clone(),
+                score: score(&reasons),
+                reasons,
+            });
+        }
+        (scored, num_dropped)
+    };
+    let num_threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(hits.len() / MIN_PAIRS_PER_SCORING_THREAD)
+        .max(1);
+    let chunk_len = hits.len().div_ceil(num_threads).max(1);
+    let parts: Vec<(Vec<ScoredCandidate>, u64)> = if num_threads == 1 {
+        vec![score_chunk(hits)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = hits
+                .chunks(chunk_len)
+                .map(|chunk| scope.spawn(move || score_chunk(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("scoring a pair does not panic"))
+                .collect()
+        })
+    };
+    let mut scored = BTreeMap::new();
+    let mut num_dropped = 0;
+    for (candidates, dropped) in parts {
+        num_dropped += dropped;
+        for candidate in candidates {
+            scored.insert((candidate.raw_record_id, candidate.profile_id), candidate);
+        }
+    }
+    (scored, num_dropped)
 }
 
 async fn confirm_batch(
