@@ -425,6 +425,12 @@ fn compatibility_table() {
             NameAgreement::SurnameMismatch,
         ),
         ("J. Paul", "John Paul Smith", NameAgreement::Initials),
+        // Both read with two surnames, agreeing only by the first: the second differs.
+        (
+            "María García López",
+            "María García Sánchez",
+            NameAgreement::SurnameMismatch,
+        ),
         // Surname first without a comma: the same words in the other order.
         (
             "Diomidis Spinellis",

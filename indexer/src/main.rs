@@ -460,9 +460,15 @@ fn print_summary(
     summary: &ImportSummary,
     rejects: Option<&std::path::Path>,
 ) -> io::Result<()> {
+    // Files and bytes are counted as each file is read to its end.
+    let whole = if summary.is_interrupted {
+        " read to their end"
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "read {} records from {} files ({:.1} MB) in {:.2} s: {:.0} records/s, {:.1} MB/s",
+        "read {} records from {} files{whole} ({:.1} MB) in {:.2} s: {:.0} records/s, {:.1} MB/s",
         summary.num_read,
         summary.num_files,
         summary.num_bytes as f64 / 1e6,

@@ -87,8 +87,9 @@ impl AppState {
         self.loaded_engine().ok_or_else(|| {
             ApiError::new(
                 Code::IndexesNotLoaded,
-                "the indexes are not loaded yet; this replica is building or opening them, \
-                 retry in a moment",
+                "the indexes are not loaded yet: this replica is building or opening them, \
+                 or cannot reach PostgreSQL to learn which to open (`GET /health/ready` \
+                 says which); retry in a moment",
             )
         })
     }

@@ -451,6 +451,22 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
     );
     assert_eq!(answer["code"], "missing_candidates_limit_per_profile");
 
+    // A list is not a request, though serde would read it as the fields in order.
+    let (status, _, answer, _) = served
+        .send(
+            reqwest::Method::POST,
+            "/candidates",
+            Some(json!([[profile.clone()], 5])),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(answer["code"], "bad_request", "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("JSON object"),
+        "{answer}"
+    );
+
     // Out of bounds or of the wrong type: a 400 naming the place.
     let long_name = "K".repeat(3_000);
     let many: Vec<Value> = (0..1_001).map(|_| profile.clone()).collect();
@@ -516,6 +532,18 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
                    "limitPerProfile": 5}),
             "profiles[0].orcid",
             "invalid_candidates_profiles",
+        ),
+        // Results are told apart by id: two profiles may not share one.
+        (
+            json!({"profiles": [profile.clone(), profile.clone()], "limitPerProfile": 5}),
+            "profiles[1].id",
+            "invalid_candidates_profiles",
+        ),
+        (
+            json!({"profiles": [profile.clone()], "limitPerProfile": 5,
+                   "limit_per_profile": 6}),
+            "limitPerProfile",
+            "invalid_candidates_limit_per_profile",
         ),
     ] {
         let (status, _, answer, _) = served

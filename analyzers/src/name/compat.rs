@@ -222,11 +222,12 @@ fn agreement_of_readings(
             continue;
         };
         let reading_surnames = reading.surname_keys();
-        // Only a shared key or the other's own reading can make the two agree.
-        if !other.has_second_surname_reading()
-            && !reading_surnames
-                .iter()
-                .any(|key| other_surnames.contains(key))
+        // The reading must share a surname key with the other as written: two names both
+        // read with two surnames that agree only by their first (`María García López`,
+        // `María García Sánchez`) have different second surnames, another person's.
+        if !reading_surnames
+            .iter()
+            .any(|key| other_surnames.contains(key))
         {
             continue;
         }

@@ -1,6 +1,7 @@
 //! `POST /candidates`, an Atlas extension for the matcher: a batch of profiles in, the
 //! records that may belong to each out, retrieved with given-name variants.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
@@ -34,7 +35,14 @@ pub async fn candidates(
         return Err(ApiError::invalid_api_key());
     }
     caller.authorize(Action::Search, Some(IndexKind::Records.name()))?;
-    let engine = state.engine()?;
+    // serde would read a list as the fields in order: only an object is a request.
+    if !body.is_object() {
+        return Err(ApiError::new(
+            Code::BadRequest,
+            "invalid candidate request: send a JSON object with `profiles` and \
+             `limitPerProfile`",
+        ));
+    }
     let request: CandidateRequest = serde_path_to_error::deserialize(body).map_err(|error| {
         let at = error.path().to_string();
         let reason = error.inner().to_string();
@@ -48,6 +56,7 @@ pub async fn candidates(
         ApiError::new(code, format!("invalid candidate request{place}: {reason}"))
     })?;
     check_bounds(&request)?;
+    let engine = state.engine()?;
     let deadline = Instant::now() + Duration::from_millis(MAX_SEARCH_TIME_BUDGET_MILLIS);
     let variants = state.name_variants().clone();
     let response = blocking(&state, move || {
@@ -77,6 +86,11 @@ fn code_of_reason(reason: &str) -> Code {
         Code::MissingCandidatesProfiles
     } else if reason.starts_with("missing field `limitPerProfile`") {
         Code::MissingCandidatesLimitPerProfile
+    } else if let Some(field) = reason
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        code_of_field(field)
     } else {
         Code::BadRequest
     }
@@ -108,7 +122,19 @@ fn check_bounds(request: &CandidateRequest) -> Result<()> {
             format!("{limit}; use 1 to {MAX_CANDIDATES_PER_PROFILE}"),
         );
     }
+    let mut first_of_id: HashMap<&str, usize> = HashMap::with_capacity(num_profiles);
     for (index, profile) in request.profiles.iter().enumerate() {
+        // Results are told apart by the profile's id alone.
+        if let Some(&first) = first_of_id.get(profile.id.as_str()) {
+            return refuse(
+                format!("profiles[{index}].id"),
+                format!(
+                    "`{}` is also the id of profiles[{first}]; give each profile its own id",
+                    profile.id
+                ),
+            );
+        }
+        first_of_id.insert(profile.id.as_str(), index);
         if profile.id.len() > MAX_CANDIDATE_ID_NUM_BYTES {
             return refuse(
                 format!("profiles[{index}].id"),
