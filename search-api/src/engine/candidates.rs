@@ -589,7 +589,7 @@ impl Retriever<'_> {
         let mut given_as_surnames: Vec<(Vec<String>, Vec<String>)> = Vec::new();
         let mut given: BTreeSet<String> = BTreeSet::new();
         // A form read with two surnames looks up what that reading of it would, its
-        // surnames exactly: a reading is already a guess, its typos would be two.
+        // surnames exactly: the reading is a guess already, and a typo in it a second one.
         let mut read_surnames: BTreeSet<String> = BTreeSet::new();
         let lookups = forms.iter().flat_map(|form| {
             let mut lookup = form.parsed.author_lookup(self.variants);
