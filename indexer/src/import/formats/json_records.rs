@@ -451,7 +451,8 @@ pub(crate) fn required_string<'a>(
     field: &str,
 ) -> Result<&'a str, String> {
     match object.get(field) {
-        None | Some(Value::Null) => Err(format!("record has no `{field}` field")),
+        None => Err(format!("record has no `{field}` field")),
+        Some(Value::Null) => Err(format!("record's `{field}` field is null")),
         Some(Value::String(text)) if text.trim().is_empty() => {
             Err(format!("record has an empty `{field}` field"))
         }

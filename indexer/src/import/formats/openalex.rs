@@ -102,7 +102,7 @@ mod tests {
             reasons,
             [
                 "record has no `id` field",
-                "record has no `id` field",
+                "record's `id` field is null",
                 "record's `id` field is not a string: `12`",
                 "record has an empty `id` field",
                 "`id` `https://openalex.org/A1` is not an openalex work id",
