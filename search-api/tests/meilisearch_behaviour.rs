@@ -545,6 +545,11 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
             "limitPerProfile",
             "invalid_candidates_limit_per_profile",
         ),
+        (
+            json!({"profiles": [profile.clone()], "limitPerProfile": 1e23}),
+            "limitPerProfile",
+            "invalid_candidates_limit_per_profile",
+        ),
     ] {
         let (status, _, answer, _) = served
             .send(reqwest::Method::POST, "/candidates", Some(body), None)
@@ -553,6 +558,9 @@ async fn candidates_speak_camel_case_and_read_snake_case() {
         let message = answer["message"].as_str().unwrap();
         assert!(message.contains(&format!("`{place}`")), "{place}: {answer}");
         assert_eq!(answer["code"], code, "{place}: {answer}");
+        if place == "limitPerProfile" {
+            assert!(message.contains("1 to"), "{answer}");
+        }
     }
     served.stop().await;
 }

@@ -53,7 +53,17 @@ pub async fn candidates(
         } else {
             (code_of_field(&at), format!(" at `{at}`"))
         };
-        ApiError::new(code, format!("invalid candidate request{place}: {reason}"))
+        // serde reads an integer too large for its type as a float (`1e+23`): the
+        // expected value says what was wanted.
+        let expected = if code == Code::InvalidCandidatesLimitPerProfile {
+            format!("; use an integer from 1 to {MAX_CANDIDATES_PER_PROFILE}")
+        } else {
+            String::new()
+        };
+        ApiError::new(
+            code,
+            format!("invalid candidate request{place}: {reason}{expected}"),
+        )
     })?;
     check_bounds(&request)?;
     let engine = state.engine()?;
