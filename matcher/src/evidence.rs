@@ -461,11 +461,13 @@ fn agreement_with_typos(
 ) -> Option<(NameAgreement, u8)> {
     let exact = compatibility(form, author, variants).agreement;
     if exact != NameAgreement::SurnameMismatch {
-        // A compound surname may share one word exactly and another within typos.
-        let typos = if surname_agrees_in_part(form, author) {
-            0
-        } else {
-            surname_word_typos(form, author)
+        // A compound surname may share one word exactly and another within typos; a
+        // surname shared only in part is weighed as such instead (asked only when a typo
+        // was found: most pairs have none).
+        let typos = match surname_word_typos(form, author) {
+            0 => 0,
+            _ if surname_agrees_in_part(form, author) => 0,
+            typos => typos,
         };
         return Some((exact, typos));
     }

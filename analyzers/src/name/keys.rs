@@ -55,21 +55,6 @@ impl PersonName {
         surname_keys(&self.particles, &self.surname)
     }
 
-    /// Returns the surname keys, then those of the second surname reading
-    /// ([`PersonName::second_surname_reading`]) not among them: what retrieval indexes and
-    /// looks up, so that both readings of a name are found.
-    pub fn retrieval_surname_keys(&self) -> Vec<String> {
-        let mut keys = self.surname_keys();
-        if let Some(reading) = self.second_surname_reading() {
-            for key in reading.surname_keys() {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
-        keys
-    }
-
     /// Returns whether the name has a second surname reading
     /// ([`PersonName::second_surname_reading`]), without making it.
     pub fn has_second_surname_reading(&self) -> bool {

@@ -57,9 +57,12 @@ fn words_pair(surname_key: &str, words: &[&str]) -> String {
 /// The keys a record's author is indexed under.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthorKeys {
-    /// The surname keys of both readings ([`PersonName::retrieval_surname_keys`]),
-    /// looked up exactly for names without given names and walked for typos.
+    /// The surname keys ([`PersonName::surname_keys`]), looked up exactly for names
+    /// without given names and walked for typos.
     pub surnames: Vec<String>,
+    /// The surname keys only the second surname reading has
+    /// ([`PersonName::second_surname_reading`]), indexed beside [`AuthorKeys::surnames`].
+    pub read_surnames: Vec<String>,
     /// The author pairs, deduplicated.
     pub pairs: Vec<String>,
 }
@@ -96,7 +99,9 @@ impl AuthorLookup {
     /// typos.
     pub fn finds(&self, keys: &AuthorKeys) -> bool {
         let has_pair = |pair: &str| keys.pairs.iter().any(|existing| existing == pair);
-        let has_surname = |surname: &String| keys.surnames.contains(surname);
+        let has_surname = |surname: &String| {
+            keys.surnames.contains(surname) || keys.read_surnames.contains(surname)
+        };
         self.paired_surnames.iter().any(|surname| {
             has_pair(&author_pair(surname, ""))
                 || self
@@ -122,19 +127,28 @@ impl PersonName {
     /// ([`PersonName::second_surname_reading`]), each reading's surname keys paired with
     /// its own given names.
     pub fn author_keys(&self) -> AuthorKeys {
+        let surnames = self.surname_keys();
         let mut pairs = Vec::new();
-        self.push_author_pairs(&mut pairs);
+        self.push_author_pairs(&surnames, &mut pairs);
+        let mut read_surnames = Vec::new();
         if let Some(reading) = self.second_surname_reading() {
-            reading.push_author_pairs(&mut pairs);
+            let reading_surnames = reading.surname_keys();
+            reading.push_author_pairs(&reading_surnames, &mut pairs);
+            read_surnames = reading_surnames
+                .into_iter()
+                .filter(|key| !surnames.contains(key))
+                .collect();
         }
         AuthorKeys {
-            surnames: self.retrieval_surname_keys(),
+            surnames,
+            read_surnames,
             pairs,
         }
     }
 
-    /// Adds the author pairs of this name as parsed to `pairs`, each once.
-    fn push_author_pairs(&self, pairs: &mut Vec<String>) {
+    /// Adds the author pairs of this name as parsed, whose surname keys are `surnames`, to
+    /// `pairs`, each once.
+    fn push_author_pairs(&self, surnames: &[String], pairs: &mut Vec<String>) {
         let mut push = |pair: String| {
             if !pairs.contains(&pair) {
                 pairs.push(pair);
@@ -142,7 +156,7 @@ impl PersonName {
         };
         let given = self.given_keys();
         let words = self.full_given_words();
-        for surname in &self.surname_keys() {
+        for surname in surnames {
             if given.is_empty() {
                 push(author_pair(surname, ""));
             }

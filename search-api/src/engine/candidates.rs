@@ -599,19 +599,14 @@ impl Retriever<'_> {
         for (lookup, is_reading) in lookups {
             if is_reading {
                 read_surnames.extend(lookup.paired_surnames.iter().cloned());
-                read_surnames.extend(lookup.lone_surnames.iter().cloned());
-                given.extend(lookup.given);
-                word_pairs.extend(lookup.word_pairs);
-                if !lookup.given_as_surnames.is_empty() {
-                    given_as_surnames.push((lookup.given_as_surnames, lookup.paired_surnames));
-                }
-                continue;
+                read_surnames.extend(lookup.lone_surnames);
+            } else {
+                paired.extend(lookup.paired_surnames.iter().cloned());
+                alone.extend(lookup.lone_surnames);
+                reordered_pairs.extend(lookup.reordered_pairs);
             }
-            paired.extend(lookup.paired_surnames.iter().cloned());
             given.extend(lookup.given);
-            alone.extend(lookup.lone_surnames);
             word_pairs.extend(lookup.word_pairs);
-            reordered_pairs.extend(lookup.reordered_pairs);
             if !lookup.given_as_surnames.is_empty() {
                 given_as_surnames.push((lookup.given_as_surnames, lookup.paired_surnames));
             }

@@ -128,18 +128,10 @@ fn add_author_keys(doc: &mut TantivyDocument, id: &str, fields: &RecordFields) {
         if !seen.insert(author.as_str()) {
             continue;
         }
-        let parsed = PersonName::parse(author);
-        let keys = parsed.author_keys();
-        let own = parsed.surname_keys();
-        let read: Vec<String> = keys
-            .surnames
-            .iter()
-            .filter(|key| !own.contains(key))
-            .cloned()
-            .collect();
-        surnames.extend(keys.surnames);
+        let keys = PersonName::parse(author).author_keys();
+        surnames.extend(keys.surnames.iter().chain(&keys.read_surnames).cloned());
         pairs.extend(keys.pairs);
-        view_authors.push((kind, author, own, read));
+        view_authors.push((kind, author, keys.surnames, keys.read_surnames));
     }
     for surname in &surnames {
         doc.add_text(schema.author_surnames, surname);
