@@ -14,10 +14,12 @@
 //!                       u8 number of keys of the second reading, then each as above
 //! ```
 
-use tantivy::columnar::BytesColumn;
+use tantivy::SegmentReader;
 
+use super::schema;
 pub use super::view_bytes::MalformedView;
-use super::view_bytes::{self, push_str32, Reader};
+pub use super::view_bytes::ViewColumn;
+use super::view_bytes::{push_str32, Reader};
 
 /// The view's name in errors.
 const VIEW_NAME: &str = "candidate view";
@@ -101,19 +103,14 @@ fn read_keys<'a>(reader: &mut Reader<'a>, keys: &mut Vec<&'a str>) -> Result<(),
     Ok(())
 }
 
-/// Reads the views of documents `(position, doc_id)` of one segment from the view column,
-/// in the order of its dictionary, giving each to `each` with its document's position; a
-/// document without a view is given nothing.
+/// Opens the candidate-view column of a segment of the records index; `None` when no
+/// document of the segment has a view.
 ///
 /// # Errors
 ///
-/// A failed read, or the first error of `each`.
-pub fn read_views<E: From<std::io::Error>>(
-    column: &BytesColumn,
-    docs: impl IntoIterator<Item = (usize, u32)>,
-    each: impl FnMut(usize, &[u8]) -> Result<(), E>,
-) -> Result<(), E> {
-    view_bytes::read_views(column, docs, each)
+/// A column that cannot be opened.
+pub fn open_column(segment: &SegmentReader) -> tantivy::Result<Option<ViewColumn>> {
+    ViewColumn::open(segment, schema::CANDIDATE_VIEW, VIEW_NAME)
 }
 
 /// Reads a view written by [`encode`].

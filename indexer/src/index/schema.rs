@@ -18,7 +18,7 @@ use super::IndexKind;
 /// change of fields, options or analyzers (the name parser included, whose keys the
 /// records index stores): a generation of another version is refused at
 /// open and must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// All indexes: the PostgreSQL uuid of the document, a raw string, stored and indexed so
 /// that a document can be replaced with `delete_term`, and fast: documents equal in every
@@ -41,11 +41,12 @@ pub const AUTHOR_SURNAMES: &str = "author_surnames";
 /// raw tokens, not stored: candidate retrieval finds the authors a name may denote by them.
 pub const AUTHOR_KEYS: &str = "author_keys";
 /// Records: the candidate view ([`super::candidate_view`]): the id and each author with its
-/// surname keys, a bytes fast field read by candidate retrieval instead of the stored
-/// document.
+/// surname keys, a `u64` fast field of its words ([`super::candidate_view::ViewColumn`])
+/// read by candidate retrieval instead of the stored document.
 pub const CANDIDATE_VIEW: &str = "candidate_view";
 /// Records: the search view ([`super::search_view`]): the values a search reads of every
-/// candidate it ranks, a bytes fast field read instead of the stored document. Its fields
+/// candidate it ranks, a `u64` fast field of its words read instead of the stored
+/// document. Its fields
 /// ([`search_view_fields`]) are not stored.
 pub const SEARCH_VIEW: &str = "search_view";
 /// Works: every name form the authors' profiles are known by ([`NAME_ANALYZER`]).
@@ -225,8 +226,8 @@ pub fn records() -> &'static RecordsSchema {
             builder.add_text_field(AUTHOR_NAME_VARIANTS, text(NAME_ANALYZER));
         let author_surnames = builder.add_text_field(AUTHOR_SURNAMES, lookup_key());
         let author_keys = builder.add_text_field(AUTHOR_KEYS, lookup_key());
-        let candidate_view = builder.add_bytes_field(CANDIDATE_VIEW, FAST);
-        let search_view = builder.add_bytes_field(SEARCH_VIEW, FAST);
+        let candidate_view = builder.add_u64_field(CANDIDATE_VIEW, FAST);
+        let search_view = builder.add_u64_field(SEARCH_VIEW, FAST);
         let venue = builder.add_text_field(VENUE, text(TEXT_ANALYZER));
         let year = builder.add_i64_field(YEAR, fast_number());
         let doi = builder.add_text_field(DOI, keyword());

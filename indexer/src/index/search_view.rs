@@ -1,7 +1,8 @@
 //! The search view of a record: the values a search reads of every candidate it ranks
-//! (the id, the searched texts and the sort values), kept in a bytes fast field
-//! ([`schema::SEARCH_VIEW`]) rather than in the document store. A search ranks up to a few
-//! thousand candidates and shows ten; read from the store, each candidate decompressed a
+//! (the id, the searched texts and the sort values), kept in a fast field
+//! ([`schema::SEARCH_VIEW`], a [`ViewColumn`]) rather than in the document store. A search
+//! ranks up to a few thousand candidates and shows ten; read from the store, each
+//! candidate decompressed a
 //! block holding its original JSON (most of a record's stored bytes), which took a quarter
 //! of a search for a name. Hits shown and documents fetched are read whole
 //! ([`read_document`]): the stored fields with the view's values added.
@@ -15,13 +16,12 @@
 //! then a text as u32 length and UTF-8, a number or a date (nanoseconds) as 8 bytes
 //! ```
 
-use tantivy::columnar::BytesColumn;
 use tantivy::error::DataCorruption;
 use tantivy::schema::{Field, Value};
 use tantivy::{DateTime, DocAddress, Searcher, SegmentReader, TantivyDocument};
 
 use super::schema;
-use super::view_bytes::{self, push_str32, MalformedView, Reader};
+use super::view_bytes::{push_str32, MalformedView, Reader, ViewColumn};
 use super::IndexKind;
 
 /// The view's name in errors.
@@ -99,11 +99,11 @@ pub fn decode_into(bytes: &[u8], doc: &mut TantivyDocument) -> Result<(), Malfor
 pub fn open_column(
     kind: IndexKind,
     segment: &SegmentReader,
-) -> tantivy::Result<Option<BytesColumn>> {
+) -> tantivy::Result<Option<ViewColumn>> {
     if schema::search_view_fields(kind).is_empty() {
         return Ok(None);
     }
-    segment.fast_fields().bytes(schema::SEARCH_VIEW)
+    ViewColumn::open(segment, schema::SEARCH_VIEW, VIEW_NAME)
 }
 
 /// Adds the view of document `doc_id` of the column's segment to `doc`.
@@ -112,11 +112,14 @@ pub fn open_column(
 ///
 /// A failed read, or a view that is missing or cannot be decoded.
 pub fn add_view(
-    column: &BytesColumn,
+    column: &ViewColumn,
     doc_id: u32,
     doc: &mut TantivyDocument,
 ) -> tantivy::Result<()> {
-    let view = view_bytes::read_view(column, doc_id)?.ok_or_else(missing_view)?;
+    let mut view = Vec::new();
+    if !column.read(doc_id, &mut view).map_err(corrupt)? {
+        return Err(missing_view());
+    }
     decode_into(&view, doc).map_err(corrupt)
 }
 
@@ -148,29 +151,26 @@ pub fn read_views(
     searcher: &Searcher,
     addresses: &[DocAddress],
 ) -> tantivy::Result<Vec<TantivyDocument>> {
-    let mut docs: Vec<Option<TantivyDocument>> = addresses.iter().map(|_| None).collect();
-    let mut by_segment: Vec<(u32, usize, u32)> = addresses
-        .iter()
-        .enumerate()
-        .map(|(position, address)| (address.segment_ord, position, address.doc_id))
-        .collect();
-    by_segment.sort_unstable();
-    for group in by_segment.chunk_by(|first, second| first.0 == second.0) {
-        let segment = searcher.segment_reader(group[0].0);
-        let column = open_column(kind, segment)?.ok_or_else(missing_view)?;
-        let docs_of_segment = group
-            .iter()
-            .map(|&(_, position, doc_id)| (position, doc_id));
-        view_bytes::read_views(&column, docs_of_segment, |position, view| {
-            let mut doc = TantivyDocument::new();
-            decode_into(view, &mut doc).map_err(corrupt)?;
-            docs[position] = Some(doc);
-            Ok::<(), tantivy::TantivyError>(())
-        })?;
+    let mut docs = Vec::with_capacity(addresses.len());
+    let mut columns: Vec<Option<Option<ViewColumn>>> = vec![None; searcher.segment_readers().len()];
+    let mut view = Vec::new();
+    for address in addresses {
+        let column = match &mut columns[address.segment_ord as usize] {
+            Some(column) => column,
+            slot => slot.insert(open_column(
+                kind,
+                searcher.segment_reader(address.segment_ord),
+            )?),
+        };
+        let column = column.as_ref().ok_or_else(missing_view)?;
+        let mut doc = TantivyDocument::new();
+        if !column.read(address.doc_id, &mut view).map_err(corrupt)? {
+            return Err(missing_view());
+        }
+        decode_into(&view, &mut doc).map_err(corrupt)?;
+        docs.push(doc);
     }
-    docs.into_iter()
-        .map(|doc| doc.ok_or_else(missing_view))
-        .collect()
+    Ok(docs)
 }
 
 fn missing_view() -> tantivy::TantivyError {

@@ -1,13 +1,12 @@
-//! The byte layout shared by the views kept in bytes fast fields
+//! The byte layout shared by the views kept in fast fields
 //! ([`super::candidate_view`], [`super::search_view`]): little-endian lengths and numbers,
 //! strings as UTF-8, read back with the offset of the first byte that does not fit.
 
-use std::collections::HashMap;
 use std::fmt;
 
-use tantivy::columnar::BytesColumn;
+use tantivy::columnar::Column;
 use tantivy::schema::Field;
-use tantivy::TantivyDocument;
+use tantivy::{SegmentReader, TantivyDocument};
 
 /// A view that cannot be read: written by another version of the indexer, or damaged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,111 +104,94 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Longest value a bytes fast field keeps: longer ones are cut (tantivy keys its values
-/// with a 16-bit length). A view longer than this, a record with a few thousand authors,
-/// is kept as several values.
-const MAX_VALUE_LEN: usize = u16::MAX as usize;
+/// The views of one segment, kept in a multi-valued `u64` fast field: a view is written
+/// as one byte counting the zero bytes padded at its end, its bytes, then the padding, read
+/// as little-endian words. A bytes fast field would keep each view as a term of the
+/// column's dictionary, found by decoding its block from the start (half a block, a few
+/// dozen views, per view read); a word column reaches a document's words directly.
+#[derive(Clone)]
+pub struct ViewColumn {
+    view: &'static str,
+    words: Column<u64>,
+}
 
-/// Most values one view is kept as: a view longer than about 16 MiB is cut, and reads
-/// back as malformed.
-const MAX_NUM_PARTS: usize = u8::MAX as usize + 1;
-
-/// Adds `view` to `doc` as the values of the bytes fast field `field`: parts of at most
-/// [`MAX_VALUE_LEN`] bytes, each starting with its number, as a document's values may come
-/// back in any order.
-pub(crate) fn add_view(doc: &mut TantivyDocument, field: Field, view: &[u8]) {
-    let part_len = MAX_VALUE_LEN - 1;
-    let mut part = Vec::with_capacity(view.len().min(part_len) + 1);
-    for (number, payload) in view.chunks(part_len).take(MAX_NUM_PARTS).enumerate() {
-        part.clear();
-        part.push(number as u8);
-        part.extend_from_slice(payload);
-        doc.add_bytes(field, &part);
-    }
-    if view.is_empty() {
-        doc.add_bytes(field, &[0]);
+impl fmt::Debug for ViewColumn {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("ViewColumn")
+            .field("view", &self.view)
+            .field("num_docs", &self.words.num_docs())
+            .finish()
     }
 }
 
-/// Reads the view of each document `(position, doc_id)` of one segment from `column`, in
-/// the order of the column's dictionary (one walk over its blocks rather than a lookup from
-/// a block's start per document), and gives it to `each` with the document's position.
-/// A document without a view is given nothing.
-///
-/// # Errors
-///
-/// A failed read, or the first error of `each`.
-pub(crate) fn read_views<E: From<std::io::Error>>(
-    column: &BytesColumn,
-    docs: impl IntoIterator<Item = (usize, u32)>,
-    mut each: impl FnMut(usize, &[u8]) -> Result<(), E>,
-) -> Result<(), E> {
-    let mut located: Vec<(u64, usize)> = Vec::new();
-    let mut num_parts: HashMap<usize, usize> = HashMap::new();
-    for (position, doc_id) in docs {
-        let start = located.len();
-        located.extend(column.term_ords(doc_id).map(|ord| (ord, position)));
-        if located.len() - start > 1 {
-            num_parts.insert(position, located.len() - start);
+impl ViewColumn {
+    /// Opens the view field `field_name` of `segment`, whose views are called `view` in
+    /// errors; `None` when no document of the segment has a value in that field.
+    ///
+    /// # Errors
+    ///
+    /// A column that cannot be opened, or a field of another type.
+    pub fn open(
+        segment: &SegmentReader,
+        field_name: &str,
+        view: &'static str,
+    ) -> tantivy::Result<Option<ViewColumn>> {
+        let words = segment.fast_fields().column_opt::<u64>(field_name)?;
+        Ok(words.map(|words| ViewColumn { view, words }))
+    }
+
+    /// Reads the view of document `doc_id` into `view` (cleared first); `false` when the
+    /// document has none.
+    ///
+    /// # Errors
+    ///
+    /// [`MalformedView`] when the words are not a padded view.
+    pub fn read(&self, doc_id: u32, view: &mut Vec<u8>) -> Result<bool, MalformedView> {
+        view.clear();
+        let rows = self.words.index.value_row_ids(doc_id);
+        if rows.is_empty() {
+            return Ok(false);
         }
+        let num_words = (rows.end - rows.start) as usize;
+        view.reserve(num_words * 8);
+        let mut words = [0u64; 32];
+        let mut row = u64::from(rows.start);
+        let end = u64::from(rows.end);
+        while row < end {
+            let num_read = (end - row).min(words.len() as u64) as usize;
+            self.words.values.get_range(row, &mut words[..num_read]);
+            for word in &words[..num_read] {
+                view.extend_from_slice(&word.to_le_bytes());
+            }
+            row += num_read as u64;
+        }
+        let num_padded = usize::from(view[0]);
+        if num_padded > 7 || view.len() < 1 + num_padded {
+            return Err(MalformedView {
+                view: self.view,
+                offset: 0,
+            });
+        }
+        view.truncate(view.len() - num_padded);
+        view.copy_within(1.., 0);
+        view.pop();
+        Ok(true)
     }
-    located.sort_unstable();
-    let mut parts: HashMap<usize, Vec<Vec<u8>>> = HashMap::new();
-    let mut fault = None;
-    let mut positions = located.iter().map(|&(_, position)| position);
-    column
-        .dictionary()
-        .sorted_ords_to_term_cb(located.iter().map(|&(ord, _)| ord), |value| {
-            let Some(position) = positions.next() else {
-                return Ok(());
-            };
-            if fault.is_some() {
-                return Ok(());
-            }
-            let result = match num_parts.get(&position) {
-                None => each(position, value.get(1..).unwrap_or_default()),
-                Some(&expected) => {
-                    let gathered = parts.entry(position).or_default();
-                    gathered.push(value.to_vec());
-                    if gathered.len() < expected {
-                        return Ok(());
-                    }
-                    let view = join(parts.remove(&position).unwrap_or_default());
-                    each(position, &view)
-                }
-            };
-            if let Err(error) = result {
-                fault = Some(error);
-            }
-            Ok(())
-        })
-        .map_err(E::from)?;
-    fault.map_or(Ok(()), Err)
 }
 
-/// Reads the view of one document from `column`, `None` when it has none.
-///
-/// # Errors
-///
-/// A failed read.
-pub(crate) fn read_view(column: &BytesColumn, doc_id: u32) -> std::io::Result<Option<Vec<u8>>> {
-    let mut parts = Vec::new();
-    for ord in column.term_ords(doc_id) {
-        let mut value = Vec::new();
-        column.ord_to_bytes(ord, &mut value)?;
-        parts.push(value);
+/// Adds `view` to `doc` as the words of the view field `field` (see [`ViewColumn`]).
+pub(crate) fn add_view(doc: &mut TantivyDocument, field: Field, view: &[u8]) {
+    let num_padded = (8 - (1 + view.len()) % 8) % 8;
+    let mut padded = Vec::with_capacity(1 + view.len() + num_padded);
+    padded.push(num_padded as u8);
+    padded.extend_from_slice(view);
+    padded.resize(padded.len() + num_padded, 0);
+    for word in padded.chunks_exact(8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        doc.add_u64(field, u64::from_le_bytes(bytes));
     }
-    Ok((!parts.is_empty()).then(|| join(parts)))
-}
-
-/// Joins the parts of a view, given in any order, each without its number.
-fn join(mut parts: Vec<Vec<u8>>) -> Vec<u8> {
-    parts.sort_unstable_by_key(|part| part.first().copied());
-    let mut view = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for part in &parts {
-        view.extend_from_slice(part.get(1..).unwrap_or_default());
-    }
-    view
 }
 
 #[cfg(test)]
@@ -219,45 +201,73 @@ mod tests {
 
     use super::*;
 
+    /// Views of every length modulo a word, a long one, and documents without a view,
+    /// written over three commits and merged into one segment.
     #[test]
-    fn views_longer_than_a_fast_value_read_back_whole() {
+    fn views_read_back_whole_after_segments_merge() {
         let mut builder = Schema::builder();
-        let field = builder.add_bytes_field("view", FAST);
+        let field = builder.add_u64_field("view", FAST);
         let index = Index::create_in_ram(builder.build());
         let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
-        let long: Vec<u8> = (0..3 * MAX_VALUE_LEN + 17)
-            .map(|i| (i % 251) as u8)
+        let mut views: Vec<Option<Vec<u8>>> = (0..20u8)
+            .map(|len| {
+                Some(
+                    (0..len)
+                        .map(|i| i.wrapping_mul(37).wrapping_add(len))
+                        .collect(),
+                )
+            })
             .collect();
-        let views: [&[u8]; 4] = [b"short", &long, b"", b"other"];
-        for view in views {
-            let mut doc = TantivyDocument::new();
-            add_view(&mut doc, field, view);
-            writer.add_document(doc).unwrap();
+        views.push(Some((0..200_017).map(|i| (i % 251) as u8).collect()));
+        views.push(None);
+        views.push(Some(vec![0; 9]));
+        views.push(Some(vec![255; 16]));
+        for (doc, view) in views.iter().enumerate() {
+            let mut document = TantivyDocument::new();
+            if let Some(view) = view {
+                add_view(&mut document, field, view);
+            }
+            writer.add_document(document).unwrap();
+            if doc % 9 == 8 {
+                writer.commit().unwrap();
+            }
         }
-        writer.add_document(TantivyDocument::new()).unwrap();
+        writer.commit().unwrap();
+        let segments = index.searchable_segment_ids().unwrap();
+        assert!(segments.len() > 1);
+        writer.merge(&segments).wait().unwrap();
+        writer.wait_merging_threads().unwrap();
+
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        let column = ViewColumn::open(&searcher.segment_readers()[0], "view", "test view")
+            .unwrap()
+            .unwrap();
+        let mut read = Vec::new();
+        for (doc, view) in views.iter().enumerate() {
+            let has_view = column.read(doc as u32, &mut read).unwrap();
+            assert_eq!(has_view.then_some(&read), view.as_ref(), "document {doc}");
+        }
+    }
+
+    #[test]
+    fn words_that_are_not_a_padded_view_are_malformed() {
+        let mut builder = Schema::builder();
+        let field = builder.add_u64_field("view", FAST);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
+        let mut document = TantivyDocument::new();
+        document.add_u64(field, 9);
+        writer.add_document(document).unwrap();
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
-        let segment = &searcher.segment_readers()[0];
-        let column = segment.fast_fields().bytes("view").unwrap().unwrap();
-
-        let mut read: Vec<Option<Vec<u8>>> = vec![None; 5];
-        read_views::<std::io::Error>(
-            &column,
-            (0..5).map(|doc| (doc, doc as u32)),
-            |position, view| {
-                read[position] = Some(view.to_vec());
-                Ok(())
-            },
-        )
-        .unwrap();
-        for (doc, view) in views.iter().enumerate() {
-            assert_eq!(read[doc].as_deref(), Some(*view), "document {doc}, batch");
-            assert_eq!(
-                read_view(&column, doc as u32).unwrap().as_deref(),
-                Some(*view)
-            );
-        }
-        assert_eq!(read[4], None, "a document without a view");
-        assert_eq!(read_view(&column, 4).unwrap(), None);
+        let column = ViewColumn::open(&searcher.segment_readers()[0], "view", "test view")
+            .unwrap()
+            .unwrap();
+        let error = column.read(0, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "test view malformed at byte 0; rebuild the index"
+        );
     }
 }

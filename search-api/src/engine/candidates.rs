@@ -22,11 +22,10 @@ use analyzers::{
     surname_word_typos, text_tokens, GivenNameVariants, NameAgreement, PersonName, TokenKind,
     PAIR_SEPARATOR,
 };
-use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor};
+use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor, ViewColumn};
 use indexer::index::schema as fields;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
-use tantivy::columnar::BytesColumn;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
@@ -273,7 +272,7 @@ type NearSurnames = Arc<Vec<(String, u8)>>;
 
 /// The candidate-view column of every segment of every shard.
 struct ViewColumns {
-    columns: Vec<Vec<Option<BytesColumn>>>,
+    columns: Vec<Vec<Option<ViewColumn>>>,
 }
 
 impl ViewColumns {
@@ -284,20 +283,15 @@ impl ViewColumns {
                 searcher
                     .segment_readers()
                     .iter()
-                    .map(|segment| {
-                        segment
-                            .fast_fields()
-                            .bytes(fields::CANDIDATE_VIEW)
-                            .map_err(ApiError::internal)
-                    })
+                    .map(|segment| candidate_view::open_column(segment).map_err(ApiError::internal))
                     .collect::<Result<Vec<_>>>()
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ViewColumns { columns })
     }
 
-    /// Reads the views of the documents at `addresses` (those that have one), segment by
-    /// segment in the order of their column's dictionary.
+    /// Reads the views of the documents at `addresses` (those that have one), in the order
+    /// of the documents in their shards.
     fn read_all(&self, addresses: &[ShardAddress]) -> Result<Views> {
         let mut located: Vec<(usize, u32, u32)> = addresses
             .iter()
@@ -308,26 +302,20 @@ impl ViewColumns {
             bytes: Vec::new(),
             ends: Vec::with_capacity(located.len()),
         };
-        for group in located.chunk_by(|first, second| (first.0, first.1) == (second.0, second.1)) {
-            let (shard, segment, ..) = group[0];
+        let mut view = Vec::new();
+        for (shard, segment, doc_id) in located {
             let Some(column) = self.column(shard, segment) else {
                 continue;
             };
-            let docs = group
-                .iter()
-                .enumerate()
-                .map(|(position, &(.., doc_id))| (position, doc_id));
-            candidate_view::read_views(column, docs, |_, view| {
-                views.bytes.extend_from_slice(view);
+            if column.read(doc_id, &mut view).map_err(ApiError::internal)? {
+                views.bytes.extend_from_slice(&view);
                 views.ends.push(views.bytes.len());
-                Ok::<(), std::io::Error>(())
-            })
-            .map_err(ApiError::internal)?;
+            }
         }
         Ok(views)
     }
 
-    fn column(&self, shard: usize, segment: u32) -> Option<&BytesColumn> {
+    fn column(&self, shard: usize, segment: u32) -> Option<&ViewColumn> {
         self.columns
             .get(shard)
             .and_then(|segments| segments.get(segment as usize))
