@@ -63,10 +63,11 @@ pub(crate) async fn fetch_page(
     after: Uuid,
     limit: usize,
 ) -> Result<Vec<PgRow>> {
-    let key = key_column(kind);
     let sql = format!(
-        "{} where {key} > $1 order by {key} limit $2",
-        select_sql(kind)
+        "{} where {} order by {} limit $2",
+        select_sql(kind),
+        page_after(kind),
+        key_column(kind)
     );
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     Ok(sqlx::query(&sql)
@@ -152,6 +153,14 @@ fn select_sql(kind: IndexKind) -> &'static str {
         IndexKind::Records => records::SELECT,
         IndexKind::Works => works::SELECT,
         IndexKind::Profiles => profiles::SELECT,
+    }
+}
+
+fn page_after(kind: IndexKind) -> &'static str {
+    match kind {
+        IndexKind::Records => records::PAGE_AFTER,
+        IndexKind::Works => works::PAGE_AFTER,
+        IndexKind::Profiles => profiles::PAGE_AFTER,
     }
 }
 

@@ -29,6 +29,9 @@ select p.id, p.display_name, p.primary_orcid, p.institution_name, p.updated_at,
 
 pub(super) const KEY: &str = "p.id";
 
+/// The condition of a page of rows after `$1`.
+pub(super) const PAGE_AFTER: &str = "p.id > $1";
+
 /// An author profile as the `profiles` index needs it.
 #[derive(Debug, Clone, FromRow)]
 pub struct ProfileRow {

@@ -35,6 +35,9 @@ select w.id, w.title, w.publication_date, w.type as work_type, w.primary_doi,
 
 pub(super) const KEY: &str = "w.id";
 
+/// The condition of a page of rows after `$1`.
+pub(super) const PAGE_AFTER: &str = "w.id > $1";
+
 /// A canonical work as the `works` index needs it.
 #[derive(Debug, Clone, FromRow)]
 pub struct WorkRow {
