@@ -5,7 +5,8 @@ server CPU time per request (utime + stime from /proc).
 
 With `--candidates FILE` it replays candidate requests instead: the `POST /candidates`
 bodies a `scale run` wrote beside its corpus (candidate-requests.jsonl), reporting
-profiles per second and server CPU time per profile.
+profiles per second and server CPU time per profile; `--in-flight N` keeps N requests
+sent at once.
 
 Used to compare two builds of the search API on copies of one index: start each on its
 own index directory and port, then alternate passes between them.
@@ -18,6 +19,7 @@ own index directory and port, then alternate passes between them.
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import statistics
@@ -46,6 +48,8 @@ def main():
     parser.add_argument("--limit", type=int, default=200, help="queries of the class replayed")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--pid", type=int, help="the search API's pid, for its CPU time")
+    parser.add_argument("--in-flight", type=int, default=1,
+                        help="candidate requests sent at once (each from its own thread)")
     args = parser.parse_args()
     if args.candidates:
         replay_candidates(args)
@@ -104,13 +108,13 @@ def replay_candidates(args):
     for number in range(args.passes):
         cpu_before = server_cpu_secs(args.pid)
         started = time.perf_counter()
-        num_hits = 0
-        for body in bodies:
-            answer = json.loads(post(url, args.key, body)[0])
-            num_hits += sum(len(result["hits"]) for result in answer["results"])
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.in_flight)) as pool:
+            answers = pool.map(lambda body: json.loads(post(url, args.key, body)[0]), bodies)
+            num_hits = sum(len(result["hits"]) for answer in answers for result in answer["results"])
         secs = time.perf_counter() - started
         cpu_ms = (server_cpu_secs(args.pid) - cpu_before) * 1000 / num_profiles
-        print(f"candidates pass {number + 1}: {num_profiles} profiles in {len(bodies)} requests, "
+        print(f"candidates pass {number + 1}: {num_profiles} profiles in {len(bodies)} requests "
+              f"({max(1, args.in_flight)} in flight), "
               f"{num_profiles / secs:.0f} profiles/s, {num_hits / num_profiles:.1f} candidates per profile"
               + (f", server CPU {cpu_ms:.2f} ms per profile" if args.pid else ""))
 
