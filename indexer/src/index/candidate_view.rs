@@ -92,15 +92,29 @@ fn push_keys(bytes: &mut Vec<u8>, keys: &[String]) {
     }
 }
 
-/// Reads a count and the keys written by [`push_keys`] into `keys`.
-fn read_keys<'a>(reader: &mut Reader<'a>, keys: &mut Vec<&'a str>) -> Result<(), MalformedView> {
+/// Reads a count and the keys written by [`push_keys`] into `keys`, as bytes: most
+/// authors are skipped on their keys, so a key is checked to be UTF-8 only when its
+/// author is kept ([`keys_as_str`]).
+fn read_keys<'a>(reader: &mut Reader<'a>, keys: &mut Vec<&'a [u8]>) -> Result<(), MalformedView> {
     keys.clear();
     let num_keys = reader.byte()?;
     for _ in 0..num_keys {
         let len = u16::from_le_bytes(reader.array::<2>()?);
-        keys.push(reader.str(usize::from(len))?);
+        keys.push(reader.take(usize::from(len))?);
     }
     Ok(())
+}
+
+/// Returns the keys read by [`read_keys`] as text; `start` is where they were read, for
+/// the error.
+fn keys_as_str<'a>(
+    reader: &Reader<'a>,
+    keys: &[&'a [u8]],
+    start: usize,
+) -> Result<Vec<&'a str>, MalformedView> {
+    keys.iter()
+        .map(|key| std::str::from_utf8(key).map_err(|_| reader.malformed_at(start)))
+        .collect()
 }
 
 /// Opens the candidate-view column of a segment of the records index; `None` when no
@@ -123,16 +137,16 @@ pub fn decode(bytes: &[u8]) -> Result<CandidateView<'_>, MalformedView> {
 }
 
 /// Reads a view written by [`encode`], keeping only the authors whose surname keys `keep`
-/// accepts (given the keys and those of the second reading): a record of a thousand
-/// authors is read without building the author strings a search does not compare. The
-/// skipped authors' names are not checked.
+/// accepts (given the keys and those of the second reading, as bytes): a record of a
+/// thousand authors is read without building the author strings a search does not
+/// compare. The skipped authors' names and keys are not checked to be UTF-8.
 ///
 /// # Errors
 ///
 /// [`MalformedView`] when the bytes are not a view.
 pub fn decode_authors_where<'a>(
     bytes: &'a [u8],
-    mut keep: impl FnMut(&[&'a str], &[&'a str]) -> bool,
+    mut keep: impl FnMut(&[&'a [u8]], &[&'a [u8]]) -> bool,
 ) -> Result<CandidateView<'a>, MalformedView> {
     let mut reader = Reader::new(VIEW_NAME, bytes);
     let id = reader.str32()?;
@@ -148,6 +162,7 @@ pub fn decode_authors_where<'a>(
         let name_start = reader.offset();
         let name_len = u32::from_le_bytes(reader.array::<4>()?);
         let name = reader.take(name_len as usize)?;
+        let keys_start = reader.offset();
         read_keys(&mut reader, &mut surname_keys)?;
         read_keys(&mut reader, &mut read_surname_keys)?;
         if !keep(&surname_keys, &read_surname_keys) {
@@ -157,8 +172,8 @@ pub fn decode_authors_where<'a>(
         authors.push(ViewAuthor {
             kind,
             name,
-            surname_keys: surname_keys.clone(),
-            read_surname_keys: read_surname_keys.clone(),
+            surname_keys: keys_as_str(&reader, &surname_keys, keys_start)?,
+            read_surname_keys: keys_as_str(&reader, &read_surname_keys, keys_start)?,
         });
     }
     Ok(CandidateView { id, authors })
@@ -206,10 +221,10 @@ mod tests {
         assert_eq!(view.authors[1].surname_keys, ["muller", "mueller"]);
         assert!(view.authors[2].surname_keys.is_empty());
 
-        let kept = decode_authors_where(&bytes, |keys, _| keys.contains(&"mueller")).unwrap();
+        let kept = decode_authors_where(&bytes, |keys, _| keys.contains(&&b"mueller"[..])).unwrap();
         assert_eq!(kept.id, view.id);
         assert_eq!(kept.authors, [view.authors[1].clone()]);
-        let read = decode_authors_where(&bytes, |_, read| read.contains(&"santana")).unwrap();
+        let read = decode_authors_where(&bytes, |_, read| read.contains(&&b"santana"[..])).unwrap();
         assert_eq!(read.authors, [view.authors[3].clone()]);
         let none = decode_authors_where(&bytes, |_, _| false).unwrap();
         assert!(none.authors.is_empty());

@@ -24,6 +24,7 @@ use analyzers::{
 };
 use indexer::index::candidate_view::{self, AuthorKind, ViewAuthor, ViewColumn};
 use indexer::index::schema as fields;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -382,17 +383,18 @@ impl DocumentCache {
 struct NameLookup {
     /// The query; `None` when no form has a surname.
     query: Option<Box<dyn Query>>,
-    /// The surname keys looked up.
-    surnames: HashSet<String>,
+    /// The surname keys looked up, as bytes: the views' keys are compared as they are
+    /// stored.
+    surnames: FxHashSet<Vec<u8>>,
     /// Those of the forms as written (and their typos), not of their second readings: an
     /// author is compared when its own surname keys hold one of [`NameLookup::surnames`],
     /// or when its second reading's hold one of these.
-    written_surnames: HashSet<String>,
+    written_surnames: FxHashSet<Vec<u8>>,
 }
 
 impl NameLookup {
     /// Returns whether an author with these surname keys may agree with a form.
-    fn compares(&self, own: &[&str], read: &[&str]) -> bool {
+    fn compares(&self, own: &[&[u8]], read: &[&[u8]]) -> bool {
         own.iter().any(|key| self.surnames.contains(*key))
             || read.iter().any(|key| self.written_surnames.contains(*key))
     }
@@ -493,7 +495,7 @@ impl Retriever<'_> {
         };
         let views = self.views.read_all(&named)?;
         // The records of one person repeat the same author strings.
-        let mut agreements: HashMap<&str, Vec<FormAgreement>> = HashMap::new();
+        let mut agreements: FxHashMap<&str, Vec<FormAgreement>> = FxHashMap::default();
         self.deadline.check()?;
         for (number, encoded) in views.iter().enumerate() {
             if number % VIEWS_BETWEEN_DEADLINE_CHECKS == 0 {
@@ -669,7 +671,11 @@ impl Retriever<'_> {
             .chain(alone.into_keys())
             .chain(reordered_surnames)
             .collect();
-        let written_surnames = surnames.difference(&read_only).cloned().collect();
+        let written_surnames = surnames
+            .difference(&read_only)
+            .map(|key| key.as_bytes().to_vec())
+            .collect();
+        let surnames = surnames.into_iter().map(String::into_bytes).collect();
         let query =
             (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
         Ok(NameLookup {
@@ -786,7 +792,7 @@ impl Retriever<'_> {
         &self,
         forms: &[NameForm<'_>],
         authors: &[ViewAuthor<'v>],
-        known: &mut HashMap<&'v str, Vec<FormAgreement>>,
+        known: &mut FxHashMap<&'v str, Vec<FormAgreement>>,
     ) -> Option<AuthorEvidence> {
         let mut best: Option<(Vec<FormAgreement>, &ViewAuthor<'v>)> = None;
         for author in authors {
