@@ -489,6 +489,47 @@ async fn an_import_whose_connections_are_ended_retries_its_batches() {
     );
 }
 
+/// Whether PostgreSQL has statistics of `table` gathered by an explicit `analyze`.
+async fn is_analyzed(pool: &PgPool, table: &str) -> bool {
+    sqlx::query_scalar(
+        "select last_analyze is not null from pg_stat_user_tables where relname = $1",
+    )
+    .bind(table)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_bulk_import_analyzes_the_tables_it_filled_and_a_small_one_does_not() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    let dir = tempfile::tempdir().unwrap();
+    let small = import(
+        pool,
+        Format::Openalex,
+        &[samples_dir().join("openalex/works-2022-schema.jsonl")],
+    )
+    .await;
+    assert!(small.num_inserted > 0 && small.num_inserted < 1_000);
+    for table in ["raw_records", "raw_record_heads", "index_changes"] {
+        assert!(
+            !is_analyzed(pool, table).await,
+            "{table} after a small import"
+        );
+    }
+
+    let path = large_openalex_file(dir.path(), 1_500);
+    let large = import(pool, Format::Openalex, std::slice::from_ref(&path)).await;
+    assert!(large.num_inserted >= 1_000, "{large:?}");
+    for table in ["raw_records", "raw_record_heads", "index_changes"] {
+        assert!(
+            is_analyzed(pool, table).await,
+            "{table} after a bulk import"
+        );
+    }
+}
+
 async fn stored_versions(pool: &PgPool) -> Vec<(String, String, String)> {
     sqlx::query_as("select source, source_id, checksum from raw_records order by 1, 2, 3")
         .fetch_all(pool)

@@ -202,11 +202,13 @@ mod tests {
     use super::*;
 
     /// Views of every length modulo a word, a long one, and documents without a view,
-    /// written over three commits and merged into one segment.
+    /// written over three commits and merged into one segment (in any order of segments:
+    /// each document carries its number).
     #[test]
     fn views_read_back_whole_after_segments_merge() {
         let mut builder = Schema::builder();
         let field = builder.add_u64_field("view", FAST);
+        let number_field = builder.add_u64_field("number", FAST);
         let index = Index::create_in_ram(builder.build());
         let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
         let mut views: Vec<Option<Vec<u8>>> = (0..20u8)
@@ -222,13 +224,14 @@ mod tests {
         views.push(None);
         views.push(Some(vec![0; 9]));
         views.push(Some(vec![255; 16]));
-        for (doc, view) in views.iter().enumerate() {
+        for (number, view) in views.iter().enumerate() {
             let mut document = TantivyDocument::new();
+            document.add_u64(number_field, number as u64);
             if let Some(view) = view {
                 add_view(&mut document, field, view);
             }
             writer.add_document(document).unwrap();
-            if doc % 9 == 8 {
+            if number % 9 == 8 {
                 writer.commit().unwrap();
             }
         }
@@ -240,13 +243,21 @@ mod tests {
 
         let searcher = index.reader().unwrap().searcher();
         assert_eq!(searcher.segment_readers().len(), 1);
-        let column = ViewColumn::open(&searcher.segment_readers()[0], "view", "test view")
+        let segment = &searcher.segment_readers()[0];
+        assert_eq!(segment.num_docs() as usize, views.len());
+        let numbers = segment.fast_fields().u64("number").unwrap();
+        let column = ViewColumn::open(segment, "view", "test view")
             .unwrap()
             .unwrap();
         let mut read = Vec::new();
-        for (doc, view) in views.iter().enumerate() {
-            let has_view = column.read(doc as u32, &mut read).unwrap();
-            assert_eq!(has_view.then_some(&read), view.as_ref(), "document {doc}");
+        for doc in 0..segment.num_docs() {
+            let number = numbers.first(doc).unwrap() as usize;
+            let has_view = column.read(doc, &mut read).unwrap();
+            assert_eq!(
+                has_view.then_some(&read),
+                views[number].as_ref(),
+                "document {number}"
+            );
         }
     }
 
