@@ -130,6 +130,8 @@ async fn measure_every_stage() {
     assert!(report.matcher.num_true_pairs > 0);
     assert!(report.matcher.candidate_recall > 0.0);
     assert!(report.matcher.retrieval_profiles_per_sec > 0.0);
+    assert_eq!(report.matcher.num_profiles_two_in_flight, 10);
+    assert!(report.matcher.retrieval_two_in_flight_profiles_per_sec > 0.0);
     let lowest = &report.matcher.thresholds[0];
     assert!(
         lowest.num_pairs > 0 && lowest.precision > 0.0,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use analyzers::GivenNameVariants;
 use anyhow::Context;
+use futures_util::StreamExt;
 use matcher::pipeline::{RunOptions, DEFAULT_BATCH_NUM_PROFILES, DEFAULT_LIMIT_PER_PROFILE};
 use matcher::profile::load_profiles;
 use matcher::retrieve::{CandidateProfile, CandidateRequest, CandidateSource, SearchApiClient};
@@ -29,6 +30,14 @@ pub struct MatcherFigures {
     /// Candidate retrieval: profiles per second (loading each profile's context and asking
     /// the search API in batches, as `matcher run` does).
     pub retrieval_profiles_per_sec: f64,
+    /// Candidate retrieval of another sample of as many profiles, with two requests in
+    /// flight, their profiles loaded beforehand: what the search API serves when its
+    /// client keeps it busy (one request at a time leaves a core idle while a batch's
+    /// slowest profile finishes and while the answer travels).
+    pub retrieval_two_in_flight_profiles_per_sec: f64,
+    /// Profiles in that other sample: as many as in the first, or the rest of the corpus's
+    /// profiles when it has fewer.
+    pub num_profiles_two_in_flight: u64,
     /// Candidates returned per profile on average.
     pub candidates_per_profile: f64,
     /// Records of the sampled profiles, by the truth.
@@ -149,6 +158,26 @@ pub async fn measure(
     let retrieval_secs = started.elapsed().as_secs_f64();
     requests_file.flush()?;
 
+    // Another sample, so that no surname looked up above is cached by the search API.
+    let other_sample = other_profiles(bench.options, &sample);
+    let mut other_requests = Vec::new();
+    for batch in other_sample.chunks(DEFAULT_BATCH_NUM_PROFILES) {
+        let profiles = load_profiles(pool, batch, variants).await?;
+        other_requests.push(CandidateRequest {
+            profiles: profiles.iter().map(CandidateProfile::of).collect(),
+            limit_per_profile: DEFAULT_LIMIT_PER_PROFILE,
+            show_matches: false,
+        });
+    }
+    let started = Instant::now();
+    let mut answers = futures_util::stream::iter(&other_requests)
+        .map(|request| client.candidates(request))
+        .buffer_unordered(2);
+    while let Some(answer) = answers.next().await {
+        answer?;
+    }
+    let two_in_flight_secs = started.elapsed().as_secs_f64();
+
     let record_ids: Vec<Uuid> = found
         .values()
         .flatten()
@@ -203,6 +232,9 @@ pub async fn measure(
     Ok(MatcherFigures {
         num_profiles,
         retrieval_profiles_per_sec: num_profiles as f64 / retrieval_secs.max(1e-9),
+        retrieval_two_in_flight_profiles_per_sec: other_sample.len() as f64
+            / two_in_flight_secs.max(1e-9),
+        num_profiles_two_in_flight: other_sample.len() as u64,
         candidates_per_profile: num_candidates as f64 / num_profiles.max(1) as f64,
         num_true_pairs,
         candidate_recall: num_found_pairs as f64 / num_true_pairs.max(1) as f64,
@@ -259,6 +291,26 @@ fn sample_profiles(options: &CorpusOptions, num_sample: usize) -> Vec<Uuid> {
     let wanted = (num_sample as u64).min(num_profiles);
     while (numbers.len() as u64) < wanted {
         numbers.insert(rng.below(num_profiles));
+    }
+    numbers
+        .into_iter()
+        .map(|number| profile_id(options.seed, number))
+        .collect()
+}
+
+/// Returns as many profiles as `sample` holds (fewer when the corpus has not that many
+/// more), none of them in it.
+fn other_profiles(options: &CorpusOptions, sample: &[Uuid]) -> Vec<Uuid> {
+    let taken: BTreeSet<Uuid> = sample.iter().copied().collect();
+    let num_profiles = options.num_profiles();
+    let wanted = (sample.len() as u64).min(num_profiles - taken.len() as u64);
+    let mut rng = SeededRng::for_entity(options.seed, "matcher-sample", 1);
+    let mut numbers = BTreeSet::new();
+    while (numbers.len() as u64) < wanted {
+        let number = rng.below(num_profiles);
+        if !taken.contains(&profile_id(options.seed, number)) {
+            numbers.insert(number);
+        }
     }
     numbers
         .into_iter()

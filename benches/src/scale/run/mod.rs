@@ -355,8 +355,9 @@ async fn measure_with_server(
     match matching::measure(pool, &bench, &variants).await {
         Ok(figures) => {
             eprintln!(
-                "matcher: {:.0} profiles/s",
-                figures.retrieval_profiles_per_sec
+                "matcher: {:.0} profiles/s, {:.0} with two requests in flight",
+                figures.retrieval_profiles_per_sec,
+                figures.retrieval_two_in_flight_profiles_per_sec
             );
             report.matcher = figures;
         }

@@ -338,6 +338,11 @@ impl Report {
         );
         let _ = writeln!(
             out,
+            "| retrieval, two requests in flight (other profiles) | {} | {:.0} | | | |",
+            matcher.num_profiles_two_in_flight, matcher.retrieval_two_in_flight_profiles_per_sec
+        );
+        let _ = writeln!(
+            out,
             "| retrieve, score, write ({} candidates) | {} | {:.0} | | | |",
             matcher.num_candidates_written, matcher.num_profiles, matcher.pipeline_profiles_per_sec
         );
