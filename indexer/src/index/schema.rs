@@ -46,8 +46,7 @@ pub const AUTHOR_KEYS: &str = "author_keys";
 pub const CANDIDATE_VIEW: &str = "candidate_view";
 /// Records: the search view ([`super::search_view`]): the values a search reads of every
 /// candidate it ranks, a `u64` fast field of its words read instead of the stored
-/// document. Its fields
-/// ([`search_view_fields`]) are not stored.
+/// document. Its fields ([`search_view_fields`]) are not stored.
 pub const SEARCH_VIEW: &str = "search_view";
 /// Works: every name form the authors' profiles are known by ([`NAME_ANALYZER`]).
 pub const AUTHOR_NAME_FORMS: &str = "author_name_forms";

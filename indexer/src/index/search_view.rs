@@ -2,10 +2,9 @@
 //! (the id, the searched texts and the sort values), kept in a fast field
 //! ([`schema::SEARCH_VIEW`], a [`ViewColumn`]) rather than in the document store. A search
 //! ranks up to a few thousand candidates and shows ten; read from the store, each
-//! candidate decompressed a
-//! block holding its original JSON (most of a record's stored bytes), which took a quarter
-//! of a search for a name. Hits shown and documents fetched are read whole
-//! ([`read_document`]): the stored fields with the view's values added.
+//! candidate decompressed a block holding its original JSON (most of a record's stored
+//! bytes), which took a quarter of a search for a name. Hits shown and documents fetched
+//! are read whole ([`read_document`]): the stored fields with the view's values added.
 //!
 //! The viewed fields ([`schema::search_view_fields`]) are indexed but not stored, so each
 //! value is kept once. Layout: one entry per value, in the order the document holds them,

@@ -1,6 +1,7 @@
-//! The byte layout shared by the views kept in fast fields
-//! ([`super::candidate_view`], [`super::search_view`]): little-endian lengths and numbers,
-//! strings as UTF-8, read back with the offset of the first byte that does not fit.
+//! What the views kept in fast fields ([`super::candidate_view`], [`super::search_view`])
+//! share: their byte layout (little-endian lengths and numbers, strings as UTF-8, read back
+//! with the offset of the first byte that does not fit) and their column of words
+//! ([`ViewColumn`]).
 
 use std::fmt;
 
