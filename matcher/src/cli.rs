@@ -19,7 +19,7 @@ use matcher::pipeline::{
     run, RunOptions, RunSummary, DEFAULT_BATCH_NUM_PROFILES, DEFAULT_LIMIT_PER_PROFILE,
 };
 use matcher::queue::{enqueue, Job, QueueConfig, Worker};
-use matcher::retrieve::SearchApiClient;
+use matcher::retrieve::{CandidateRequest, CandidateSource, SearchApiClient};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -453,6 +453,17 @@ async fn run_command(database_url: &str, args: RunArgs) -> anyhow::Result<ExitCo
         Vec::new()
     };
     if is_full {
+        // Grouping takes minutes on a large database: a search API that cannot answer is
+        // named before it, not after.
+        let probe = CandidateRequest {
+            profiles: Vec::new(),
+            limit_per_profile: 1,
+            show_matches: false,
+        };
+        client.candidates(&probe).await.context(
+            "the search API cannot answer for candidates (ATLAS_SEARCH_URL); nothing was \
+             grouped or matched",
+        )?;
         let summary = run_grouping(&pool).await.context("failed to group works")?;
         print_group_summary(&summary);
     }

@@ -74,3 +74,32 @@ async fn enqueue_without_a_job_is_a_mistaken_command_line() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--profile"), "{stderr}");
 }
+
+#[tokio::test]
+async fn run_names_an_unreachable_search_api_before_grouping() {
+    let database = TestDatabase::create().await;
+    // A record with no work yet: grouping would create one for it.
+    sqlx::query(
+        "insert into raw_records (source, source_id, entity_type, data, checksum) \
+         values ('openalex', 'W1', 'work', '{\"id\": \"W1\", \"title\": \"A title\"}', 'c1')",
+    )
+    .execute(&database.pool)
+    .await
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_matcher"))
+        .args(["run"])
+        .env("DATABASE_URL", &database.url)
+        // Nothing listens on port 1 of the loopback address.
+        .env("ATLAS_SEARCH_URL", "http://127.0.0.1:1")
+        .env_remove("ATLAS_SEARCH_API_URL")
+        .output()
+        .expect("the matcher binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "run succeeded: {stderr}");
+    assert!(stderr.contains("search API cannot answer"), "{stderr}");
+    let num_works: i64 = sqlx::query_scalar("select count(*) from canonical_works")
+        .fetch_one(&database.pool)
+        .await
+        .unwrap();
+    assert_eq!(num_works, 0, "grouping ran before the search API was asked");
+}
