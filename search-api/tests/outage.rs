@@ -127,7 +127,15 @@ async fn keys_seen_before_an_outage_keep_searching_through_it() {
         }
     })
     .await;
+    let health = test.call(Method::GET, "/health", None, None).await;
     allow_connections(&name).await;
+    assert_eq!(health.status, StatusCode::OK, "{}", health.text);
+    assert_eq!(
+        health.json,
+        json!({"status": "degraded"}),
+        "{}",
+        health.text
+    );
 
     assert_eq!(by_key.status, StatusCode::OK, "{}", by_key.text);
     assert_eq!(by_key.json["hits"].as_array().unwrap().len(), RECORDS.len());

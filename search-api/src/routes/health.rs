@@ -1,4 +1,4 @@
-//! `GET /health` (liveness: the process answers; degraded without Redis), `GET
+//! `GET /health` (liveness: the process answers; degraded without Redis or PostgreSQL), `GET
 //! /health/ready` (readiness: indexes loaded, PostgreSQL reachable, follower caught up) and
 //! `GET /metrics`.
 
@@ -20,10 +20,15 @@ use crate::state::AppState;
 /// Longest wait for PostgreSQL's answer in a readiness check.
 const READY_DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `GET /health`: `available`, or `degraded` while Redis is down (searches are still
-/// served). Always 200, so that liveness never restarts a replica for Redis.
+/// `GET /health`: `available`, or `degraded` while Redis is down or the follower has lost
+/// PostgreSQL (searches are still served). Always 200, so that liveness never restarts a
+/// replica for either.
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let status = if state.redis().is_available() {
+    let follower = state.follower_status();
+    // A follower that was following and has lost PostgreSQL serves searches from indexes
+    // that no longer take in changes.
+    let has_lost_database = follower.ready && !follower.reachable;
+    let status = if state.redis().is_available() && !has_lost_database {
         "available"
     } else {
         "degraded"
