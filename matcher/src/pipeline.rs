@@ -155,6 +155,10 @@ pub async fn run<S: CandidateSource>(
         progress.update(&summary);
         profiles = next?.unwrap_or_default();
     }
+    // And once more at the end, for what the last batches wrote.
+    if written_rows(&summary) - num_written_at_analyze >= ANALYZE_AFTER_NUM_ROWS {
+        indexer::db::analyze(pool, &filled_tables(options, &summary)).await;
+    }
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     progress.finish();
     Ok(summary)
