@@ -65,18 +65,24 @@ pub async fn analyze(pool: &PgPool, tables: &[&'static str]) {
         return;
     }
     let started = std::time::Instant::now();
-    let sql = format!("analyze {}", tables.join(", "));
-    match sqlx::query(&sql).execute(pool).await {
+    let tables = tables.join(", ");
+    match sqlx::query(&format!("analyze {tables}"))
+        .execute(pool)
+        .await
+    {
         Ok(_) => tracing::info!(
-            tables = %tables.join(", "),
+            %tables,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "statistics refreshed"
         ),
-        Err(error) => {
-            tracing::warn!(tables = %tables.join(", "), %error, "statistics not refreshed");
-        }
+        Err(error) => tracing::warn!(%tables, %error, "statistics not refreshed"),
     }
 }
+
+/// Rows a bulk change (an import, a matcher run) must have written for it to refresh
+/// the statistics of the tables it wrote ([`analyze`]): below, they barely move, and
+/// analysing a table of millions takes a second.
+pub const ANALYZE_AFTER_NUM_ROWS: u64 = 1_000;
 
 /// Returns `url` with its password replaced by `***`, for messages and logs.
 pub fn redact_url(url: &str) -> String {

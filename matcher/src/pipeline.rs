@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use analyzers::GivenNameVariants;
 use chrono::{DateTime, Utc};
+use indexer::db::ANALYZE_AFTER_NUM_ROWS;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -127,6 +128,7 @@ pub async fn run<S: CandidateSource>(
         Some(batch) => load_profiles(pool, batch, variants).await?,
         None => Vec::new(),
     };
+    // A small run, such as a worker's job for one profile, leaves statistics alone.
     let mut num_written_at_analyze = 0;
     for (index, batch) in batches.iter().enumerate() {
         let next = async {
@@ -140,14 +142,13 @@ pub async fn run<S: CandidateSource>(
             next
         );
         matched?;
-        // The tables a run fills are analysed after its 1st, 2nd, 4th, 8th… batch when it
-        // wrote enough since: a run from empty tables otherwise looked works up by the
-        // records they merge with a scan of every work, 17 ms per confirmed pair (see
+        // The tables a run fills are analysed after its 1st, 2nd, 4th, 8th… and last batch
+        // when it wrote enough since: a run from empty tables otherwise looked works up by
+        // the records they merge with a scan of every work, 17 ms per confirmed pair (see
         // `indexer::db::analyze`).
         let num_written = written_rows(&summary);
-        if (index + 1).is_power_of_two()
-            && num_written - num_written_at_analyze >= ANALYZE_AFTER_NUM_ROWS
-        {
+        let is_checkpoint = (index + 1).is_power_of_two() || index + 1 == batches.len();
+        if is_checkpoint && num_written - num_written_at_analyze >= ANALYZE_AFTER_NUM_ROWS {
             indexer::db::analyze(pool, &filled_tables(options, &summary)).await;
             num_written_at_analyze = num_written;
         }
@@ -155,18 +156,10 @@ pub async fn run<S: CandidateSource>(
         progress.update(&summary);
         profiles = next?.unwrap_or_default();
     }
-    // And once more at the end, for what the last batches wrote.
-    if written_rows(&summary) - num_written_at_analyze >= ANALYZE_AFTER_NUM_ROWS {
-        indexer::db::analyze(pool, &filled_tables(options, &summary)).await;
-    }
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     progress.finish();
     Ok(summary)
 }
-
-/// Rows a run must have written since it last analysed its tables to analyse them again:
-/// a small run, such as a worker's job for one profile, leaves statistics alone.
-const ANALYZE_AFTER_NUM_ROWS: u64 = 1_000;
 
 /// Rows the run has written so far: candidates, and works confirmed.
 fn written_rows(summary: &RunSummary) -> u64 {

@@ -244,21 +244,20 @@ pub async fn import_files(
     Ok(summary)
 }
 
-/// Rows an import must have added for it to refresh the statistics of the tables it
-/// wrote: below, they barely move, and analysing a table of millions takes a second.
-const ANALYZE_AFTER_NUM_ROWS: u64 = 1_000;
-
 /// Refreshes the statistics of the tables a bulk import filled ([`crate::db::analyze`]).
 async fn refresh_statistics(pool: &PgPool, summary: &ImportSummary) {
+    let threshold = crate::db::ANALYZE_AFTER_NUM_ROWS;
+    let has_records = summary.num_inserted + summary.num_new_versions >= threshold;
+    let has_profiles = summary.num_profiles_created + summary.num_profiles_updated >= threshold;
     let mut tables = Vec::new();
-    if summary.num_inserted + summary.num_new_versions >= ANALYZE_AFTER_NUM_ROWS {
-        tables.extend(["raw_records", "raw_record_heads", "index_changes"]);
+    if has_records {
+        tables.extend(["raw_records", "raw_record_heads"]);
     }
-    if summary.num_profiles_created + summary.num_profiles_updated >= ANALYZE_AFTER_NUM_ROWS {
+    if has_profiles {
         tables.extend(["author_profiles", "profile_identities"]);
-        if !tables.contains(&"index_changes") {
-            tables.push("index_changes");
-        }
+    }
+    if has_records || has_profiles {
+        tables.push("index_changes");
     }
     crate::db::analyze(pool, &tables).await;
 }

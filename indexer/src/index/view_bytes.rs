@@ -150,33 +150,50 @@ impl ViewColumn {
     /// [`MalformedView`] when the words are not a padded view.
     pub fn read(&self, doc_id: u32, view: &mut Vec<u8>) -> Result<bool, MalformedView> {
         view.clear();
+        self.append(doc_id, view)
+    }
+
+    /// Appends the view of document `doc_id` to `out`; `false` when the document has
+    /// none. On an error `out` may hold part of the view.
+    ///
+    /// # Errors
+    ///
+    /// [`MalformedView`] when the words are not a padded view.
+    pub fn append(&self, doc_id: u32, out: &mut Vec<u8>) -> Result<bool, MalformedView> {
         let rows = self.words.index.value_row_ids(doc_id);
         if rows.is_empty() {
             return Ok(false);
         }
-        let num_words = (rows.end - rows.start) as usize;
-        view.reserve(num_words * 8);
+        let start = out.len();
+        out.reserve((rows.end - rows.start) as usize * 8);
         let mut words = [0u64; 32];
         let mut row = u64::from(rows.start);
         let end = u64::from(rows.end);
+        let mut num_padded = None;
         while row < end {
             let num_read = (end - row).min(words.len() as u64) as usize;
             self.words.values.get_range(row, &mut words[..num_read]);
             for word in &words[..num_read] {
-                view.extend_from_slice(&word.to_le_bytes());
+                let bytes = word.to_le_bytes();
+                // The first byte counts the padding; it is not part of the view.
+                match num_padded {
+                    None => {
+                        num_padded = Some(usize::from(bytes[0]));
+                        out.extend_from_slice(&bytes[1..]);
+                    }
+                    Some(_) => out.extend_from_slice(&bytes),
+                }
             }
             row += num_read as u64;
         }
-        let num_padded = usize::from(view[0]);
-        if num_padded > 7 || view.len() < 1 + num_padded {
+        let num_padded = num_padded.unwrap_or_default();
+        if num_padded > 7 || out.len() - start < num_padded {
             return Err(MalformedView {
                 view: self.view,
                 offset: 0,
             });
         }
-        view.truncate(view.len() - num_padded);
-        view.copy_within(1.., 0);
-        view.pop();
+        out.truncate(out.len() - num_padded);
         Ok(true)
     }
 }

@@ -303,13 +303,14 @@ impl ViewColumns {
             bytes: Vec::new(),
             ends: Vec::with_capacity(located.len()),
         };
-        let mut view = Vec::new();
         for (shard, segment, doc_id) in located {
             let Some(column) = self.column(shard, segment) else {
                 continue;
             };
-            if column.read(doc_id, &mut view).map_err(ApiError::internal)? {
-                views.bytes.extend_from_slice(&view);
+            if column
+                .append(doc_id, &mut views.bytes)
+                .map_err(ApiError::internal)?
+            {
                 views.ends.push(views.bytes.len());
             }
         }
@@ -922,25 +923,25 @@ struct NameForm<'a> {
 impl<'a> NameForm<'a> {
     fn new(name: &'a str) -> NameForm<'a> {
         let parsed = PersonName::parse(name);
-        NameForm {
-            name,
-            surname_keys: parsed.surname_keys(),
-            parsed,
-            folded: OnceCell::new(),
-            words: OnceCell::new(),
-        }
+        let surname_keys = parsed.surname_keys();
+        NameForm::parsed(name, parsed, surname_keys)
     }
 
     /// Returns an author of a candidate view, whose surname keys the indexer computed.
     fn of_view(author: &ViewAuthor<'a>) -> NameForm<'a> {
+        let surname_keys = author
+            .surname_keys
+            .iter()
+            .map(|key| (*key).to_owned())
+            .collect();
+        NameForm::parsed(author.name, PersonName::parse(author.name), surname_keys)
+    }
+
+    fn parsed(name: &'a str, parsed: PersonName, surname_keys: Vec<String>) -> NameForm<'a> {
         NameForm {
-            name: author.name,
-            parsed: PersonName::parse(author.name),
-            surname_keys: author
-                .surname_keys
-                .iter()
-                .map(|key| (*key).to_owned())
-                .collect(),
+            name,
+            parsed,
+            surname_keys,
             folded: OnceCell::new(),
             words: OnceCell::new(),
         }

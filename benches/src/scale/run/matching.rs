@@ -285,26 +285,26 @@ async fn judge_thresholds(
 
 /// Returns `num_sample` distinct profile ids drawn evenly over the corpus's profiles.
 fn sample_profiles(options: &CorpusOptions, num_sample: usize) -> Vec<Uuid> {
-    let num_profiles = options.num_profiles();
-    let mut rng = SeededRng::for_entity(options.seed, "matcher-sample", 0);
-    let mut numbers = BTreeSet::new();
-    let wanted = (num_sample as u64).min(num_profiles);
-    while (numbers.len() as u64) < wanted {
-        numbers.insert(rng.below(num_profiles));
-    }
-    numbers
-        .into_iter()
-        .map(|number| profile_id(options.seed, number))
-        .collect()
+    draw_profiles(options, num_sample, 0, &BTreeSet::new())
 }
 
 /// Returns as many profiles as `sample` holds (fewer when the corpus has not that many
 /// more), none of them in it.
 fn other_profiles(options: &CorpusOptions, sample: &[Uuid]) -> Vec<Uuid> {
-    let taken: BTreeSet<Uuid> = sample.iter().copied().collect();
+    draw_profiles(options, sample.len(), 1, &sample.iter().copied().collect())
+}
+
+/// Draws up to `num` profiles of the corpus, none of `taken`, from the seeded stream
+/// `stream` of draws, in id order.
+fn draw_profiles(
+    options: &CorpusOptions,
+    num: usize,
+    stream: u64,
+    taken: &BTreeSet<Uuid>,
+) -> Vec<Uuid> {
     let num_profiles = options.num_profiles();
-    let wanted = (sample.len() as u64).min(num_profiles - taken.len() as u64);
-    let mut rng = SeededRng::for_entity(options.seed, "matcher-sample", 1);
+    let wanted = (num as u64).min(num_profiles - taken.len() as u64);
+    let mut rng = SeededRng::for_entity(options.seed, "matcher-sample", stream);
     let mut numbers = BTreeSet::new();
     while (numbers.len() as u64) < wanted {
         let number = rng.below(num_profiles);
