@@ -12,6 +12,7 @@
 //! agreeing best with any name form, never a sum over its authors (a record of thousands
 //! of authors holds many `Smith`s), and its matches name that author.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -188,6 +189,7 @@ pub(crate) fn retrieve(
         variants,
         deadline,
         limit: request.limit_per_profile,
+        show_matches: request.show_matches,
     };
     // Each thread takes the next profile not yet taken: the work of a profile varies a
     // hundredfold (a rare name against a common one), so fixed shares left threads idle.
@@ -230,13 +232,7 @@ pub(crate) fn retrieve(
         indexed.extend(thread_found?);
     }
     indexed.sort_unstable_by_key(|(index, _)| *index);
-    let mut results: Vec<ProfileCandidates> =
-        indexed.into_iter().map(|(_, result)| result).collect();
-    if !request.show_matches {
-        for hit in results.iter_mut().flat_map(|result| result.hits.iter_mut()) {
-            hit.matches = Vec::new();
-        }
-    }
+    let results = indexed.into_iter().map(|(_, result)| result).collect();
     Ok(CandidateResponse { results })
 }
 
@@ -247,6 +243,8 @@ struct Retriever<'a> {
     variants: &'a GivenNameVariants,
     deadline: &'a Deadline,
     limit: usize,
+    /// Whether hits list their matches.
+    show_matches: bool,
 }
 
 /// A document of one shard.
@@ -327,6 +325,7 @@ impl ViewColumns {
 
 /// Encoded candidate views read together, one after the other in one buffer (each
 /// names its record).
+#[derive(Default)]
 struct Views {
     bytes: Vec<u8>,
     /// Where each view ends in `bytes`.
@@ -401,18 +400,84 @@ impl NameLookup {
     }
 }
 
-/// The evidence gathered for one record: each match, and the strength of each
-/// independent piece of evidence (the name evidence once, however many name forms agree
-/// with the author).
-struct Evidence {
-    matches: Vec<CandidateMatch>,
-    strengths: Vec<f64>,
+/// The evidence gathered for one record: each match, and the independent pieces of
+/// evidence combined (the name evidence once, however many name forms agree with the
+/// author).
+struct Evidence<'a> {
+    matches: Vec<Found<'a>>,
+    strength: CombinedStrength,
+}
+
+/// One match of a record, borrowing what it names from the profile and the views read:
+/// most records retrieved are not among the hits answered, and the matches of those that
+/// are are written out once, as [`CandidateMatch`]es.
+#[derive(Debug, Clone, PartialEq)]
+enum Found<'a> {
+    /// The profile's ORCID iD among the record's.
+    Orcid,
+    /// A name form agreeing with an author string of the record.
+    Name {
+        form: &'a str,
+        author: &'a str,
+        field: &'static str,
+        typos: u8,
+        agreement: NameAgreement,
+    },
+    /// A known title and the record's title.
+    Title {
+        title: &'a str,
+        record_title: String,
+    },
+}
+
+impl Found<'_> {
+    /// Returns the match as answered; `orcid` is the profile's iD, bare.
+    fn to_match(&self, orcid: Option<&str>) -> CandidateMatch {
+        match self {
+            Found::Orcid => {
+                let orcid = orcid.unwrap_or_default().to_owned();
+                CandidateMatch {
+                    kind: MatchKind::Orcid,
+                    query: orcid.clone(),
+                    field: fields::ORCIDS.to_owned(),
+                    matched_value: orcid,
+                    typos: 0,
+                    agreement: None,
+                }
+            }
+            Found::Name {
+                form,
+                author,
+                field,
+                typos,
+                agreement,
+            } => CandidateMatch {
+                kind: MatchKind::Name,
+                query: (*form).to_owned(),
+                field: (*field).to_owned(),
+                matched_value: (*author).to_owned(),
+                typos: *typos,
+                agreement: Some(agreement.to_string()),
+            },
+            Found::Title {
+                title,
+                record_title,
+            } => CandidateMatch {
+                kind: MatchKind::Title,
+                query: (*title).to_owned(),
+                field: fields::TITLE.to_owned(),
+                matched_value: record_title.clone(),
+                typos: 0,
+                agreement: None,
+            },
+        }
+    }
 }
 
 /// The one author of a record that agrees best with a profile's name forms.
-struct AuthorEvidence {
+struct AuthorEvidence<'a> {
     /// How each name form that agrees with the author agrees, in the profile's order.
-    matches: Vec<CandidateMatch>,
+    matches: Vec<Found<'a>>,
     /// The strength of the best agreement among the name forms.
     strength: f64,
 }
@@ -447,40 +512,17 @@ impl Retriever<'_> {
     fn profile(&self, profile: &CandidateProfile) -> Result<ProfileCandidates> {
         let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
         let mut documents = DocumentCache::default();
-        let mut evidence: BTreeMap<String, Evidence> = BTreeMap::new();
-        let mut add = |record_id: String, found: CandidateMatch, strength: Option<f64>| {
-            let entry = evidence.entry(record_id).or_insert_with(|| Evidence {
-                matches: Vec::new(),
-                strengths: Vec::new(),
-            });
-            if entry.matches.contains(&found) {
-                return;
+        let orcid = profile.orcid.as_deref().and_then(bare_orcid);
+        let orcid_views = match &orcid {
+            Some(orcid) => {
+                self.deadline.check()?;
+                let term = Term::from_field_text(catalog.field(fields::ORCIDS), orcid);
+                let query = TermQuery::new(term, IndexRecordOption::Basic);
+                let found = self.retrieve(&query, Scoring::Constant)?;
+                self.views.read_all(&found)?
             }
-            entry.matches.push(found);
-            entry.strengths.extend(strength);
+            None => Views::default(),
         };
-
-        if let Some(orcid) = profile.orcid.as_deref().and_then(bare_orcid) {
-            self.deadline.check()?;
-            let term = Term::from_field_text(catalog.field(fields::ORCIDS), &orcid);
-            let query = TermQuery::new(term, IndexRecordOption::Basic);
-            let found = self.retrieve(&query, Scoring::Constant)?;
-            let views = self.views.read_all(&found)?;
-            for encoded in views.iter() {
-                let view = candidate_view::decode_authors_where(encoded, |_, _| false)
-                    .map_err(ApiError::internal)?;
-                let found = CandidateMatch {
-                    kind: MatchKind::Orcid,
-                    query: orcid.clone(),
-                    field: fields::ORCIDS.to_owned(),
-                    matched_value: orcid.clone(),
-                    typos: 0,
-                    agreement: None,
-                };
-                add(view.id.to_owned(), found, Some(1.0));
-            }
-        }
-
         let forms: Vec<NameForm<'_>> = profile
             .names
             .iter()
@@ -495,6 +537,26 @@ impl Retriever<'_> {
             None => Vec::new(),
         };
         let views = self.views.read_all(&named)?;
+
+        let mut evidence: FxHashMap<Cow<'_, str>, Evidence<'_>> = FxHashMap::default();
+        let mut add = |record_id, found, strength: Option<f64>| {
+            let entry = evidence.entry(record_id).or_insert_with(|| Evidence {
+                matches: Vec::new(),
+                strength: CombinedStrength::NONE,
+            });
+            if entry.matches.contains(&found) {
+                return;
+            }
+            entry.matches.push(found);
+            if let Some(strength) = strength {
+                entry.strength.add(strength);
+            }
+        };
+        for encoded in orcid_views.iter() {
+            let view = candidate_view::decode_authors_where(encoded, |_, _| false)
+                .map_err(ApiError::internal)?;
+            add(Cow::Borrowed(view.id), Found::Orcid, Some(1.0));
+        }
         // The records of one person repeat the same author strings.
         let mut agreements: FxHashMap<&str, Vec<FormAgreement>> = FxHashMap::default();
         self.deadline.check()?;
@@ -514,7 +576,7 @@ impl Retriever<'_> {
             // The forms matched one author: their evidence counts once, as the best.
             let mut strength = Some(author.strength);
             for found in author.matches {
-                add(view.id.to_owned(), found, strength.take());
+                add(Cow::Borrowed(view.id), found, strength.take());
             }
         }
 
@@ -532,33 +594,50 @@ impl Retriever<'_> {
                 let Some(similarity) = title_similarity(&words, &title_words(record_title)) else {
                     continue;
                 };
-                let found = CandidateMatch {
-                    kind: MatchKind::Title,
-                    query: title.clone(),
-                    field: fields::TITLE.to_owned(),
-                    matched_value: record_title.to_owned(),
-                    typos: 0,
-                    agreement: None,
+                let found = Found::Title {
+                    title,
+                    record_title: record_title.to_owned(),
                 };
-                add(id_of(catalog, &stored), found, Some(similarity));
+                add(Cow::Owned(id_of(catalog, &stored)), found, Some(similarity));
             }
         }
 
-        let mut hits: Vec<CandidateHit> = evidence
+        let mut scored: Vec<(f64, Cow<'_, str>, Evidence<'_>)> = evidence
             .into_iter()
-            .map(|(record_id, evidence)| CandidateHit {
-                record_id,
-                score: rounded_score(combined_strength(&evidence.strengths)),
-                matches: evidence.matches,
+            .map(|(record_id, evidence)| {
+                let score = rounded_score(evidence.strength.value());
+                (score, record_id, evidence)
             })
             .collect();
-        hits.sort_by(|first, second| {
+        let by_score = |first: &(f64, Cow<'_, str>, Evidence<'_>),
+                        second: &(f64, Cow<'_, str>, Evidence<'_>)| {
             second
-                .score
-                .total_cmp(&first.score)
-                .then_with(|| first.record_id.cmp(&second.record_id))
-        });
-        hits.truncate(self.limit);
+                .0
+                .total_cmp(&first.0)
+                .then_with(|| first.1.cmp(&second.1))
+        };
+        if scored.len() > self.limit {
+            scored.select_nth_unstable_by(self.limit, by_score);
+            scored.truncate(self.limit);
+        }
+        scored.sort_unstable_by(by_score);
+        let hits = scored
+            .into_iter()
+            .map(|(score, record_id, evidence)| CandidateHit {
+                record_id: record_id.into_owned(),
+                score,
+                matches: if self.show_matches {
+                    let orcid = orcid.as_deref();
+                    evidence
+                        .matches
+                        .iter()
+                        .map(|found| found.to_match(orcid))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
         Ok(ProfileCandidates {
             profile_id: profile.id.clone(),
             hits,
@@ -789,39 +868,41 @@ impl Retriever<'_> {
     /// authors agreeing equally well, the one written as a name form itself wins, then the
     /// one with the fewest words beside the name form's (`J. Smith` over `N. J.
     /// Cooper-Smith` for `J. Smith`).
-    fn best_author<'v>(
+    fn best_author<'f, 'v: 'f>(
         &self,
-        forms: &[NameForm<'_>],
+        forms: &[NameForm<'f>],
         authors: &[ViewAuthor<'v>],
         known: &mut FxHashMap<&'v str, Vec<FormAgreement>>,
-    ) -> Option<AuthorEvidence> {
-        let mut best: Option<(Vec<FormAgreement>, &ViewAuthor<'v>)> = None;
+    ) -> Option<AuthorEvidence<'f>> {
+        let mut best: Option<&ViewAuthor<'v>> = None;
         for author in authors {
-            let agreements = known.entry(author.name).or_insert_with(|| {
-                let author = NameForm::of_view(author);
-                forms
+            if !known.contains_key(author.name) {
+                let parsed = NameForm::of_view(author);
+                let agreements = forms
                     .iter()
                     .enumerate()
-                    .filter_map(|(index, form)| self.form_agreement(index, form, &author))
-                    .collect()
-            });
-            let Some(closest) = agreements
+                    .filter_map(|(index, form)| self.form_agreement(index, form, &parsed))
+                    .collect();
+                known.insert(author.name, agreements);
+            }
+            let Some(closest) = known[author.name]
                 .iter()
                 .max_by(|first, second| first.compare(second))
             else {
                 continue;
             };
-            let is_better = match &best {
+            let is_better = match best {
                 None => true,
-                Some((best_agreements, _)) => best_agreements
+                Some(best) => known[best.name]
                     .iter()
                     .all(|other| closest.compare(other).is_gt()),
             };
             if is_better {
-                best = Some((agreements.clone(), author));
+                best = Some(author);
             }
         }
-        let (agreements, author) = best?;
+        let author = best?;
+        let agreements = &known[author.name];
         let field = match author.kind {
             AuthorKind::Author => fields::AUTHORS,
             AuthorKind::Variant => fields::AUTHOR_NAME_VARIANTS,
@@ -833,13 +914,12 @@ impl Retriever<'_> {
         Some(AuthorEvidence {
             matches: agreements
                 .iter()
-                .map(|agreement| CandidateMatch {
-                    kind: MatchKind::Name,
-                    query: forms[agreement.form].name.to_owned(),
-                    field: field.to_owned(),
-                    matched_value: author.name.to_owned(),
+                .map(|agreement| Found::Name {
+                    form: forms[agreement.form].name,
+                    author: author.name,
+                    field,
                     typos: agreement.typos,
-                    agreement: Some(agreement.agreement.to_string()),
+                    agreement: agreement.agreement,
                 })
                 .collect(),
             strength,
@@ -1082,14 +1162,26 @@ fn rounded_score(score: f64) -> f64 {
     (score * scale).round() / scale
 }
 
-/// Combines independent pieces of evidence: the chance that all of them are wrong
-/// shrinks with each.
-fn combined_strength(strengths: &[f64]) -> f64 {
-    let all_wrong: f64 = strengths
-        .iter()
-        .map(|strength| 1.0 - strength.clamp(0.0, 1.0))
-        .product();
-    1.0 - all_wrong
+/// Independent pieces of evidence combined: the chance that all of them are wrong shrinks
+/// with each.
+#[derive(Debug, Clone, Copy)]
+struct CombinedStrength {
+    all_wrong: f64,
+}
+
+impl CombinedStrength {
+    /// No evidence.
+    const NONE: CombinedStrength = CombinedStrength { all_wrong: 1.0 };
+
+    /// Adds a piece of evidence of `strength` in `[0, 1]`.
+    fn add(&mut self, strength: f64) {
+        self.all_wrong *= 1.0 - strength.clamp(0.0, 1.0);
+    }
+
+    /// Returns the strength of all the evidence, in `[0, 1]`.
+    fn value(self) -> f64 {
+        1.0 - self.all_wrong
+    }
 }
 
 /// Returns an ORCID iD without its resolver, folded as the index holds it; `None` for
@@ -1192,9 +1284,17 @@ mod tests {
 
     #[test]
     fn evidence_adds_up() {
-        assert_eq!(combined_strength(&[]), 0.0);
-        assert!((combined_strength(&[0.5, 0.5]) - 0.75).abs() < 1e-9);
-        assert_eq!(combined_strength(&[1.0, 0.2]), 1.0);
+        let combined = |strengths: &[f64]| {
+            let mut combined = CombinedStrength::NONE;
+            for strength in strengths {
+                combined.add(*strength);
+            }
+            combined.value()
+        };
+        assert_eq!(combined(&[]), 0.0);
+        assert!((combined(&[0.5, 0.5]) - 0.75).abs() < 1e-9);
+        assert_eq!(combined(&[1.0, 0.2]), 1.0);
+        assert_eq!(combined(&[1.4, -0.2]), 1.0);
     }
 
     #[test]
