@@ -63,6 +63,9 @@ pub struct FollowerStatus {
     pub num_docs_applied: u64,
     /// Commits since start.
     pub num_commits: u64,
+    /// Looks at the feed since start: one per poll interval, change notification or
+    /// commit due, when PostgreSQL is reachable.
+    pub num_cycles: u64,
     /// Times an index moved to another generation since start: rebuilt by another
     /// process, or by the follower itself when the feed was pruned past its position.
     pub num_generation_switches: u64,
@@ -78,6 +81,26 @@ struct FollowedIndex {
     oldest_pending_since: Option<Instant>,
     last_commit: Instant,
     committed_position: FeedPosition,
+}
+
+impl FollowedIndex {
+    /// Returns how long until what the index applied since its last commit is due to be
+    /// committed: documents after the commit interval (at once when they are many), a
+    /// position alone after [`IDLE_POSITION_COMMIT_INTERVAL`]; `None` when nothing moved.
+    fn commit_due_in(&self, options: &FollowOptions) -> Option<Duration> {
+        if self.position == self.committed_position {
+            return None;
+        }
+        if self.num_pending_docs >= options.commit_num_docs {
+            return Some(Duration::ZERO);
+        }
+        let interval = if self.num_pending_docs > 0 {
+            options.commit_interval
+        } else {
+            IDLE_POSITION_COMMIT_INTERVAL
+        };
+        Some(interval.saturating_sub(self.last_commit.elapsed()))
+    }
 }
 
 /// Applies the change feed to the indexes until told to stop.
@@ -144,6 +167,7 @@ impl Follower {
                 Ok(()) => {
                     retry_delay = Duration::from_millis(100);
                     self.mark_reachable();
+                    self.status.send_modify(|status| status.num_cycles += 1);
                 }
                 Err(Error::Database(error)) => {
                     self.mark_unreachable(&error);
@@ -340,14 +364,10 @@ impl Follower {
     /// Commits each index whose pending changes are old or many enough, or all when `force`.
     fn commit_due(&self, followed: &mut [FollowedIndex], force: bool) -> Result<()> {
         for state in followed.iter_mut() {
-            let moved = state.position != state.committed_position;
-            let due = if state.num_pending_docs > 0 {
-                state.num_pending_docs >= self.options.commit_num_docs
-                    || state.last_commit.elapsed() >= self.options.commit_interval
-            } else {
-                state.last_commit.elapsed() >= IDLE_POSITION_COMMIT_INTERVAL
+            let Some(due_in) = state.commit_due_in(&self.options) else {
+                continue;
             };
-            if !moved || !(force || due) {
+            if !force && !due_in.is_zero() {
                 continue;
             }
             let position = state.position.clone();
@@ -372,15 +392,12 @@ impl Follower {
     }
 
     /// Returns how long to sleep: until the next commit is due, at most a poll interval.
+    /// The commits due now were just made, so a position that moved with no document
+    /// changed waits for its own, later, commit rather than waking the loop at once.
     fn next_wait(&self, followed: &[FollowedIndex]) -> Duration {
         followed
             .iter()
-            .filter(|state| state.position != state.committed_position)
-            .map(|state| {
-                self.options
-                    .commit_interval
-                    .saturating_sub(state.last_commit.elapsed())
-            })
+            .filter_map(|state| state.commit_due_in(&self.options))
             .fold(self.options.poll_interval, Duration::min)
     }
 

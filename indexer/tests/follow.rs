@@ -10,7 +10,9 @@
 //! 5. PostgreSQL going away mid-stream is waited out, and following resumes when it returns;
 //! 6. a follower whose unread changes were pruned from the feed rebuilds its indexes;
 //! 7. an index an older binary built (another schema version) is rebuilt when following
-//!    starts, not refused.
+//!    starts, not refused;
+//! 8. a follower with nothing to apply, whose position moved only because transactions
+//!    ran elsewhere, looks at the feed once per poll interval rather than in a loop.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -193,6 +195,52 @@ async fn a_committed_change_becomes_searchable_and_a_delete_removes_it() {
 
     follower.stop().await;
     assert_indexes_equal_database(&database.pool, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_follower_whose_position_moved_waits_its_poll_interval() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let poll_interval = Duration::from_millis(200);
+    let follower = Follower::new(
+        database.pool.clone(),
+        FollowOptions {
+            poll_interval,
+            ..options(dir.path())
+        },
+    );
+    let mut status = follower.status();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(follower.run(async move {
+        let _ = stopped.await;
+    }));
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        status.wait_for(|status| status.ready && status.num_cycles > 0),
+    )
+    .await
+    .expect("the follower became ready")
+    .unwrap();
+
+    // A transaction that writes nothing the indexes hold moves every follower's position.
+    sqlx::query("select pg_current_xact_id()")
+        .execute(&database.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(2 * poll_interval).await;
+    let before = status.borrow().num_cycles;
+    let watched = Duration::from_secs(1);
+    tokio::time::sleep(watched).await;
+    let num_cycles = status.borrow().num_cycles - before;
+    let expected = watched.as_millis() / poll_interval.as_millis();
+    assert!(
+        u128::from(num_cycles) <= expected + 2,
+        "{num_cycles} looks at the feed in {watched:?} with a poll interval of {poll_interval:?}"
+    );
+    assert!(num_cycles > 0, "the follower stopped looking at the feed");
+
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
