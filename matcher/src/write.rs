@@ -16,6 +16,10 @@ use crate::Result;
 /// Candidates written per statement.
 pub const WRITE_CHUNK_NUM_ROWS: usize = 1_000;
 
+/// Profiles whose superseded proposals one statement removes: each has a few hundred
+/// pending candidates, every one looked up among the record heads.
+const SUPERSEDED_CHUNK_NUM_PROFILES: usize = 100;
+
 /// A scored pair ready to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredCandidate {
@@ -55,7 +59,8 @@ impl WriteSummary {
     }
 }
 
-/// Inserts or updates `candidates`; see the module documentation for what is left alone.
+/// Inserts or updates `candidates`, then removes the superseded proposals of their
+/// profiles; see the module documentation for what is left alone.
 ///
 /// # Errors
 /// Fails when PostgreSQL does; chunks written before stay written, and writing again
@@ -67,6 +72,17 @@ pub async fn write_candidates(
     let mut summary = WriteSummary::default();
     for chunk in candidates.chunks(WRITE_CHUNK_NUM_ROWS) {
         summary.absorb(write_chunk(pool, chunk).await?);
+    }
+    // Once for all the chunks: a chunk holds candidates of many profiles, and each
+    // profile's pending proposals were otherwise all looked at again for every chunk.
+    let mut profiles: Vec<Uuid> = candidates
+        .iter()
+        .map(|candidate| candidate.profile_id)
+        .collect();
+    profiles.sort_unstable();
+    profiles.dedup();
+    for chunk in profiles.chunks(SUPERSEDED_CHUNK_NUM_PROFILES) {
+        summary.num_superseded += remove_superseded(pool, chunk).await?;
     }
     Ok(summary)
 }
@@ -109,12 +125,21 @@ async fn write_chunk(pool: &PgPool, chunk: &[ScoredCandidate]) -> Result<WriteSu
     .fetch_all(pool)
     .await?;
 
-    // Pending proposals of these profiles on records that have a newer version since, which
-    // no one decided on: the current version is what a reviewer should see.
-    let mut chunk_profiles = profile_ids.clone();
-    chunk_profiles.sort_unstable();
-    chunk_profiles.dedup();
-    let num_superseded = sqlx::query(
+    let num_inserted = inserted_flags.iter().filter(|inserted| **inserted).count() as u64;
+    let num_updated = inserted_flags.len() as u64 - num_inserted;
+    Ok(WriteSummary {
+        num_inserted,
+        num_updated,
+        num_superseded: 0,
+        num_unchanged: chunk.len() as u64 - num_inserted - num_updated,
+    })
+}
+
+/// Removes the pending proposals of `profiles` on records that have a newer version
+/// since, which no one decided on (the current version is what a reviewer should see),
+/// and returns how many went.
+async fn remove_superseded(pool: &PgPool, profiles: &[Uuid]) -> Result<u64> {
+    let num_removed = sqlx::query(
         "delete from candidate_matches old_candidate
          where old_candidate.profile_id = any($1::uuid[])
            and old_candidate.status = 'pending'
@@ -126,17 +151,9 @@ async fn write_chunk(pool: &PgPool, chunk: &[ScoredCandidate]) -> Result<WriteSu
                select 1 from verification_acts act where act.candidate_match_id = old_candidate.id
            )",
     )
-    .bind(&chunk_profiles)
+    .bind(profiles)
     .execute(pool)
     .await?
     .rows_affected();
-
-    let num_inserted = inserted_flags.iter().filter(|inserted| **inserted).count() as u64;
-    let num_updated = inserted_flags.len() as u64 - num_inserted;
-    Ok(WriteSummary {
-        num_inserted,
-        num_updated,
-        num_superseded,
-        num_unchanged: chunk.len() as u64 - num_inserted - num_updated,
-    })
+    Ok(num_removed)
 }
