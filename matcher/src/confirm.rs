@@ -39,6 +39,9 @@ pub enum ConfirmOutcome {
 
 /// Returns the pending candidates of `profiles` at or above each profile's threshold
 /// (`default_threshold` where the profile sets none), as `(candidate id, profile id)`.
+/// A record a person rejected for the profile in another version (same source and id in
+/// it) is left for a person: a new version is proposed again, never confirmed over the
+/// rejection.
 ///
 /// # Errors
 /// Fails when PostgreSQL does.
@@ -57,7 +60,17 @@ pub async fn candidates_to_confirm(
          from candidate_matches c
          join unnest($1::uuid[], $2::float8[]) as t(profile_id, threshold)
              on t.profile_id = c.profile_id
+         join raw_records record on record.id = c.raw_record_id
          where c.status = 'pending' and c.match_score >= t.threshold::numeric(4, 3)
+           and not exists (
+               select 1
+               from candidate_matches earlier
+               join raw_records earlier_record on earlier_record.id = earlier.raw_record_id
+               where earlier.profile_id = c.profile_id
+                 and earlier.status = 'rejected'
+                 and earlier_record.source = record.source
+                 and earlier_record.source_id = record.source_id
+           )
          order by c.profile_id, c.match_score desc, c.id",
     )
     .bind(&profile_ids)

@@ -7,6 +7,7 @@
 //!    is not proposed again.
 //! 3. A pending pair whose evidence changed is updated.
 //! 4. Records without evidence for the person make no candidate.
+//! 5. A record a person rejected is proposed again in a new version, never auto-confirmed.
 
 use analyzers::GivenNameVariants;
 use indexer::testing::TestDatabase;
@@ -208,6 +209,44 @@ async fn a_new_version_replaces_the_pending_candidate_of_the_old_one() {
         statuses, expected,
         "the old version's pending candidate is gone"
     );
+}
+
+#[tokio::test]
+async fn a_record_rejected_in_an_earlier_version_is_not_auto_confirmed_in_a_new_one() {
+    let fixture = fixture().await;
+    let pool = &fixture.database.pool;
+    let variants = GivenNameVariants::empty();
+    run(pool, &fixture.source, &variants, &options())
+        .await
+        .unwrap();
+    reject(pool, fixture.claimed).await;
+
+    // The source sends the rejected record again, changed; its evidence (the profile's
+    // ORCID iD) is above the threshold.
+    let claimed_again =
+        insert_work(pool, "W1", "Psychoceramics, revised", 2019, CLAIMING_AUTHOR).await;
+    let mut source = FixedCandidates::new();
+    source.add(fixture.profile_id, [claimed_again]);
+    let confirming = RunOptions {
+        auto_confirm: true,
+        ..RunOptions::default()
+    };
+    let summary = run(pool, &source, &variants, &confirming).await.unwrap();
+
+    let (status, score): (String, f64) = sqlx::query_as(
+        "select status, match_score::float8 from candidate_matches where raw_record_id = $1",
+    )
+    .bind(claimed_again)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(
+        score >= confirming.default_threshold,
+        "the new version scores {score}, below the threshold: nothing is tested"
+    );
+    assert_eq!(status, "pending", "{summary:?}");
+    assert_eq!(summary.num_auto_confirmed, 0, "{summary:?}");
+    assert_eq!(count(pool, "work_authorships").await, 0);
 }
 
 #[tokio::test]
