@@ -55,7 +55,8 @@ pub struct FollowOptions {
 pub struct FollowerStatus {
     /// Whether the last attempt to reach PostgreSQL succeeded.
     pub reachable: bool,
-    /// Whether every followed index is open and its position known.
+    /// Whether every followed index is open and its position known, and the feed was looked
+    /// at once (so that `reachable` says whether PostgreSQL answered).
     pub ready: bool,
     /// Seconds since the oldest change committed in PostgreSQL that is not yet searchable.
     pub lag_secs: f64,
@@ -156,7 +157,6 @@ impl Follower {
                 Err(error) => return Err(error),
             }
         }
-        self.status.send_modify(|status| status.ready = true);
 
         let mut listener: Option<PgListener> = None;
         loop {
@@ -168,9 +168,11 @@ impl Follower {
                     retry_delay = Duration::from_millis(100);
                     self.mark_reachable();
                     self.status.send_modify(|status| status.num_cycles += 1);
+                    self.mark_ready();
                 }
                 Err(Error::Database(error)) => {
                     self.mark_unreachable(&error);
+                    self.mark_ready();
                     listener = None;
                     tokio::select! {
                         () = &mut shutdown => break,
@@ -414,6 +416,14 @@ impl Follower {
         let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
         listener.listen(NOTIFY_CHANNEL).await.ok()?;
         Some(listener)
+    }
+
+    /// Publishes that every index is open and its position known, once the first look at
+    /// the feed said whether PostgreSQL is reachable: a health check in between would read
+    /// a ready follower as cut off from it.
+    fn mark_ready(&self) {
+        self.status
+            .send_if_modified(|status| !std::mem::replace(&mut status.ready, true));
     }
 
     /// Logs once when PostgreSQL becomes unreachable, not at every retry.
