@@ -500,6 +500,19 @@ impl ApiError {
         )
     }
 
+    /// Returns `search_time_budget_exceeded` for candidate retrieval stopped after
+    /// `budget_millis`: a candidate request has no query or filter to narrow.
+    pub fn candidates_time_budget_exceeded(budget_millis: u64) -> Self {
+        ApiError::new(
+            Code::SearchTimeBudgetExceeded,
+            format!(
+                "candidate retrieval did not finish within its time budget of \
+                 `{budget_millis}` ms; send fewer profiles, name forms or titles per \
+                 request, or retry later"
+            ),
+        )
+    }
+
     /// Returns `payload_too_large` for a body above `max_num_bytes`.
     pub fn payload_too_large(max_num_bytes: usize) -> Self {
         ApiError::new(

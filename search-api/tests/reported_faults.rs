@@ -149,6 +149,16 @@ async fn candidates_weigh_the_one_best_agreeing_author() {
         assert_eq!(hit["matches"].as_array().unwrap().len(), 1, "{answer}");
     }
 
+    // Titles and the ORCID iD may be left out, names and titles may be null.
+    let answer = candidates_of(&served, json!({"id": "z", "names": ["Smith"]})).await;
+    assert_eq!(candidate_hits(&answer).len(), 2, "{answer}");
+    let answer = candidates_of(
+        &served,
+        json!({"id": "n", "names": null, "titles": null, "orcid": null}),
+    )
+    .await;
+    assert!(candidate_hits(&answer).is_empty(), "{answer}");
+
     // A full name outranks the many-author record, whose evidence is its `J. Smith`.
     let profile = json!({"id": "y", "names": ["John Smith", "J. Smith"], "titles": [],
                          "orcid": null});

@@ -60,6 +60,12 @@ const INITIAL_WEIGHT: f32 = 2.0;
 /// or the two are namesakes.
 const SURNAME_IN_PART_PENALTY: f64 = 0.05;
 
+/// Pairs of a surname key and a given-name key a profile's query holds at most when every
+/// surname of its forms is paired with every given name: beyond, each form's surnames
+/// are paired with its own given names only, as a thousand forms would otherwise make a
+/// query of a million clauses.
+const MAX_CROSS_NAME_PAIRS: usize = 4_096;
+
 /// Retrieval weight of an author holding a name form's full names in the other order.
 const REORDERED_WEIGHT: f32 = 1.5;
 
@@ -86,18 +92,30 @@ fn matches_shown() -> bool {
     true
 }
 
-/// What is known of one profile.
+/// What is known of one profile. Names and titles may be left out or `null`, as may the
+/// ORCID iD.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateProfile {
     /// The profile's id, echoed in the response.
     pub id: String,
     /// Every name form the person is known by (`John Q. Smith`, `Smith, J.`).
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub names: Vec<String>,
     /// Titles of works known to be the person's.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub titles: Vec<String>,
     /// The person's ORCID iD, bare or as a URL.
+    #[serde(default)]
     pub orcid: Option<String>,
+}
+
+/// Reads a list that may be `null`, as an empty one.
+fn null_as_empty<'de, D>(deserializer: D) -> std::result::Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// The candidates of every profile, in request order.
@@ -646,50 +664,97 @@ impl Retriever<'_> {
 
     /// Returns the query for records with an author that any of the name `forms` may
     /// denote, through the author keys of the index: each surname key of a form (exact or
-    /// within its typo budget) paired with each of the forms' given-name keys, or alone for
-    /// a form without given names. Authors agreeing on full given names rank first, then
+    /// within its typo budget) paired with each of the forms' given-name keys, or alone
+    /// for a form without given names; when that makes more than
+    /// [`MAX_CROSS_NAME_PAIRS`] pairs (a profile of hundreds of forms), each form's
+    /// surnames are paired with its own given names only. Authors agreeing on full given names rank first, then
     /// initials, then authors without given names; for a form without given names, authors
     /// without given names rank first; typos rank lower. `None` when no form
     /// has a surname.
     fn name_lookup(&self, catalog: &IndexCatalog, forms: &[NameForm<'_>]) -> Result<NameLookup> {
-        let mut paired: BTreeSet<String> = BTreeSet::new();
         let mut alone: BTreeSet<String> = BTreeSet::new();
         let mut word_pairs: BTreeSet<String> = BTreeSet::new();
         let mut reordered_pairs: BTreeSet<String> = BTreeSet::new();
         let mut given_as_surnames: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-        let mut given: BTreeSet<String> = BTreeSet::new();
-        // A form read with two surnames looks up what that reading of it would, its
-        // surnames exactly: the reading is a guess already, and a typo in it a second one.
-        let mut read_surnames: BTreeSet<String> = BTreeSet::new();
-        let lookups = forms.iter().flat_map(|form| {
-            let mut lookup = form.parsed.author_lookup(self.variants);
-            let second = lookup.second_reading.take().map(|reading| (*reading, true));
-            std::iter::once((lookup, false)).chain(second)
-        });
-        for (lookup, is_reading) in lookups {
-            if is_reading {
-                read_surnames.extend(lookup.paired_surnames.iter().cloned());
-                read_surnames.extend(lookup.lone_surnames);
-            } else {
-                paired.extend(lookup.paired_surnames.iter().cloned());
-                alone.extend(lookup.lone_surnames);
-                reordered_pairs.extend(lookup.reordered_pairs);
+        // Each pair of a surname key (or its typo) and a given-name key, with its weight,
+        // the highest where forms share it.
+        let mut name_pairs: BTreeMap<String, f32> = BTreeMap::new();
+        let mut pair_with = |surname: &str, typos: u8, given: &mut dyn Iterator<Item = &String>| {
+            let typo_factor = 1.0 / (1.0 + f32::from(typos));
+            let mut add = |pair: String, weight: f32| {
+                let entry = name_pairs.entry(pair).or_insert(weight);
+                *entry = entry.max(weight);
+            };
+            add(author_pair(surname, ""), typo_factor);
+            for given_key in given {
+                let weight = if given_key.chars().nth(1).is_some() {
+                    FULL_GIVEN_NAME_WEIGHT
+                } else {
+                    INITIAL_WEIGHT
+                };
+                add(author_pair(surname, given_key), weight * typo_factor);
             }
-            given.extend(lookup.given);
+        };
+        let mut written_surnames: FxHashSet<Vec<u8>> = FxHashSet::default();
+        let mut surnames: FxHashSet<Vec<u8>> = FxHashSet::default();
+        // Per form (and second reading): its surname keys with their typos, and its
+        // given-name keys.
+        let mut groups: Vec<(BTreeMap<String, u8>, Vec<String>)> = Vec::new();
+        for form in forms {
+            self.deadline.check()?;
+            let mut lookup = form.parsed.author_lookup(self.variants);
+            let paired: BTreeSet<String> = lookup.paired_surnames.iter().cloned().collect();
+            let near = self.surnames_within_typos(catalog, &paired)?;
+            written_surnames.extend(near.keys().map(|surname| surname.as_bytes().to_vec()));
+            groups.push((near, std::mem::take(&mut lookup.given)));
+            alone.extend(lookup.lone_surnames);
+            reordered_pairs.extend(lookup.reordered_pairs);
             word_pairs.extend(lookup.word_pairs);
             if !lookup.given_as_surnames.is_empty() {
                 given_as_surnames.push((lookup.given_as_surnames, lookup.paired_surnames));
             }
-        }
-        let mut paired = self.surnames_within_typos(catalog, &paired)?;
-        let alone = self.surnames_within_typos(catalog, &alone)?;
-        let mut read_only: HashSet<String> = HashSet::new();
-        for surname in read_surnames {
-            if !paired.contains_key(&surname) {
-                paired.insert(surname.clone(), 0);
-                read_only.insert(surname);
+            // A form read with two surnames looks up what that reading of it would, its
+            // surnames exactly: the reading is a guess already, and a typo in it a second
+            // one.
+            if let Some(mut reading) = lookup.second_reading.take() {
+                let read: BTreeMap<String, u8> = reading
+                    .paired_surnames
+                    .iter()
+                    .chain(&reading.lone_surnames)
+                    .map(|surname| (surname.clone(), 0))
+                    .collect();
+                surnames.extend(read.keys().map(|surname| surname.as_bytes().to_vec()));
+                groups.push((read, std::mem::take(&mut reading.given)));
+                word_pairs.extend(reading.word_pairs);
+                if !reading.given_as_surnames.is_empty() {
+                    given_as_surnames.push((reading.given_as_surnames, reading.paired_surnames));
+                }
             }
         }
+        // Every surname with every given name of the profile, as forms of one person
+        // share them, unless that makes too many pairs: then each form's own.
+        let mut all_surnames: BTreeMap<&str, u8> = BTreeMap::new();
+        let mut all_given: BTreeSet<&String> = BTreeSet::new();
+        for (near, given) in &groups {
+            for (surname, typos) in near {
+                let entry = all_surnames.entry(surname).or_insert(*typos);
+                *entry = (*entry).min(*typos);
+            }
+            all_given.extend(given);
+        }
+        if all_surnames.len() * (all_given.len() + 1) <= MAX_CROSS_NAME_PAIRS {
+            for (surname, typos) in &all_surnames {
+                pair_with(surname, *typos, &mut all_given.iter().copied());
+            }
+        } else {
+            for (near, given) in &groups {
+                self.deadline.check()?;
+                for (surname, typos) in near {
+                    pair_with(surname, *typos, &mut given.iter());
+                }
+            }
+        }
+        let alone = self.surnames_within_typos(catalog, &alone)?;
 
         let surnames_field = catalog.field(fields::AUTHOR_SURNAMES);
         let pairs_field = catalog.field(fields::AUTHOR_KEYS);
@@ -699,21 +764,8 @@ impl Retriever<'_> {
                 Box::new(ConstScoreQuery::new(key_query(field, key), weight));
             clauses.push((Occur::Should, query));
         };
-        for (surname, typos) in &paired {
-            let typo_factor = 1.0 / (1.0 + f32::from(*typos));
-            push(pairs_field, &author_pair(surname, ""), typo_factor);
-            for given_key in &given {
-                let weight = if given_key.chars().nth(1).is_some() {
-                    FULL_GIVEN_NAME_WEIGHT
-                } else {
-                    INITIAL_WEIGHT
-                };
-                push(
-                    pairs_field,
-                    &author_pair(surname, given_key),
-                    weight * typo_factor,
-                );
-            }
+        for (pair, weight) in &name_pairs {
+            push(pairs_field, pair, *weight);
         }
         for (surname, typos) in &alone {
             let typo_factor = 1.0 / (1.0 + f32::from(*typos));
@@ -725,11 +777,10 @@ impl Retriever<'_> {
             push(pairs_field, pair, 1.0);
         }
         // The same names written in the other order, below the name as written.
-        let mut reordered_surnames = Vec::new();
         for pair in &reordered_pairs {
             push(pairs_field, pair, REORDERED_WEIGHT);
             if let Some((surname, _)) = pair.split_once(PAIR_SEPARATOR) {
-                reordered_surnames.push(surname.to_owned());
+                written_surnames.insert(surname.as_bytes().to_vec());
             }
         }
         // Authors whose surname words include all of a form's given names.
@@ -746,16 +797,8 @@ impl Retriever<'_> {
             let query = ConstScoreQuery::new(Box::new(BooleanQuery::new(all_words)), 1.0);
             clauses.push((Occur::Should, Box::new(query)));
         }
-        let surnames: HashSet<String> = paired
-            .into_keys()
-            .chain(alone.into_keys())
-            .chain(reordered_surnames)
-            .collect();
-        let written_surnames = surnames
-            .difference(&read_only)
-            .map(|key| key.as_bytes().to_vec())
-            .collect();
-        let surnames = surnames.into_iter().map(String::into_bytes).collect();
+        written_surnames.extend(alone.into_keys().map(String::into_bytes));
+        surnames.extend(written_surnames.iter().cloned());
         let query =
             (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
         Ok(NameLookup {
@@ -777,6 +820,7 @@ impl Retriever<'_> {
         let field = catalog.field(fields::AUTHOR_SURNAMES);
         let mut found: BTreeMap<String, u8> = BTreeMap::new();
         for key in keys {
+            self.deadline.check()?;
             found.insert(key.clone(), 0);
             let key_chars: Vec<char> = key.chars().collect();
             let max_typos = max_typos_for_word_len(key_chars.len(), &tolerance);

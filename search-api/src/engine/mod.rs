@@ -584,16 +584,20 @@ impl Engine {
         deadline: Instant,
     ) -> Result<CandidateResponse> {
         let (_, index) = self.index(IndexKind::Records.name())?;
+        let budget_millis = crate::limits::MAX_SEARCH_TIME_BUDGET_MILLIS;
         candidates::retrieve(
             &index.searchers,
             &index.surnames,
             request,
             variants,
-            &Deadline::new(
-                deadline,
-                Duration::from_millis(crate::limits::MAX_SEARCH_TIME_BUDGET_MILLIS),
-            ),
+            &Deadline::new(deadline, Duration::from_millis(budget_millis)),
         )
+        .map_err(|error| match error.code() {
+            Code::SearchTimeBudgetExceeded => {
+                ApiError::candidates_time_budget_exceeded(budget_millis)
+            }
+            _ => error,
+        })
     }
 
     fn open_index(&self, kind: IndexKind) -> Option<Arc<OpenIndex>> {
