@@ -99,6 +99,39 @@ fn parses_written_forms() {
         ("Rojas Vega, Ana", (&["ana"], &[], &["rojas", "vega"], None)),
         ("Smith", (&[], &[], &["smith"], None)),
         ("", (&[], &[], &[], None)),
+        // Initials with periods after the surname, as some lists write them.
+        ("Spinellis D.", (&["d"], &[], &["spinellis"], None)),
+        ("Zdonik S.B.", (&["s", "b"], &[], &["zdonik"], None)),
+        // Titles, degrees and what is said in parentheses are not part of the name.
+        (
+            "Dr. Michael Stonebraker",
+            (&["michael"], &[], &["stonebraker"], None),
+        ),
+        (
+            "Prof Michael Stonebraker",
+            (&["michael"], &[], &["stonebraker"], None),
+        ),
+        (
+            "Stonebraker, Dr. Michael",
+            (&["michael"], &[], &["stonebraker"], None),
+        ),
+        (
+            "Michael Stonebraker, PhD",
+            (&["michael"], &[], &["stonebraker"], None),
+        ),
+        (
+            "Michael Stonebraker Ph.D.",
+            (&["michael"], &[], &["stonebraker"], None),
+        ),
+        (
+            "Ugur Cetintemel (Brown University, Providence)",
+            (&["ugur"], &[], &["cetintemel"], None),
+        ),
+        ("Robert (Bob) Smith", (&["robert"], &[], &["smith"], None)),
+        // Abbreviations that are also names stay: `Ma` is a surname, `Md` a given name.
+        ("Ma, Li", (&["li"], &[], &["ma"], None)),
+        ("Rahman, Md", (&["md"], &[], &["rahman"], None)),
+        ("Dr", (&[], &[], &["dr"], None)),
     ];
     for (input, (given, particles, surname, suffix)) in cases {
         let parsed = PersonName::parse(input);

@@ -165,6 +165,25 @@ fn is_suffix(word: &str) -> bool {
     )
 }
 
+/// Returns whether a word is a title written before a name (`Dr.`, `Prof`, `Mrs`): not
+/// part of the name.
+fn is_title(word: &str) -> bool {
+    matches!(
+        fold(word.trim_end_matches('.')).as_str(),
+        "dr" | "prof" | "professor" | "mr" | "mrs" | "ms" | "mx" | "sir" | "dame"
+    )
+}
+
+/// Returns whether a word is an academic degree written after a name (`PhD`, `Ph.D.`):
+/// not part of the name. Abbreviations that are also names or initials (`Ma`, `Md`) are
+/// not counted.
+fn is_degree(word: &str) -> bool {
+    matches!(
+        fold(word).replace('.', "").as_str(),
+        "phd" | "dphil" | "msc" | "bsc" | "mba" | "frs"
+    )
+}
+
 /// A whitespace-separated word of the parsed string.
 #[derive(Debug, Clone)]
 struct Word<'n> {
@@ -219,12 +238,26 @@ impl PersonName {
         let segments = comma_segments(name);
         let mut segments: Vec<Vec<Word<'_>>> = segments
             .into_iter()
+            .map(|mut segment| {
+                // Titles before a name and degrees after it are not part of it.
+                let num_titles = segment
+                    .iter()
+                    .take(segment.len().saturating_sub(1))
+                    .take_while(|word| is_title(word.text))
+                    .count();
+                segment.drain(..num_titles);
+                while segment.len() > 1 && segment.last().is_some_and(|word| is_degree(word.text)) {
+                    segment.pop();
+                }
+                segment
+            })
             .filter(|segment| {
                 let is_suffix_segment = segment.len() == 1 && is_suffix(segment[0].text);
                 if is_suffix_segment {
                     parsed.suffix = Some(fold(segment[0].text.trim_end_matches('.')));
                 }
-                !is_suffix_segment && !segment.is_empty()
+                let is_degree_segment = segment.len() == 1 && is_degree(segment[0].text);
+                !is_suffix_segment && !is_degree_segment && !segment.is_empty()
             })
             .collect();
 
@@ -287,15 +320,13 @@ impl PersonName {
             return;
         }
 
-        // PubMed style, surname first and initials last: `Smith JQ`, `van der Berg J`.
+        // PubMed style, surname first and initials last: `Smith JQ`, `van der Berg J`,
+        // `Spinellis D.`.
         let last = &words[words.len() - 1];
         let earlier_are_names = words[..words.len() - 1]
             .iter()
             .any(|word| !word.looks_like_initials(name_has_lowercase));
-        if last.looks_like_initials(name_has_lowercase)
-            && !last.text.contains('.')
-            && earlier_are_names
-        {
+        if last.looks_like_initials(name_has_lowercase) && earlier_are_names {
             self.push_surname(&words[..words.len() - 1]);
             self.push_given(std::slice::from_ref(last), name_has_lowercase);
             return;
@@ -436,6 +467,9 @@ fn is_patronymic(word: &str) -> bool {
 fn comma_segments(name: &str) -> Vec<Vec<Word<'_>>> {
     let mut segments = vec![Vec::new()];
     let mut word_start: Option<usize> = None;
+    // Text in parentheses or brackets is said about the name (`(Brown University)`,
+    // `(1950-2010)`), not part of it.
+    let mut in_brackets = false;
     let end_marker = std::iter::once((name.len(), ' '));
     for (offset, ch) in name.char_indices().chain(end_marker) {
         if !(ch.is_whitespace() || ch == ',') {
@@ -444,6 +478,15 @@ fn comma_segments(name: &str) -> Vec<Vec<Word<'_>>> {
         }
         if let Some(start) = word_start.take() {
             let raw = &name[start..offset];
+            let opens = raw.starts_with(['(', '[']);
+            let closes = raw.ends_with([')', ']']);
+            if opens || in_brackets {
+                in_brackets = !closes;
+                if ch == ',' && !in_brackets {
+                    segments.push(Vec::new());
+                }
+                continue;
+            }
             let trimmed_start = raw.trim_start_matches(is_word_edge_noise);
             let text = trimmed_start.trim_end_matches(is_word_edge_noise);
             if text.chars().any(char::is_alphanumeric) {
@@ -457,7 +500,7 @@ fn comma_segments(name: &str) -> Vec<Vec<Word<'_>>> {
                 }
             }
         }
-        if ch == ',' {
+        if ch == ',' && !in_brackets {
             segments.push(Vec::new());
         }
     }

@@ -18,7 +18,7 @@ use super::IndexKind;
 /// change of fields, options or analyzers (the name parser included, whose keys the
 /// records index stores): a generation of another version is refused at
 /// open and must be rebuilt.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 /// All indexes: the PostgreSQL uuid of the document, a raw string, stored and indexed so
 /// that a document can be replaced with `delete_term`, and fast: documents equal in every
