@@ -40,9 +40,14 @@ pub struct ProfileContext {
     pub coauthors: BTreeSet<String>,
     /// Raw records already part of the profile's verified works.
     pub known_record_ids: BTreeSet<Uuid>,
-    /// `settings.autoConfirmThreshold`, when the profile sets one.
+    /// `settings.autoConfirmThreshold`, when the profile sets one
+    /// ([`UNREADABLE_THRESHOLD`] when it is not a number from 0 to 1).
     pub auto_confirm_threshold: Option<f64>,
 }
+
+/// The threshold of a profile whose `settings.autoConfirmThreshold` is not a number from 0
+/// to 1: above every score, so that nothing is confirmed on a setting no one can read.
+pub const UNREADABLE_THRESHOLD: f64 = 2.0;
 
 impl ProfileContext {
     /// Returns a profile known only by its name forms.
@@ -162,10 +167,20 @@ pub async fn load_profiles(
         let mut profile = ProfileContext::new(row.id, [row.display_name]);
         profile.orcid = row.primary_orcid.as_deref().and_then(normalize_orcid);
         profile.affiliations.extend(row.institution_name);
-        profile.auto_confirm_threshold = row
-            .threshold
-            .and_then(|threshold| threshold.parse::<f64>().ok())
-            .filter(|threshold| (0.0..=1.0).contains(threshold));
+        profile.auto_confirm_threshold = row.threshold.map(|threshold| {
+            match threshold.parse::<f64>() {
+                Ok(value) if (0.0..=1.0).contains(&value) => value,
+                _ => {
+                    tracing::warn!(
+                        profile_id = %row.id,
+                        value = %threshold,
+                        "settings.autoConfirmThreshold of the profile is not a number from 0 to 1; \
+                         nothing is auto-confirmed for it until it is"
+                    );
+                    UNREADABLE_THRESHOLD
+                }
+            }
+        });
         profiles.insert(row.id, profile);
     }
 

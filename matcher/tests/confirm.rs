@@ -3,7 +3,8 @@
 //! Properties checked:
 //! 1. A pair above the threshold becomes `auto_confirmed` with its act, work, authorship
 //!    and notification, each pointing at the others.
-//! 2. A profile's own threshold overrides the default.
+//! 2. A profile's own threshold overrides the default; one that is not a number from 0
+//!    to 1 confirms nothing.
 //! 3. When a write fails midway, nothing of the confirmation remains.
 //! 4. A record whose DOI already has a work joins it; a manual work is used but never
 //!    changed.
@@ -168,6 +169,39 @@ async fn a_profile_threshold_overrides_the_default() {
         .await
         .unwrap();
     assert_eq!(status, "pending");
+}
+
+#[tokio::test]
+async fn an_unreadable_profile_threshold_confirms_nothing() {
+    for setting in [json!("high"), json!(-3), json!(1.5), json!({"value": 0.5})] {
+        let database = TestDatabase::create().await;
+        let pool = &database.pool;
+        let (profile_id, _, source) = claimed_record(&database).await;
+        sqlx::query(
+            "update author_profiles
+             set settings = jsonb_build_object('autoConfirmThreshold', $2::jsonb)
+             where id = $1",
+        )
+        .bind(profile_id)
+        .bind(&setting)
+        .execute(pool)
+        .await
+        .unwrap();
+        let summary = run(
+            pool,
+            &source,
+            &GivenNameVariants::empty(),
+            &RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.num_auto_confirmed, 0, "{setting}: {summary:?}");
+        let status: String = sqlx::query_scalar("select status from candidate_matches")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(status, "pending", "{setting}");
+    }
 }
 
 #[tokio::test]
