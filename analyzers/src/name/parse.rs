@@ -232,7 +232,9 @@ impl Word<'_> {
 
 impl PersonName {
     /// Parses a name written as `Last, First Middle`, `First Middle Last`, `LAST First`,
-    /// `Last FM` (PubMed style) or any mix of initials, particles and suffixes.
+    /// `Last FM` or `Last F.` (PubMed style) or any mix of initials, particles and
+    /// suffixes. Titles before the name (`Dr.`), degrees after it (`PhD`) and text in
+    /// parentheses or brackets are left out.
     pub fn parse(name: &str) -> PersonName {
         let mut parsed = PersonName::default();
         let segments = comma_segments(name);
