@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::Result;
 
@@ -24,12 +24,23 @@ fn connect_options(database_url: &str) -> Result<PgConnectOptions> {
 /// # Errors
 /// Fails when the URL is malformed or the server cannot be reached within ten seconds.
 pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool> {
-    let pool = PgPoolOptions::new()
+    let options = connect_options(database_url)?;
+    match PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(connect_options(database_url)?)
-        .await?;
-    Ok(pool)
+        .connect_with(options.clone())
+        .await
+    {
+        Ok(pool) => Ok(pool),
+        // The pool retries until its timeout and then says only that it timed out; one
+        // attempt of its own names the cause (connection refused, unknown host, a
+        // password refused).
+        Err(sqlx::Error::PoolTimedOut) => match PgConnection::connect_with(&options).await {
+            Ok(_) => Err(sqlx::Error::PoolTimedOut.into()),
+            Err(cause) => Err(cause.into()),
+        },
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Returns a pool that connects on first use, for processes that must start while
