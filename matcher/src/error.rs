@@ -47,8 +47,21 @@ pub enum Error {
 
 impl From<reqwest::Error> for Error {
     fn from(error: reqwest::Error) -> Self {
-        Error::SearchApi(error.to_string())
+        Error::SearchApi(with_causes(&error))
     }
+}
+
+/// Returns an error's message followed by its sources': an HTTP client's own message
+/// names the URL, its sources say why (connection refused, a timeout, a TLS failure).
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 /// The matcher's result type.

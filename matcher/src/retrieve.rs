@@ -172,7 +172,7 @@ impl SearchApiClient {
         let response = builder
             .send()
             .await
-            .map_err(|error| Attempt::Retry(error.to_string()))?;
+            .map_err(|error| Attempt::Retry(crate::error::with_causes(&error)))?;
         let status = response.status();
         if status.is_success() {
             return response

@@ -97,6 +97,10 @@ async fn run_names_an_unreachable_search_api_before_grouping() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "run succeeded: {stderr}");
     assert!(stderr.contains("search API cannot answer"), "{stderr}");
+    assert!(
+        stderr.to_lowercase().contains("refused"),
+        "the cause is not named: {stderr}"
+    );
     let num_works: i64 = sqlx::query_scalar("select count(*) from canonical_works")
         .fetch_one(&database.pool)
         .await
