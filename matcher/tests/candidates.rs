@@ -175,19 +175,29 @@ async fn decided_pairs_are_never_touched_nor_proposed_again() {
     assert_eq!(summary.write.num_updated, 1, "{summary:?}");
 }
 
+/// Matches the fixture, rejects the claimed record, then stores a new version of it (its
+/// evidence, the profile's ORCID iD, unchanged); returns the new version's id.
+async fn reject_claimed_then_revise(fixture: &Fixture) -> Uuid {
+    let pool = &fixture.database.pool;
+    run(
+        pool,
+        &fixture.source,
+        &GivenNameVariants::empty(),
+        &options(),
+    )
+    .await
+    .unwrap();
+    reject(pool, fixture.claimed).await;
+    insert_work(pool, "W1", "Psychoceramics, revised", 2019, CLAIMING_AUTHOR).await
+}
+
 #[tokio::test]
 async fn a_new_version_replaces_the_pending_candidate_of_the_old_one() {
     let fixture = fixture().await;
     let pool = &fixture.database.pool;
     let variants = GivenNameVariants::empty();
-    run(pool, &fixture.source, &variants, &options())
-        .await
-        .unwrap();
-    reject(pool, fixture.claimed).await;
-
     // Both records get a new version; the reviewer decided on the first one's old one.
-    let claimed_again =
-        insert_work(pool, "W1", "Psychoceramics, revised", 2019, CLAIMING_AUTHOR).await;
+    let claimed_again = reject_claimed_then_revise(&fixture).await;
     let named_again = insert_work(pool, "W2", "Cracked pots, revised", 2020, NAMED_AUTHOR).await;
     let mut source = FixedCandidates::new();
     source.add(fixture.profile_id, [claimed_again, named_again]);
@@ -216,15 +226,9 @@ async fn a_record_rejected_in_an_earlier_version_is_not_auto_confirmed_in_a_new_
     let fixture = fixture().await;
     let pool = &fixture.database.pool;
     let variants = GivenNameVariants::empty();
-    run(pool, &fixture.source, &variants, &options())
-        .await
-        .unwrap();
-    reject(pool, fixture.claimed).await;
-
     // The source sends the rejected record again, changed; its evidence (the profile's
     // ORCID iD) is above the threshold.
-    let claimed_again =
-        insert_work(pool, "W1", "Psychoceramics, revised", 2019, CLAIMING_AUTHOR).await;
+    let claimed_again = reject_claimed_then_revise(&fixture).await;
     let mut source = FixedCandidates::new();
     source.add(fixture.profile_id, [claimed_again]);
     let confirming = RunOptions {

@@ -143,15 +143,19 @@ async fn confirmation_writes_all_five_things() {
     assert_eq!(count(pool, "verification_acts").await, 1);
 }
 
-#[tokio::test]
-async fn a_profile_threshold_overrides_the_default() {
+/// Runs the matcher on the claimed record with the profile's `autoConfirmThreshold` set to
+/// `setting`; returns how many pairs were auto-confirmed and the candidate's status.
+async fn run_with_profile_threshold(setting: &Value) -> (u64, String) {
     let database = TestDatabase::create().await;
     let pool = &database.pool;
     let (profile_id, _, source) = claimed_record(&database).await;
     sqlx::query(
-        "update author_profiles set settings = '{\"autoConfirmThreshold\": 1.0}' where id = $1",
+        "update author_profiles
+         set settings = jsonb_build_object('autoConfirmThreshold', $2::jsonb)
+         where id = $1",
     )
     .bind(profile_id)
+    .bind(setting)
     .execute(pool)
     .await
     .unwrap();
@@ -163,43 +167,25 @@ async fn a_profile_threshold_overrides_the_default() {
     )
     .await
     .unwrap();
-    assert_eq!(summary.num_auto_confirmed, 0);
     let status: String = sqlx::query_scalar("select status from candidate_matches")
         .fetch_one(pool)
         .await
         .unwrap();
+    (summary.num_auto_confirmed, status)
+}
+
+#[tokio::test]
+async fn a_profile_threshold_overrides_the_default() {
+    let (num_auto_confirmed, status) = run_with_profile_threshold(&json!(1.0)).await;
+    assert_eq!(num_auto_confirmed, 0);
     assert_eq!(status, "pending");
 }
 
 #[tokio::test]
 async fn an_unreadable_profile_threshold_confirms_nothing() {
     for setting in [json!("high"), json!(-3), json!(1.5), json!({"value": 0.5})] {
-        let database = TestDatabase::create().await;
-        let pool = &database.pool;
-        let (profile_id, _, source) = claimed_record(&database).await;
-        sqlx::query(
-            "update author_profiles
-             set settings = jsonb_build_object('autoConfirmThreshold', $2::jsonb)
-             where id = $1",
-        )
-        .bind(profile_id)
-        .bind(&setting)
-        .execute(pool)
-        .await
-        .unwrap();
-        let summary = run(
-            pool,
-            &source,
-            &GivenNameVariants::empty(),
-            &RunOptions::default(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(summary.num_auto_confirmed, 0, "{setting}: {summary:?}");
-        let status: String = sqlx::query_scalar("select status from candidate_matches")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let (num_auto_confirmed, status) = run_with_profile_threshold(&setting).await;
+        assert_eq!(num_auto_confirmed, 0, "{setting}");
         assert_eq!(status, "pending", "{setting}");
     }
 }
