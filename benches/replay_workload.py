@@ -43,11 +43,13 @@ def main():
     parser.add_argument("--key", required=True, help="a key that may search `records`")
     parser.add_argument("--workload", help="workload.jsonl of a scale corpus")
     parser.add_argument("--class", dest="query_class",
-                        choices=["title_typo", "title_prefix", "author_name"])
+                        choices=["title_typo", "title_prefix", "author_name", "librarian_filter"])
     parser.add_argument("--candidates", help="candidate-requests.jsonl of a scale run")
     parser.add_argument("--limit", type=int, default=200, help="queries of the class replayed")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--pid", type=int, help="the search API's pid, for its CPU time")
+    parser.add_argument("--answers", help="file to write each query's hit ids to, one JSON line "
+                        "per query, for comparing two builds")
     parser.add_argument("--in-flight", type=int, default=1,
                         help="candidate requests sent at once (each from its own thread)")
     args = parser.parse_args()
@@ -59,7 +61,7 @@ def main():
 
     with open(args.workload) as workload:
         queries = [json.loads(line) for line in workload if line.strip()]
-    queries = [query["q"] for query in queries if query["class"] == args.query_class]
+    queries = [search_body(query) for query in queries if query["class"] == args.query_class]
     queries = queries[: args.limit]
     if not queries:
         sys.exit(f"{args.workload} holds no `{args.query_class}` query")
@@ -69,11 +71,20 @@ def main():
         num_degraded = 0
         cpu_before = server_cpu_secs(args.pid)
         url = args.url.rstrip("/") + "/indexes/records/search"
-        for q in queries:
+        answers = []
+        for body in queries:
             started = time.perf_counter()
-            _, headers = post(url, args.key, json.dumps({"q": q, "limit": 10}).encode())
-            num_degraded += bool(headers.get("atlas-search-degraded"))
+            answer, headers = post(url, args.key, json.dumps(body).encode())
             latencies.append((time.perf_counter() - started) * 1000)
+            num_degraded += bool(headers.get("atlas-search-degraded"))
+            if args.answers:
+                answer = json.loads(answer)
+                answers.append({"q": body["q"], "hits": [hit["id"] for hit in answer["hits"]],
+                                "facets": answer.get("facetDistribution"),
+                                "total": answer.get("estimatedTotalHits")})
+        if args.answers:
+            with open(args.answers, "w") as out:
+                out.writelines(json.dumps(answer) + "\n" for answer in answers)
         cpu_ms = (server_cpu_secs(args.pid) - cpu_before) * 1000 / len(latencies)
         latencies.sort()
         percentile = lambda share: latencies[min(len(latencies) - 1, int(len(latencies) * share))]
@@ -82,6 +93,20 @@ def main():
               f"mean {statistics.mean(latencies):.1f} ms, "
               + (f"server CPU {cpu_ms:.1f} ms per request, " if args.pid else "")
               + f"{num_degraded} degraded")
+
+
+def search_body(query):
+    """The search a workload query stands for, as the `scale` harness sends it."""
+    body = {"q": query["q"], "limit": 10}
+    librarian = query.get("filter")
+    if librarian:
+        parts = [f"state = {librarian['state']}"]
+        if librarian.get("source"):
+            parts.append(f"source = {librarian['source']}")
+        parts += [f"year >= {librarian['year_from']}", f"year <= {librarian['year_to']}"]
+        body["filter"] = " AND ".join(parts)
+        body["facets"] = ["source", "year"]
+    return body
 
 
 def post(url, key, body):

@@ -4,6 +4,11 @@
 //! counts are exact whatever the number of shards.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::hash::Hash;
+
+use rustc_hash::FxHashMap;
+use tantivy::columnar::Column;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::schema::IndexRecordOption;
@@ -149,35 +154,29 @@ fn count_segment(
     match attribute.value {
         ValueKind::I64 if attribute.is_fast => {
             let column = fast_fields.i64(name)?;
-            for &doc in docs {
-                for value in column.values_for_doc(doc) {
-                    counts.add(value.to_string(), 1);
-                    counts.add_number(value as f64);
-                }
+            for (value, num_docs) in num_docs_per_value(&column, docs) {
+                counts.add(value.to_string(), num_docs);
+                counts.add_number(value as f64);
             }
         }
         ValueKind::U64 if attribute.is_fast => {
             let column = fast_fields.u64(name)?;
-            for &doc in docs {
-                for value in column.values_for_doc(doc) {
-                    counts.add(value.to_string(), 1);
-                    counts.add_number(value as f64);
-                }
+            for (value, num_docs) in num_docs_per_value(&column, docs) {
+                counts.add(value.to_string(), num_docs);
+                counts.add_number(value as f64);
             }
         }
         ValueKind::Date if attribute.is_fast => {
             let column = fast_fields.date(name)?;
-            for &doc in docs {
-                for value in column.values_for_doc(doc) {
-                    counts.add(format_date(value), 1);
-                }
+            for (value, num_docs) in num_docs_per_value(&column, docs) {
+                counts.add(format_date(value), num_docs);
             }
         }
         ValueKind::Text(analysis) if attribute.is_fast && analysis == Analysis::Raw => {
             let Some(column) = fast_fields.str(name)? else {
                 return Ok(());
             };
-            let mut num_docs_per_ordinal: HashMap<u64, u64> = HashMap::new();
+            let mut num_docs_per_ordinal: FxHashMap<u64, u64> = FxHashMap::default();
             for &doc in docs {
                 for ordinal in column.term_ords(doc) {
                     *num_docs_per_ordinal.entry(ordinal).or_default() += 1;
@@ -194,6 +193,22 @@ fn count_segment(
         _ => count_from_postings(catalog, attribute, reader, docs, counts)?,
     }
     Ok(())
+}
+
+/// Returns how many of `docs` hold each value of `column`. Values are counted as they are
+/// stored and spelled once each: a facet over a large match set has few distinct values
+/// (years, dates) and spelling each document's value cost more than reading it.
+fn num_docs_per_value<T>(column: &Column<T>, docs: &[DocId]) -> FxHashMap<T, u64>
+where
+    T: PartialOrd + Copy + Eq + Hash + fmt::Debug + Send + Sync + 'static,
+{
+    let mut num_docs: FxHashMap<T, u64> = FxHashMap::default();
+    for &doc in docs {
+        for value in column.values_for_doc(doc) {
+            *num_docs.entry(value).or_default() += 1;
+        }
+    }
+    num_docs
 }
 
 /// Counts the values of an attribute without a usable column by walking its terms'

@@ -27,6 +27,7 @@
 //! counting them exactly would rank every match. With words, `distinct` pages only through
 //! the distinct documents of the ranking pool (its totals and facets are exact).
 
+mod best_of;
 mod candidates;
 mod catalog;
 mod distinct;

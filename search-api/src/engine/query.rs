@@ -19,13 +19,11 @@ use std::sync::Arc;
 
 use analyzers::{fold, fold_respelled, parse_query, PersonName, QueryWord};
 use rustc_hash::FxHashMap;
-use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, PhraseQuery,
-    Query, TermQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
+use super::best_of::{BestOfQuery, SetsCache};
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
 use super::memo::CommitCache;
 use super::tuning::{
@@ -219,6 +217,8 @@ pub struct QueryPlan {
     /// The query read as a person's name, to compare with author names as a librarian
     /// does; `None` for queries that cannot be a name (phrases, long queries).
     pub query_name: Option<PersonName>,
+    /// The units' documents per segment, read once per search.
+    pub sets: SetsCache,
 }
 
 impl QueryPlan {
@@ -312,6 +312,7 @@ impl QueryPlan {
             strategy,
             attributes,
             query_name,
+            sets: SetsCache::default(),
         })
     }
 
@@ -366,7 +367,7 @@ impl QueryPlan {
                 continue;
             }
             let weight = unit_weight(keep_position, num_units);
-            let query = self.unit_query(catalog, &self.units[unit_index], weight);
+            let query = self.unit_query(catalog, &self.units[unit_index], weight, unit_index);
             clauses.push((occur, query));
         }
         if clauses.is_empty() {
@@ -379,8 +380,9 @@ impl QueryPlan {
                     .map(|query| (Occur::Should, query)),
             );
         }
-        for unit in &self.excluded {
-            clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0)));
+        for (index, unit) in self.excluded.iter().enumerate() {
+            let key = self.units.len() + index;
+            clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0, key)));
         }
         clauses
     }
@@ -443,8 +445,8 @@ impl QueryPlan {
         }
         let bonus = ADJACENCY_BONUS / pairs.len() as f32;
         let mut queries: Vec<Box<dyn Query>> = Vec::new();
-        for &(first, second) in &pairs {
-            let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+        for (pair_index, &(first, second)) in pairs.iter().enumerate() {
+            let mut phrases: Vec<(Box<dyn Query>, f32)> = Vec::new();
             for attribute in &self.attributes {
                 let analysis = attribute.spec.analysis;
                 if analysis == Analysis::Keyword {
@@ -461,93 +463,105 @@ impl QueryPlan {
                             Term::from_field_text(field, left),
                             Term::from_field_text(field, right),
                         ];
-                        disjuncts.push(Box::new(ConstScoreQuery::new(
-                            Box::new(PhraseQuery::new(terms)),
-                            bonus,
-                        )));
+                        phrases.push((Box::new(PhraseQuery::new(terms)), 1.0));
                     }
                 }
             }
-            queries.push(Box::new(DisjunctionMaxQuery::new(disjuncts)));
+            let key = self.units.len() + self.excluded.len() + pair_index;
+            queries.push(Box::new(BestOfQuery::new(
+                phrases,
+                bonus,
+                self.sets.clone(),
+                key,
+            )));
         }
         queries
     }
 
-    fn unit_query(&self, catalog: &IndexCatalog, unit: &QueryUnit, weight: f32) -> Box<dyn Query> {
-        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+    /// Returns the query of one unit: every alternative a document may hold it in (forms,
+    /// typo and prefix terms, stem, in every searched field), scored by the best, times
+    /// `weight`. `key` names the unit among the plan's units and exclusions.
+    fn unit_query(
+        &self,
+        catalog: &IndexCatalog,
+        unit: &QueryUnit,
+        weight: f32,
+        key: usize,
+    ) -> Box<dyn Query> {
+        let mut alternatives: Vec<(Box<dyn Query>, f32)> = Vec::new();
         for attribute in &self.attributes {
             let score = |cost_units: u32| {
                 let penalty = cost_units as f32 * 10.0 + attribute.rank as f32;
-                weight * FIRST_STAGE_WORD_SCORE * (1000.0 - penalty).max(1.0) / 1000.0
+                FIRST_STAGE_WORD_SCORE * (1000.0 - penalty).max(1.0) / 1000.0
             };
             for field_name in attribute.spec.fields {
                 let field = catalog.field(field_name);
-                let mut push = |query: Box<dyn Query>, cost_units: u32| {
-                    disjuncts.push(Box::new(ConstScoreQuery::new(query, score(cost_units))));
+                let mut push_terms = |terms: &mut dyn Iterator<Item = &str>, cost_units: u32| {
+                    for term in terms {
+                        alternatives.push((
+                            term_query(Term::from_field_text(field, term)),
+                            score(cost_units),
+                        ));
+                    }
                 };
                 if attribute.spec.analysis == Analysis::Keyword {
                     if let Some(keyword) = &unit.keyword {
-                        push(term_query(Term::from_field_text(field, keyword)), 0);
+                        push_terms(&mut std::iter::once(keyword.as_str()), 0);
                     }
                     continue;
+                }
+                let single_word =
+                    (unit.is_phrase && unit.words.len() == 1).then(|| unit.words[0].as_str());
+                push_terms(
+                    &mut unit
+                        .exact_forms
+                        .iter()
+                        .chain(&unit.joined_forms)
+                        .map(String::as_str)
+                        .chain(single_word),
+                    0,
+                );
+                push_terms(
+                    &mut unit
+                        .synonyms
+                        .iter()
+                        .filter(|synonym| synonym.len() == 1)
+                        .map(|synonym| synonym[0].as_str()),
+                    SYNONYM_COST_UNITS,
+                );
+                if let Some(expansions) = unit.expansions.get(&attribute.spec.analysis) {
+                    for (term, expansion) in expansions.iter() {
+                        if expansion.num_typos > 0 && !attribute.allows_typos {
+                            continue;
+                        }
+                        push_terms(&mut std::iter::once(term.as_str()), expansion.cost_units);
+                    }
                 }
                 for (sequence, token_match) in unit.sequences() {
                     let terms = sequence
                         .iter()
                         .map(|word| Term::from_field_text(field, word))
                         .collect();
-                    push(Box::new(PhraseQuery::new(terms)), token_match.cost_units);
-                }
-                let mut exact_terms: Vec<Term> = unit
-                    .exact_forms
-                    .iter()
-                    .chain(&unit.joined_forms)
-                    .map(|form| Term::from_field_text(field, form))
-                    .collect();
-                if unit.is_phrase && unit.words.len() == 1 {
-                    exact_terms.push(Term::from_field_text(field, &unit.words[0]));
-                }
-                if !exact_terms.is_empty() {
-                    push(terms_query(exact_terms), 0);
-                }
-                let synonym_terms: Vec<Term> = unit
-                    .synonyms
-                    .iter()
-                    .filter(|synonym| synonym.len() == 1)
-                    .map(|synonym| Term::from_field_text(field, &synonym[0]))
-                    .collect();
-                if !synonym_terms.is_empty() {
-                    push(terms_query(synonym_terms), SYNONYM_COST_UNITS);
-                }
-                let Some(expansions) = unit.expansions.get(&attribute.spec.analysis) else {
-                    continue;
-                };
-                let mut terms_by_cost: HashMap<u32, Vec<Term>> = HashMap::new();
-                for (term, expansion) in expansions.iter() {
-                    if expansion.num_typos > 0 && !attribute.allows_typos {
-                        continue;
-                    }
-                    terms_by_cost
-                        .entry(expansion.cost_units)
-                        .or_default()
-                        .push(Term::from_field_text(field, term));
-                }
-                for (cost_units, terms) in terms_by_cost {
-                    push(terms_query(terms), cost_units);
+                    alternatives.push((
+                        Box::new(PhraseQuery::new(terms)),
+                        score(token_match.cost_units),
+                    ));
                 }
             }
             if let (Some(stem_field), Some(stem)) = (attribute.spec.stem_field, &unit.stem) {
                 let term = Term::from_field_text(catalog.field(stem_field), stem);
-                disjuncts.push(Box::new(ConstScoreQuery::new(
-                    term_query(term),
-                    score(STEM_COST_UNITS),
-                )));
+                alternatives.push((term_query(term), score(STEM_COST_UNITS)));
             }
         }
-        if disjuncts.is_empty() {
+        if alternatives.is_empty() {
             return Box::new(EmptyQuery);
         }
-        Box::new(DisjunctionMaxQuery::new(disjuncts))
+        Box::new(BestOfQuery::new(
+            alternatives,
+            weight,
+            self.sets.clone(),
+            key,
+        ))
     }
 }
 
@@ -562,20 +576,6 @@ fn unit_weight(keep_position: usize, num_units: usize) -> f32 {
 
 fn term_query(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
-}
-
-/// Returns the documents holding any of `terms`. A union of term queries rather than a
-/// `TermSetQuery`, which builds an FST per query: for the few dozen terms of a word that
-/// construction costs more than the search.
-fn terms_query(terms: Vec<Term>) -> Box<dyn Query> {
-    if terms.len() == 1 {
-        return term_query(terms.into_iter().next().unwrap_or_else(|| unreachable!()));
-    }
-    let clauses = terms
-        .into_iter()
-        .map(|term| (Occur::Should, term_query(term)))
-        .collect();
-    Box::new(BooleanQuery::new(clauses))
 }
 
 /// Returns the attributes searched: `attributesToSearchOn` when given, else all, in the
@@ -936,6 +936,7 @@ mod tests {
             strategy,
             attributes: Vec::new(),
             query_name: None,
+            sets: SetsCache::default(),
         }
     }
 

@@ -1,0 +1,377 @@
+//! A query unit's alternatives read into one set of documents per segment.
+//!
+//! A query word matches through dozens of alternatives: its exact forms in every searched
+//! field, each typo or prefix term, its stem. As a union of term queries, every seek of
+//! the first stage to the next candidate seeks each of those posting lists, which made
+//! the unions most of a search's work. Here each alternative's postings are read to the
+//! end once per segment into a bitset, each document keeping the score of its best
+//! alternative; seeking is then a lookup. One search reuses the sets of a segment across
+//! the queries it runs (the buckets of the words criterion, the count of matches).
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rustc_hash::FxHashMap;
+use tantivy::index::SegmentId;
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+
+/// Best scores a set tells apart: more distinct alternatives' scores than this share the
+/// lowest of them.
+const MAX_SCORE_CLASSES: usize = 256;
+
+/// A unit's key in a search's cache (see [`BestOfQuery::new`]) and a segment.
+type SetKey = (usize, SegmentId);
+
+/// The sets one search has read, per unit and segment, shared by the queries it builds.
+#[derive(Clone, Default)]
+pub struct SetsCache(Arc<Mutex<FxHashMap<SetKey, Arc<SegmentSet>>>>);
+
+impl fmt::Debug for SetsCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SetsCache")
+    }
+}
+
+impl SetsCache {
+    fn get(&self, key: &SetKey) -> Option<Arc<SegmentSet>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn insert(&self, key: SetKey, set: Arc<SegmentSet>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, set);
+    }
+}
+
+/// Documents matching any of several alternatives, each scoring as the best alternative
+/// it matches, times a scale.
+#[derive(Clone)]
+pub struct BestOfQuery {
+    /// Alternatives with their scores, best first.
+    alternatives: Arc<Vec<(Box<dyn Query>, Score)>>,
+    scale: Score,
+    cache: SetsCache,
+    /// The unit's key in the cache.
+    key: usize,
+}
+
+impl fmt::Debug for BestOfQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BestOfQuery")
+            .field("num_alternatives", &self.alternatives.len())
+            .field("scale", &self.scale)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+impl BestOfQuery {
+    /// Returns the query of `alternatives`, scores scaled by `scale`; the sets it reads
+    /// are kept in `cache` under `key`, which must name these alternatives alone.
+    pub fn new(
+        mut alternatives: Vec<(Box<dyn Query>, Score)>,
+        scale: Score,
+        cache: SetsCache,
+        key: usize,
+    ) -> BestOfQuery {
+        alternatives.sort_by(|left, right| right.1.total_cmp(&left.1));
+        BestOfQuery {
+            alternatives: Arc::new(alternatives),
+            scale,
+            cache,
+            key,
+        }
+    }
+}
+
+impl Query for BestOfQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let unscored = EnableScoring::disabled_from_schema(enable_scoring.schema());
+        let mut weights = Vec::with_capacity(self.alternatives.len());
+        let mut class_scores: Vec<Score> = Vec::new();
+        let mut classes = Vec::with_capacity(self.alternatives.len());
+        for (query, score) in self.alternatives.iter() {
+            weights.push(query.weight(unscored)?);
+            if class_scores.last() != Some(score) && class_scores.len() < MAX_SCORE_CLASSES {
+                class_scores.push(*score);
+            }
+            classes.push((class_scores.len() - 1) as u8);
+        }
+        Ok(Box::new(BestOfWeight {
+            weights,
+            classes,
+            class_scores,
+            scale: if enable_scoring.is_scoring_enabled() {
+                self.scale
+            } else {
+                0.0
+            },
+            cache: self.cache.clone(),
+            key: self.key,
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for (query, _) in self.alternatives.iter() {
+            query.query_terms(visitor);
+        }
+    }
+}
+
+struct BestOfWeight {
+    /// The alternatives' weights, best first.
+    weights: Vec<Box<dyn Weight>>,
+    /// Each alternative's score class, an index into `class_scores`.
+    classes: Vec<u8>,
+    class_scores: Vec<Score>,
+    scale: Score,
+    cache: SetsCache,
+    key: usize,
+}
+
+/// One segment's documents matching a unit.
+pub struct SegmentSet {
+    /// One bit per document of the segment.
+    buckets: Vec<u64>,
+    /// Per document, the score class of its best alternative (meaningful where its bit is
+    /// set).
+    best_class: Vec<u8>,
+    num_docs: u32,
+}
+
+impl BestOfWeight {
+    fn read_set(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentSet>> {
+        let key = (self.key, reader.segment_id());
+        if let Some(set) = self.cache.get(&key) {
+            return Ok(set);
+        }
+        let max_doc = reader.max_doc();
+        let mut buckets = vec![0u64; max_doc.div_ceil(64) as usize];
+        let mut best_class = vec![0u8; max_doc as usize];
+        let mut num_docs = 0u32;
+        for (weight, &class) in self.weights.iter().zip(&self.classes) {
+            // Alternatives come best first, so the first to reach a document is its best.
+            weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
+                for &doc in docs {
+                    let bucket = &mut buckets[(doc / 64) as usize];
+                    let bit = 1u64 << (doc % 64);
+                    if *bucket & bit == 0 {
+                        *bucket |= bit;
+                        best_class[doc as usize] = class;
+                        num_docs += 1;
+                    }
+                }
+            })?;
+        }
+        let set = Arc::new(SegmentSet {
+            buckets,
+            best_class,
+            num_docs,
+        });
+        self.cache.insert(key, Arc::clone(&set));
+        Ok(set)
+    }
+}
+
+impl Weight for BestOfWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let set = self.read_set(reader)?;
+        let scores = self
+            .class_scores
+            .iter()
+            .map(|score| score * self.scale * boost)
+            .collect();
+        Ok(Box::new(BestOfScorer::new(set, scores)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        }
+        Ok(Explanation::new("best alternative", scorer.score()))
+    }
+
+    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        let set = self.read_set(reader)?;
+        match reader.alive_bitset() {
+            None => Ok(set.num_docs),
+            Some(alive) => Ok(BestOfScorer::new(set, Vec::new()).count(alive)),
+        }
+    }
+}
+
+/// Walks a [`SegmentSet`] in document order.
+struct BestOfScorer {
+    set: Arc<SegmentSet>,
+    /// Score per class, scaled.
+    scores: Vec<Score>,
+    /// Index of the bucket holding `doc`.
+    bucket: usize,
+    /// Bits of the current bucket above `doc`.
+    rest: u64,
+    doc: DocId,
+}
+
+impl BestOfScorer {
+    fn new(set: Arc<SegmentSet>, scores: Vec<Score>) -> BestOfScorer {
+        let rest = set.buckets.first().copied().unwrap_or(0);
+        let mut scorer = BestOfScorer {
+            set,
+            scores,
+            bucket: 0,
+            rest,
+            doc: 0,
+        };
+        scorer.advance();
+        scorer
+    }
+}
+
+impl DocSet for BestOfScorer {
+    fn advance(&mut self) -> DocId {
+        loop {
+            if self.rest != 0 {
+                let low = self.rest.trailing_zeros();
+                self.rest &= self.rest - 1;
+                self.doc = self.bucket as DocId * 64 + low;
+                return self.doc;
+            }
+            self.bucket += 1;
+            match self.set.buckets.get(self.bucket) {
+                Some(&bits) => self.rest = bits,
+                None => {
+                    self.bucket = self.set.buckets.len();
+                    self.doc = TERMINATED;
+                    return TERMINATED;
+                }
+            }
+        }
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        if self.doc >= target {
+            return self.doc;
+        }
+        let bucket = (target / 64) as usize;
+        let Some(&bits) = self.set.buckets.get(bucket) else {
+            self.bucket = self.set.buckets.len();
+            self.rest = 0;
+            self.doc = TERMINATED;
+            return TERMINATED;
+        };
+        if bucket != self.bucket {
+            self.bucket = bucket;
+            self.rest = bits;
+        }
+        self.rest &= u64::MAX << (target % 64);
+        self.advance()
+    }
+
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.set.num_docs
+    }
+}
+
+impl Scorer for BestOfScorer {
+    fn score(&mut self) -> Score {
+        self.scores[self.set.best_class[self.doc as usize] as usize]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::TermQuery;
+    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::{doc, Index};
+
+    use super::*;
+
+    fn index_of(texts: &[&str]) -> (Index, tantivy::schema::Field) {
+        let mut builder = Schema::builder();
+        let field = builder.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for text in texts {
+            writer.add_document(doc!(field => *text)).unwrap();
+        }
+        writer.commit().unwrap();
+        (index, field)
+    }
+
+    fn term(field: tantivy::schema::Field, word: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, word),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    #[test]
+    fn each_document_scores_its_best_alternative() {
+        let (index, field) = index_of(&["cell", "cells", "cell cells", "other"]);
+        let searcher = index.reader().unwrap().searcher();
+        let cache = SetsCache::default();
+        let query = BestOfQuery::new(
+            vec![(term(field, "cells"), 0.5), (term(field, "cell"), 1.0)],
+            2.0,
+            cache.clone(),
+            0,
+        );
+        let top = searcher.search(&query, &TopDocs::with_limit(10)).unwrap();
+        let mut scores: Vec<(u32, f32)> = top
+            .into_iter()
+            .map(|(score, address)| (address.doc_id, score))
+            .collect();
+        scores.sort_by_key(|&(doc, _)| doc);
+        assert_eq!(scores, vec![(0, 2.0), (1, 1.0), (2, 2.0)]);
+        assert_eq!(searcher.search(&query, &Count).unwrap(), 3);
+        assert_eq!(cache.0.lock().unwrap().len(), 1, "the set is read once");
+    }
+
+    #[test]
+    fn seeking_finds_the_next_document_across_buckets() {
+        let texts: Vec<String> = (0..300)
+            .map(|doc| {
+                if doc % 70 == 3 {
+                    "rare".into()
+                } else {
+                    "common".into()
+                }
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (index, field) = index_of(&texts);
+        let searcher = index.reader().unwrap().searcher();
+        let query = BestOfQuery::new(
+            vec![(term(field, "rare"), 1.0)],
+            1.0,
+            SetsCache::default(),
+            0,
+        );
+        let weight = query
+            .weight(EnableScoring::disabled_from_searcher(&searcher))
+            .unwrap();
+        let mut scorer = weight.scorer(searcher.segment_reader(0), 1.0).unwrap();
+        assert_eq!(scorer.doc(), 3);
+        assert_eq!(scorer.seek(3), 3);
+        assert_eq!(scorer.seek(4), 73);
+        assert_eq!(scorer.seek(140), 143);
+        assert_eq!(scorer.advance(), 213);
+        assert_eq!(scorer.seek(283), 283);
+        assert_eq!(scorer.seek(284), TERMINATED);
+    }
+}
