@@ -852,7 +852,7 @@ impl Retriever<'_> {
         key: &str,
         max_typos: u8,
     ) -> Result<Vec<(String, u8)>> {
-        let automaton = WordAutomaton::new(key, max_typos, false);
+        let automaton = WordAutomaton::new(key, max_typos, false, false);
         let near = terms_accepted(
             self.searchers,
             &[field],

@@ -814,7 +814,12 @@ fn expand(
             unit.expansions.insert(analysis, expansions);
             continue;
         }
-        let automaton = WordAutomaton::new(&word, unit.max_typos, unit.is_prefix);
+        let automaton = WordAutomaton::new(
+            &word,
+            unit.max_typos,
+            unit.is_prefix,
+            analysis != Analysis::Name,
+        );
         let fields: Vec<Field> = key.fields.iter().map(|name| catalog.field(name)).collect();
         let frequencies = terms_accepted(
             searchers,

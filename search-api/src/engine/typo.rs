@@ -107,7 +107,39 @@ pub fn term_distance(
 
 /// A Levenshtein automaton over UTF-8 bytes, to stream the terms of a tantivy term
 /// dictionary within a distance of a word.
-pub struct WordAutomaton(DFA);
+///
+/// Where a typo on the first letter counts as one more (titles and venues, see
+/// [`TermDistance::cost_units`]), a term whose first letter differs is followed by the
+/// automaton of one typo less, and by none under one typo: the walk of the dictionary
+/// beyond the first letter then stays under the word's own letter, where a large
+/// dictionary holds a small share of its terms, instead of visiting every term within
+/// the full distance only for the typo rules to refuse it afterwards.
+pub struct WordAutomaton {
+    /// Terms within the word's distance.
+    within: DFA,
+    /// Terms within one typo less, followed once a term's first letter differs from the
+    /// word's; `None` when such a term is never accepted.
+    other_first_letter: Option<DFA>,
+    /// The word's first letter, UTF-8 encoded; empty when its typos cost as any other.
+    first_letter: Vec<u8>,
+}
+
+/// Where a [`WordAutomaton`] is in a term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordState {
+    within: u32,
+    other_first_letter: u32,
+    first_letter: FirstLetter,
+}
+
+/// How a term's first letter compares with the word's, as far as it has been read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstLetter {
+    /// This many bytes of the first letter match so far.
+    Reading(u8),
+    Same,
+    Other,
+}
 
 impl std::fmt::Debug for WordAutomaton {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -117,39 +149,123 @@ impl std::fmt::Debug for WordAutomaton {
 
 impl WordAutomaton {
     /// Returns the automaton accepting terms within `max_typos` of `word`, or terms that
-    /// start with such a word when `as_prefix`.
-    pub fn new(word: &str, max_typos: u8, as_prefix: bool) -> WordAutomaton {
-        static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let distance = max_typos.min(2);
-        let builder = BUILDERS[usize::from(distance)]
-            .get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true));
-        let dfa = if as_prefix {
-            builder.build_prefix_dfa(word)
-        } else {
-            builder.build_dfa(word)
+    /// start with such a word when `as_prefix`. With `first_letter_costs_more`, a term
+    /// whose first letter differs is accepted within `max_typos - 1` only.
+    pub fn new(
+        word: &str,
+        max_typos: u8,
+        as_prefix: bool,
+        first_letter_costs_more: bool,
+    ) -> WordAutomaton {
+        let build = |distance: u8| {
+            static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
+                [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+            let distance = distance.min(2);
+            let builder = BUILDERS[usize::from(distance)]
+                .get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true));
+            if as_prefix {
+                builder.build_prefix_dfa(word)
+            } else {
+                builder.build_dfa(word)
+            }
         };
-        WordAutomaton(dfa)
+        let first_letter = match word.chars().next() {
+            Some(first) if first_letter_costs_more => {
+                first.encode_utf8(&mut [0; 4]).as_bytes().to_vec()
+            }
+            _ => Vec::new(),
+        };
+        let other_first_letter = if first_letter.is_empty() || max_typos == 0 {
+            None
+        } else {
+            Some(build(max_typos - 1))
+        };
+        WordAutomaton {
+            within: build(max_typos),
+            other_first_letter,
+            first_letter,
+        }
+    }
+
+    fn other_state(&self, state: u32, byte: u8) -> u32 {
+        match &self.other_first_letter {
+            Some(dfa) => dfa.transition(state, byte),
+            None => levenshtein_automata::SINK_STATE,
+        }
+    }
+
+    fn is_other_match(&self, state: u32) -> bool {
+        self.other_first_letter
+            .as_ref()
+            .is_some_and(|dfa| matches!(dfa.distance(state), Distance::Exact(_)))
     }
 }
 
 impl tantivy_fst::Automaton for WordAutomaton {
-    type State = u32;
+    type State = WordState;
 
-    fn start(&self) -> u32 {
-        self.0.initial_state()
+    fn start(&self) -> WordState {
+        WordState {
+            within: self.within.initial_state(),
+            other_first_letter: self
+                .other_first_letter
+                .as_ref()
+                .map_or(levenshtein_automata::SINK_STATE, DFA::initial_state),
+            first_letter: if self.first_letter.is_empty() {
+                FirstLetter::Same
+            } else {
+                FirstLetter::Reading(0)
+            },
+        }
     }
 
-    fn is_match(&self, state: &u32) -> bool {
-        matches!(self.0.distance(*state), Distance::Exact(_))
+    fn is_match(&self, state: &WordState) -> bool {
+        match state.first_letter {
+            FirstLetter::Same => matches!(self.within.distance(state.within), Distance::Exact(_)),
+            // A term that ends within the word's first letter starts with another one.
+            FirstLetter::Other | FirstLetter::Reading(_) => {
+                self.is_other_match(state.other_first_letter)
+            }
+        }
     }
 
-    fn can_match(&self, state: &u32) -> bool {
-        *state != levenshtein_automata::SINK_STATE
+    fn can_match(&self, state: &WordState) -> bool {
+        let sink = levenshtein_automata::SINK_STATE;
+        match state.first_letter {
+            FirstLetter::Same => state.within != sink,
+            FirstLetter::Other => state.other_first_letter != sink,
+            FirstLetter::Reading(_) => state.within != sink || state.other_first_letter != sink,
+        }
     }
 
-    fn accept(&self, state: &u32, byte: u8) -> u32 {
-        self.0.transition(*state, byte)
+    fn accept(&self, state: &WordState, byte: u8) -> WordState {
+        let sink = levenshtein_automata::SINK_STATE;
+        let first_letter = match state.first_letter {
+            FirstLetter::Reading(num_read) => {
+                let num_read = usize::from(num_read);
+                if self.first_letter[num_read] != byte {
+                    FirstLetter::Other
+                } else if num_read + 1 == self.first_letter.len() {
+                    FirstLetter::Same
+                } else {
+                    FirstLetter::Reading(num_read as u8 + 1)
+                }
+            }
+            settled => settled,
+        };
+        WordState {
+            within: if first_letter == FirstLetter::Other {
+                sink
+            } else {
+                self.within.transition(state.within, byte)
+            },
+            other_first_letter: if first_letter == FirstLetter::Same {
+                sink
+            } else {
+                self.other_state(state.other_first_letter, byte)
+            },
+            first_letter,
+        }
     }
 }
 
@@ -241,6 +357,121 @@ mod tests {
         let ordinary = term_distance("kowalski", "kowalsky", 1, false).unwrap();
         assert!(name_cost > ordinary.cost_units(Analysis::Name, 1).unwrap());
         assert_eq!(found.cost_units(Analysis::Text, 2), Some(name_cost));
+    }
+
+    /// Returns the terms of `vocabulary` the automaton of `word` accepts.
+    fn accepted(
+        vocabulary: &[&str],
+        word: &str,
+        max_typos: u8,
+        as_prefix: bool,
+        analysis: Analysis,
+    ) -> Vec<String> {
+        use tantivy_fst::{IntoStreamer, Streamer};
+        let mut sorted = vocabulary.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let map = tantivy_fst::Map::from_iter(sorted.into_iter().map(|term| (term, 0))).unwrap();
+        let automaton = WordAutomaton::new(word, max_typos, as_prefix, analysis != Analysis::Name);
+        let mut stream = map.search(automaton).into_stream();
+        let mut found = Vec::new();
+        while let Some((term, _)) = stream.next() {
+            found.push(String::from_utf8(term.to_vec()).unwrap());
+        }
+        found
+    }
+
+    #[test]
+    fn the_automaton_walks_to_the_terms_the_typo_rules_accept() {
+        let vocabulary = [
+            "cowalski",
+            "kowalski",
+            "kowalsky",
+            "kowalskii",
+            "owalski",
+            "ckowalski",
+            "kovalsky",
+            "zowalsky",
+            "olcek",
+            "ölçek",
+            "ölcek",
+            "élan",
+            "elan",
+            "alan",
+            "eland",
+            "élans",
+            "theory",
+            "thoery",
+            "teory",
+            "sheory",
+            "sheorys",
+            "theoretical",
+            "theorem",
+            "atten",
+            "attention",
+            "attentive",
+            "btten",
+            "bttention",
+            "atetntion",
+        ];
+        let words = [
+            "kowalski",
+            "kowalsky",
+            "ölçek",
+            "élan",
+            "theory",
+            "atten",
+            "thoery",
+            "attention",
+        ];
+        for word in words {
+            for max_typos in 0..=2 {
+                for as_prefix in [false, true] {
+                    for analysis in [Analysis::Text, Analysis::Name] {
+                        let expected: Vec<&str> = {
+                            let mut terms: Vec<&str> = vocabulary
+                                .iter()
+                                .copied()
+                                .filter(|term| {
+                                    term_distance(word, term, max_typos, as_prefix)
+                                        .and_then(|distance| {
+                                            distance.cost_units(analysis, max_typos)
+                                        })
+                                        .is_some()
+                                })
+                                .collect();
+                            terms.sort_unstable();
+                            terms.dedup();
+                            terms
+                        };
+                        let found = accepted(&vocabulary, word, max_typos, as_prefix, analysis);
+                        // The automaton may walk to terms the rules then refuse (a prefix
+                        // within the distance of a longer cut), never miss one they accept.
+                        for term in &expected {
+                            assert!(
+                                found.iter().any(|found| found == term),
+                                "{word} ({max_typos} typos, prefix {as_prefix}, {analysis:?}) \
+                                 misses {term}; found {found:?}"
+                            );
+                        }
+                        if analysis == Analysis::Text {
+                            // Terms of another first letter are walked to only within
+                            // one typo less.
+                            for term in &found {
+                                let first_differs = term.chars().next() != word.chars().next();
+                                assert!(
+                                    !first_differs
+                                        || max_typos > 0
+                                            && term_distance(word, term, max_typos - 1, as_prefix)
+                                                .is_some(),
+                                    "{word} ({max_typos} typos) walked to {term}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
