@@ -1153,6 +1153,27 @@ fn filters_follow_meilisearch() {
     assert_eq!(count(json!("year = 2019")), count(json!("year = \"2019\"")));
     assert_eq!(count(json!("year = 2019 AND source = dblp")), 2);
     assert_eq!(count(json!("year 2018 TO 2019 AND source = dblp")), 3);
+    // Bounds on one number combine into one range, whatever their order and form.
+    assert_eq!(
+        count(json!("year >= 2018 AND source = dblp AND year <= 2019")),
+        3
+    );
+    assert_eq!(
+        count(json!(
+            "year > 2017 AND year < 2020 AND source = dblp AND year 2018 TO 2030"
+        )),
+        3
+    );
+    assert_eq!(
+        count(json!("year >= 2018 AND year <= 2019")),
+        count(json!("year = 2018")) + count(json!("year = 2019"))
+    );
+    assert_eq!(count(json!("year >= 2019 AND year <= 2018")), 0);
+    assert_eq!(count(json!("year >= abc AND year <= 2019")), 0);
+    assert_eq!(
+        count(json!("year < 1990 OR year >= 1990")),
+        count(json!("year EXISTS"))
+    );
     assert_eq!(
         count(json!("source IN [dblp, acm]")),
         count(json!("source = dblp OR source = acm"))
