@@ -42,6 +42,12 @@ impl SetsCache {
             .cloned()
     }
 
+    /// Returns the set read for the unit of `key` in segment `segment`, if a query of this
+    /// search has read it.
+    pub fn set_of(&self, key: usize, segment: SegmentId) -> Option<Arc<SegmentSet>> {
+        self.get(&(key, segment))
+    }
+
     fn insert(&self, key: SetKey, set: Arc<SegmentSet>) {
         self.0
             .lock()
@@ -50,12 +56,30 @@ impl SetsCache {
     }
 }
 
+/// One way a document may match: a query, its score, and the searched attribute (by rank)
+/// it looks in, if it is told apart.
+pub struct Alternative {
+    pub query: Box<dyn Query>,
+    pub score: Score,
+    pub attribute: Option<usize>,
+}
+
+impl Clone for Alternative {
+    fn clone(&self) -> Self {
+        Alternative {
+            query: self.query.box_clone(),
+            score: self.score,
+            attribute: self.attribute,
+        }
+    }
+}
+
 /// Documents matching any of several alternatives, each scoring as the best alternative
 /// it matches, times a scale.
 #[derive(Clone)]
 pub struct BestOfQuery {
-    /// Alternatives with their scores, best first.
-    alternatives: Arc<Vec<(Box<dyn Query>, Score)>>,
+    /// Alternatives, best first.
+    alternatives: Arc<Vec<Alternative>>,
     scale: Score,
     cache: SetsCache,
     /// The unit's key in the cache.
@@ -76,12 +100,12 @@ impl BestOfQuery {
     /// Returns the query of `alternatives`, scores scaled by `scale`; the sets it reads
     /// are kept in `cache` under `key`, which must name these alternatives alone.
     pub fn new(
-        mut alternatives: Vec<(Box<dyn Query>, Score)>,
+        mut alternatives: Vec<Alternative>,
         scale: Score,
         cache: SetsCache,
         key: usize,
     ) -> BestOfQuery {
-        alternatives.sort_by(|left, right| right.1.total_cmp(&left.1));
+        alternatives.sort_by(|left, right| right.score.total_cmp(&left.score));
         BestOfQuery {
             alternatives: Arc::new(alternatives),
             scale,
@@ -97,16 +121,21 @@ impl Query for BestOfQuery {
         let mut weights = Vec::with_capacity(self.alternatives.len());
         let mut class_scores: Vec<Score> = Vec::new();
         let mut classes = Vec::with_capacity(self.alternatives.len());
-        for (query, score) in self.alternatives.iter() {
-            weights.push(query.weight(unscored)?);
-            if class_scores.last() != Some(score) && class_scores.len() < MAX_SCORE_CLASSES {
-                class_scores.push(*score);
+        let mut attributes = Vec::with_capacity(self.alternatives.len());
+        for alternative in self.alternatives.iter() {
+            weights.push(alternative.query.weight(unscored)?);
+            if class_scores.last() != Some(&alternative.score)
+                && class_scores.len() < MAX_SCORE_CLASSES
+            {
+                class_scores.push(alternative.score);
             }
             classes.push((class_scores.len() - 1) as u8);
+            attributes.push(alternative.attribute);
         }
         Ok(Box::new(BestOfWeight {
             weights,
             classes,
+            attributes,
             class_scores,
             scale: if enable_scoring.is_scoring_enabled() {
                 self.scale
@@ -119,8 +148,8 @@ impl Query for BestOfQuery {
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for (query, _) in self.alternatives.iter() {
-            query.query_terms(visitor);
+        for alternative in self.alternatives.iter() {
+            alternative.query.query_terms(visitor);
         }
     }
 }
@@ -130,6 +159,8 @@ struct BestOfWeight {
     weights: Vec<Box<dyn Weight>>,
     /// Each alternative's score class, an index into `class_scores`.
     classes: Vec<u8>,
+    /// Each alternative's attribute.
+    attributes: Vec<Option<usize>>,
     class_scores: Vec<Score>,
     scale: Score,
     cache: SetsCache,
@@ -144,6 +175,19 @@ pub struct SegmentSet {
     /// set).
     best_class: Vec<u8>,
     num_docs: u32,
+    /// Per attribute rank, one bit per document holding one of its alternatives; empty
+    /// when none does.
+    by_attribute: Vec<Vec<u64>>,
+}
+
+impl SegmentSet {
+    /// Returns whether `doc` holds one of the alternatives of the attribute of `rank`.
+    pub fn attribute_holds(&self, rank: usize, doc: DocId) -> bool {
+        self.by_attribute
+            .get(rank)
+            .and_then(|buckets| buckets.get((doc / 64) as usize))
+            .is_some_and(|bits| bits & (1u64 << (doc % 64)) != 0)
+    }
 }
 
 impl BestOfWeight {
@@ -156,9 +200,26 @@ impl BestOfWeight {
         let mut buckets = vec![0u64; max_doc.div_ceil(64) as usize];
         let mut best_class = vec![0u8; max_doc as usize];
         let mut num_docs = 0u32;
-        for (weight, &class) in self.weights.iter().zip(&self.classes) {
+        let mut by_attribute: Vec<Vec<u64>> = Vec::new();
+        for ((weight, &class), &attribute) in
+            self.weights.iter().zip(&self.classes).zip(&self.attributes)
+        {
+            let mut attribute_buckets = attribute.map(|rank| {
+                if by_attribute.len() <= rank {
+                    by_attribute.resize_with(rank + 1, Vec::new);
+                }
+                std::mem::take(&mut by_attribute[rank])
+            });
             // Alternatives come best first, so the first to reach a document is its best.
             weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
+                if let Some(attribute_buckets) = &mut attribute_buckets {
+                    if attribute_buckets.is_empty() {
+                        attribute_buckets.resize(buckets.len(), 0);
+                    }
+                    for &doc in docs {
+                        attribute_buckets[(doc / 64) as usize] |= 1u64 << (doc % 64);
+                    }
+                }
                 for &doc in docs {
                     let bucket = &mut buckets[(doc / 64) as usize];
                     let bit = 1u64 << (doc % 64);
@@ -169,11 +230,15 @@ impl BestOfWeight {
                     }
                 }
             })?;
+            if let (Some(rank), Some(attribute_buckets)) = (attribute, attribute_buckets) {
+                by_attribute[rank] = attribute_buckets;
+            }
         }
         let set = Arc::new(SegmentSet {
             buckets,
             best_class,
             num_docs,
+            by_attribute,
         });
         self.cache.insert(key, Arc::clone(&set));
         Ok(set)
@@ -320,13 +385,24 @@ mod tests {
         ))
     }
 
+    fn alternative(query: Box<dyn Query>, score: f32, attribute: Option<usize>) -> Alternative {
+        Alternative {
+            query,
+            score,
+            attribute,
+        }
+    }
+
     #[test]
     fn each_document_scores_its_best_alternative() {
         let (index, field) = index_of(&["cell", "cells", "cell cells", "other"]);
         let searcher = index.reader().unwrap().searcher();
         let cache = SetsCache::default();
         let query = BestOfQuery::new(
-            vec![(term(field, "cells"), 0.5), (term(field, "cell"), 1.0)],
+            vec![
+                alternative(term(field, "cells"), 0.5, Some(1)),
+                alternative(term(field, "cell"), 1.0, None),
+            ],
             2.0,
             cache.clone(),
             0,
@@ -340,6 +416,15 @@ mod tests {
         assert_eq!(scores, vec![(0, 2.0), (1, 1.0), (2, 2.0)]);
         assert_eq!(searcher.search(&query, &Count).unwrap(), 3);
         assert_eq!(cache.0.lock().unwrap().len(), 1, "the set is read once");
+        let set = cache
+            .set_of(0, searcher.segment_reader(0).segment_id())
+            .unwrap();
+        let holding: Vec<u32> = (0..4).filter(|&doc| set.attribute_holds(1, doc)).collect();
+        assert_eq!(holding, [1, 2], "documents holding `cells`");
+        assert!(
+            !set.attribute_holds(0, 0),
+            "`cell` is told apart by no attribute"
+        );
     }
 
     #[test]
@@ -357,7 +442,7 @@ mod tests {
         let (index, field) = index_of(&texts);
         let searcher = index.reader().unwrap().searcher();
         let query = BestOfQuery::new(
-            vec![(term(field, "rare"), 1.0)],
+            vec![alternative(term(field, "rare"), 1.0, None)],
             1.0,
             SetsCache::default(),
             0,

@@ -4,7 +4,9 @@
 //! at least the `offset + limit` best of its own documents.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use tantivy::collector::Count;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{
@@ -15,6 +17,7 @@ use tantivy::{
     DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, Term, TERMINATED,
 };
 
+use super::best_of::SegmentSet;
 use super::catalog::{Attribute, IndexCatalog};
 use super::documents;
 use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsCollector};
@@ -296,6 +299,8 @@ fn rank_candidates(
         None => HashSet::new(),
     };
     let stored_documents = documents::read_searched(search.catalog, searcher, addresses)?;
+    let mut unit_sets: FxHashMap<SegmentOrdinal, Option<Vec<Arc<SegmentSet>>>> =
+        FxHashMap::default();
     for (address, stored) in addresses.iter().zip(stored_documents) {
         // Checked before every document: one with thousands of authors takes milliseconds
         // to rank, so a check every few dozen documents let searches overshoot by seconds.
@@ -315,14 +320,24 @@ fn rank_candidates(
                 document.score = 0.0;
                 document
             }
-            Some(plan) => rank_document(
-                plan,
-                search.catalog,
-                &search.order.rules,
-                stored,
-                holding_stems.contains(address),
-                &mut memo,
-            ),
+            Some(plan) => {
+                let sets = unit_sets.entry(address.segment_ord).or_insert_with(|| {
+                    plan.unit_sets(searcher.segment_reader(address.segment_ord).segment_id())
+                });
+                let attributes_holding_units = match sets {
+                    Some(sets) => plan.attributes_holding_units(sets, address.doc_id),
+                    None => u64::MAX,
+                };
+                rank_document(
+                    plan,
+                    search.catalog,
+                    &search.order.rules,
+                    stored,
+                    holding_stems.contains(address),
+                    attributes_holding_units,
+                    &mut memo,
+                )
+            }
             None => {
                 num_unranked += usize::from(is_exceeded);
                 unranked_document(search.catalog, &search.order.rules, stored)

@@ -19,11 +19,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use analyzers::{fold, fold_respelled, parse_query, PersonName, QueryWord};
 use rustc_hash::FxHashMap;
+use tantivy::index::SegmentId;
 use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Searcher, Term};
+use tantivy::{DocId, Searcher, Term};
 
-use super::best_of::{BestOfQuery, SetsCache};
+use super::best_of::{Alternative, BestOfQuery, SegmentSet, SetsCache};
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
 use super::memo::CommitCache;
 use super::tuning::{
@@ -309,6 +310,30 @@ impl QueryPlan {
         })
     }
 
+    /// Returns the sets of documents the first stage read for every unit in `segment`;
+    /// `None` when one was not read there.
+    pub fn unit_sets(&self, segment: SegmentId) -> Option<Vec<Arc<SegmentSet>>> {
+        (0..self.units.len())
+            .map(|key| self.sets.set_of(key, segment))
+            .collect()
+    }
+
+    /// Returns the searched attributes, a bit per rank, where `doc` holds one of the
+    /// units' alternatives, given the units' sets of its segment: ranking finds the units
+    /// only in those (it looks for the same terms), so it need not analyse the others.
+    pub fn attributes_holding_units(&self, sets: &[Arc<SegmentSet>], doc: DocId) -> u64 {
+        let mut holding = 0;
+        for attribute in &self.attributes {
+            if sets
+                .iter()
+                .any(|set| set.attribute_holds(attribute.rank, doc))
+            {
+                holding |= 1 << attribute.rank;
+            }
+        }
+        holding
+    }
+
     /// Returns whether the plan has no unit to match: every document matching the filter is
     /// a hit, as in a placeholder search.
     pub fn is_empty(&self) -> bool {
@@ -439,7 +464,7 @@ impl QueryPlan {
         let bonus = ADJACENCY_BONUS / pairs.len() as f32;
         let mut queries: Vec<Box<dyn Query>> = Vec::new();
         for (pair_index, &(first, second)) in pairs.iter().enumerate() {
-            let mut phrases: Vec<(Box<dyn Query>, f32)> = Vec::new();
+            let mut phrases: Vec<Alternative> = Vec::new();
             for attribute in &self.attributes {
                 let analysis = attribute.spec.analysis;
                 if analysis == Analysis::Keyword {
@@ -456,7 +481,11 @@ impl QueryPlan {
                             Term::from_field_text(field, left),
                             Term::from_field_text(field, right),
                         ];
-                        phrases.push((Box::new(PhraseQuery::new(terms)), 1.0));
+                        phrases.push(Alternative {
+                            query: Box::new(PhraseQuery::new(terms)),
+                            score: 1.0,
+                            attribute: None,
+                        });
                     }
                 }
             }
@@ -481,7 +510,7 @@ impl QueryPlan {
         weight: f32,
         key: usize,
     ) -> Box<dyn Query> {
-        let mut alternatives: Vec<(Box<dyn Query>, f32)> = Vec::new();
+        let mut alternatives: Vec<Alternative> = Vec::new();
         for attribute in &self.attributes {
             let score = |cost_units: u32| {
                 let penalty = cost_units as f32 * 10.0 + attribute.rank as f32;
@@ -491,10 +520,11 @@ impl QueryPlan {
                 let field = catalog.field(field_name);
                 let mut push_terms = |terms: &mut dyn Iterator<Item = &str>, cost_units: u32| {
                     for term in terms {
-                        alternatives.push((
-                            term_query(Term::from_field_text(field, term)),
-                            score(cost_units),
-                        ));
+                        alternatives.push(Alternative {
+                            query: term_query(Term::from_field_text(field, term)),
+                            score: score(cost_units),
+                            attribute: Some(attribute.rank),
+                        });
                     }
                 };
                 if attribute.spec.analysis == Analysis::Keyword {
@@ -535,15 +565,20 @@ impl QueryPlan {
                         .iter()
                         .map(|word| Term::from_field_text(field, word))
                         .collect();
-                    alternatives.push((
-                        Box::new(PhraseQuery::new(terms)),
-                        score(token_match.cost_units),
-                    ));
+                    alternatives.push(Alternative {
+                        query: Box::new(PhraseQuery::new(terms)),
+                        score: score(token_match.cost_units),
+                        attribute: Some(attribute.rank),
+                    });
                 }
             }
             if let (Some(stem_field), Some(stem)) = (attribute.spec.stem_field, &unit.stem) {
                 let term = Term::from_field_text(catalog.field(stem_field), stem);
-                alternatives.push((term_query(term), score(STEM_COST_UNITS)));
+                alternatives.push(Alternative {
+                    query: term_query(term),
+                    score: score(STEM_COST_UNITS),
+                    attribute: Some(attribute.rank),
+                });
             }
         }
         if alternatives.is_empty() {

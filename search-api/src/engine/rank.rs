@@ -325,18 +325,23 @@ pub struct DocumentHits {
 
 /// Returns the hits of `plan`'s units in every searched attribute of a stored document.
 /// `holds_stems` says whether the document's stemmed fields hold a stem of the plan; when
-/// they do not, its values are not stemmed again to look for one. `memo` was made for
-/// `plan` ([`RankingMemo::new`]).
+/// they do not, its values are not stemmed again to look for one. Only the attributes
+/// whose bit (by rank) is set in `attributes_holding_units` are analysed: those where the
+/// document holds a term of a unit. `memo` was made for `plan` ([`RankingMemo::new`]).
 pub fn document_hits(
     plan: &QueryPlan,
     catalog: &IndexCatalog,
     stored: &TantivyDocument,
     holds_stems: bool,
+    attributes_holding_units: u64,
     memo: &mut RankingMemo,
 ) -> DocumentHits {
     let mut hits = Vec::new();
     let mut exactness = 0;
     for attribute in &plan.attributes {
+        if attributes_holding_units & (1 << attribute.rank) == 0 {
+            continue;
+        }
         for (field_index, field_name) in attribute.spec.fields.iter().enumerate() {
             let Some(declared) = catalog.attribute(field_name) else {
                 continue;
@@ -435,16 +440,25 @@ impl Criteria {
     }
 }
 
-/// Ranks one candidate of a text search; `holds_stems` as for [`document_hits`].
+/// Ranks one candidate of a text search; `holds_stems` and `attributes_holding_units` as
+/// for [`document_hits`].
 pub fn rank_document(
     plan: &QueryPlan,
     catalog: &IndexCatalog,
     rules: &[SortRule],
     stored: TantivyDocument,
     holds_stems: bool,
+    attributes_holding_units: u64,
     memo: &mut RankingMemo,
 ) -> RankedDocument {
-    let DocumentHits { hits, exactness } = document_hits(plan, catalog, &stored, holds_stems, memo);
+    let DocumentHits { hits, exactness } = document_hits(
+        plan,
+        catalog,
+        &stored,
+        holds_stems,
+        attributes_holding_units,
+        memo,
+    );
     let criteria = criteria(plan, catalog, &hits, &stored, exactness, memo);
     let mut key = Vec::with_capacity(rules.len());
     for rule in rules {
