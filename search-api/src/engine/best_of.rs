@@ -117,6 +117,18 @@ impl BestOfQuery {
 
 impl Query for BestOfQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.best_of_weight(enable_scoring)?))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for alternative in self.alternatives.iter() {
+            alternative.query.query_terms(visitor);
+        }
+    }
+}
+
+impl BestOfQuery {
+    fn best_of_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<BestOfWeight> {
         let unscored = EnableScoring::disabled_from_schema(enable_scoring.schema());
         let mut weights = Vec::with_capacity(self.alternatives.len());
         let mut class_scores: Vec<Score> = Vec::new();
@@ -132,7 +144,7 @@ impl Query for BestOfQuery {
             classes.push((class_scores.len() - 1) as u8);
             attributes.push(alternative.attribute);
         }
-        Ok(Box::new(BestOfWeight {
+        Ok(BestOfWeight {
             weights,
             classes,
             attributes,
@@ -144,13 +156,162 @@ impl Query for BestOfQuery {
             },
             cache: self.cache.clone(),
             key: self.key,
+        })
+    }
+}
+
+/// Documents matching every required unit and no excluded one, scored by the sum of the
+/// required units' scores and those of the optional units they match. The units' sets
+/// are combined a machine word at a time, and each document's score is a lookup per
+/// unit, where tantivy's intersection and union scorers seek every unit's set in turn.
+#[derive(Clone, Debug)]
+pub struct UnitsQuery {
+    /// Units a document must match; at least one.
+    pub required: Vec<BestOfQuery>,
+    /// Units that only add to the score.
+    pub optional: Vec<BestOfQuery>,
+    /// Units a document must not match.
+    pub excluded: Vec<BestOfQuery>,
+}
+
+impl Query for UnitsQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let weights = |queries: &[BestOfQuery]| {
+            queries
+                .iter()
+                .map(|query| query.best_of_weight(enable_scoring))
+                .collect::<tantivy::Result<Vec<_>>>()
+        };
+        Ok(Box::new(UnitsWeight {
+            required: weights(&self.required)?,
+            optional: if enable_scoring.is_scoring_enabled() {
+                weights(&self.optional)?
+            } else {
+                Vec::new()
+            },
+            excluded: weights(&self.excluded)?,
         }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
-        for alternative in self.alternatives.iter() {
-            alternative.query.query_terms(visitor);
+        for query in self.required.iter().chain(&self.optional) {
+            query.query_terms(visitor);
         }
+    }
+}
+
+struct UnitsWeight {
+    required: Vec<BestOfWeight>,
+    optional: Vec<BestOfWeight>,
+    excluded: Vec<BestOfWeight>,
+}
+
+impl Weight for UnitsWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let scored = |weight: &BestOfWeight| -> tantivy::Result<ScoredSet> {
+            let scores = weight
+                .class_scores
+                .iter()
+                .map(|score| score * weight.scale * boost)
+                .collect();
+            Ok((weight.read_set(reader)?, scores))
+        };
+        let required = self
+            .required
+            .iter()
+            .map(scored)
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let optional = self
+            .optional
+            .iter()
+            .map(scored)
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let excluded = self
+            .excluded
+            .iter()
+            .map(|weight| weight.read_set(reader))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let num_buckets = reader.max_doc().div_ceil(64) as usize;
+        let mut matching = match required.first() {
+            Some((set, _)) => set.buckets.clone(),
+            None => vec![0; num_buckets],
+        };
+        for (set, _) in required.iter().skip(1) {
+            for (bits, other) in matching.iter_mut().zip(&set.buckets) {
+                *bits &= other;
+            }
+        }
+        for set in &excluded {
+            for (bits, other) in matching.iter_mut().zip(&set.buckets) {
+                *bits &= !other;
+            }
+        }
+        let num_docs = matching.iter().map(|bits| bits.count_ones()).sum();
+        let matching = Arc::new(SegmentSet {
+            buckets: matching,
+            best_class: Vec::new(),
+            num_docs,
+            by_attribute: Vec::new(),
+        });
+        Ok(Box::new(UnitsScorer {
+            docs: BestOfScorer::new(matching, Vec::new()),
+            required,
+            optional,
+        }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not match"
+            )));
+        }
+        Ok(Explanation::new("units", scorer.score()))
+    }
+}
+
+/// A unit's set in a segment with the scores of its classes, scaled.
+type ScoredSet = (Arc<SegmentSet>, Vec<Score>);
+
+/// Walks the documents of a [`UnitsQuery`] in a segment.
+struct UnitsScorer {
+    docs: BestOfScorer,
+    required: Vec<ScoredSet>,
+    optional: Vec<ScoredSet>,
+}
+
+impl DocSet for UnitsScorer {
+    fn advance(&mut self) -> DocId {
+        self.docs.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.docs.seek(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.docs.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.docs.size_hint()
+    }
+}
+
+impl Scorer for UnitsScorer {
+    fn score(&mut self) -> Score {
+        let doc = self.docs.doc();
+        let mut score = 0.0;
+        for (set, scores) in &self.required {
+            score += scores[set.best_class[doc as usize] as usize];
+        }
+        for (set, scores) in &self.optional {
+            if set.contains(doc) {
+                score += scores[set.best_class[doc as usize] as usize];
+            }
+        }
+        score
     }
 }
 
@@ -181,6 +342,13 @@ pub struct SegmentSet {
 }
 
 impl SegmentSet {
+    /// Returns whether `doc` is in the set.
+    fn contains(&self, doc: DocId) -> bool {
+        self.buckets
+            .get((doc / 64) as usize)
+            .is_some_and(|bits| bits & (1u64 << (doc % 64)) != 0)
+    }
+
     /// Returns whether `doc` holds one of the alternatives of the attribute of `rank`.
     pub fn attribute_holds(&self, rank: usize, doc: DocId) -> bool {
         self.by_attribute
@@ -425,6 +593,34 @@ mod tests {
             !set.attribute_holds(0, 0),
             "`cell` is told apart by no attribute"
         );
+    }
+
+    #[test]
+    fn units_are_required_optional_or_excluded() {
+        let (index, field) = index_of(&["a b", "a", "a c", "b", "a b c"]);
+        let searcher = index.reader().unwrap().searcher();
+        let cache = SetsCache::default();
+        let unit = |word: &str, scale: f32, key: usize| {
+            BestOfQuery::new(
+                vec![alternative(term(field, word), 1.0, None)],
+                scale,
+                cache.clone(),
+                key,
+            )
+        };
+        let query = UnitsQuery {
+            required: vec![unit("a", 2.0, 0)],
+            optional: vec![unit("b", 1.0, 1)],
+            excluded: vec![unit("c", 0.0, 2)],
+        };
+        let top = searcher.search(&query, &TopDocs::with_limit(10)).unwrap();
+        let mut scores: Vec<(u32, f32)> = top
+            .into_iter()
+            .map(|(score, address)| (address.doc_id, score))
+            .collect();
+        scores.sort_by_key(|&(doc, _)| doc);
+        assert_eq!(scores, vec![(0, 3.0), (1, 2.0)]);
+        assert_eq!(searcher.search(&query, &Count).unwrap(), 2);
     }
 
     #[test]

@@ -20,11 +20,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use analyzers::{fold, fold_respelled, parse_query, PersonName, QueryWord};
 use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
-use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Searcher, Term};
 
-use super::best_of::{Alternative, BestOfQuery, SegmentSet, SetsCache};
+use super::best_of::{Alternative, BestOfQuery, SegmentSet, SetsCache, UnitsQuery};
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
 use super::memo::CommitCache;
 use super::tuning::{
@@ -354,55 +354,64 @@ impl QueryPlan {
         catalog: &IndexCatalog,
         num_required: usize,
     ) -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(self.clauses(catalog, num_required, true)))
+        self.units_query(catalog, num_required, true)
     }
 
     /// Returns the query of the documents that match, for counting them and their facet
-    /// values: the units a document must match and the exclusions, without the clauses
-    /// that only score.
+    /// values: the units a document must match and the exclusions, without the units and
+    /// adjacency that only score.
     pub fn to_matching_query(&self, catalog: &IndexCatalog) -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(self.clauses(catalog, 1, false)))
+        self.units_query(catalog, 1, false)
     }
 
-    /// Returns the clauses requiring the first `num_required` units in keep order (every
-    /// unit under `all`), the exclusions, and with `scoring` the other units and the
-    /// adjacency bonus as optional clauses that only add to the score.
-    fn clauses(
+    /// Returns the query requiring the first `num_required` units in keep order (every
+    /// unit under `all`) and none of the exclusions, with `scoring` the other units and
+    /// the adjacency bonus as optional parts that only add to the score.
+    fn units_query(
         &self,
         catalog: &IndexCatalog,
         num_required: usize,
         scoring: bool,
-    ) -> Vec<(Occur, Box<dyn Query>)> {
+    ) -> Box<dyn Query> {
         let num_units = self.units.len();
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut required = Vec::new();
+        let mut optional = Vec::new();
         for (keep_position, &unit_index) in self.keep_order.iter().enumerate() {
-            let occur = match self.strategy {
-                MatchingStrategy::All => Occur::Must,
-                _ if keep_position < num_required.max(1) => Occur::Must,
-                _ => Occur::Should,
-            };
-            if occur == Occur::Should && !scoring {
+            let is_required =
+                self.strategy == MatchingStrategy::All || keep_position < num_required.max(1);
+            if !is_required && !scoring {
                 continue;
             }
             let weight = unit_weight(keep_position, num_units);
             let query = self.unit_query(catalog, &self.units[unit_index], weight, unit_index);
-            clauses.push((occur, query));
+            if is_required {
+                required.push(query);
+            } else {
+                optional.push(query);
+            }
         }
-        if clauses.is_empty() {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
+        let excluded: Vec<BestOfQuery> = self
+            .excluded
+            .iter()
+            .enumerate()
+            .map(|(index, unit)| self.unit_query(catalog, unit, 0.0, num_units + index))
+            .collect();
+        if required.is_empty() {
+            // Exclusions only: every other document matches.
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
+            for query in excluded {
+                clauses.push((Occur::MustNot, Box::new(query)));
+            }
+            return Box::new(BooleanQuery::new(clauses));
         }
         if scoring {
-            clauses.extend(
-                self.adjacency_queries(catalog)
-                    .into_iter()
-                    .map(|query| (Occur::Should, query)),
-            );
+            optional.extend(self.adjacency_queries(catalog));
         }
-        for (index, unit) in self.excluded.iter().enumerate() {
-            let key = self.units.len() + index;
-            clauses.push((Occur::MustNot, self.unit_query(catalog, unit, 0.0, key)));
-        }
-        clauses
+        Box::new(UnitsQuery {
+            required,
+            optional,
+            excluded,
+        })
     }
 
     /// Returns the numbers of units to require, most first, at which a shard of
@@ -449,7 +458,7 @@ impl QueryPlan {
     /// pool ranked precisely holds those where the words stand together (`V. Luna` in one
     /// author rather than a `V.` and a `Luna` in two). Names also count the reverse order,
     /// as they are written `Luna, V.` as often.
-    fn adjacency_queries(&self, catalog: &IndexCatalog) -> Vec<Box<dyn Query>> {
+    fn adjacency_queries(&self, catalog: &IndexCatalog) -> Vec<BestOfQuery> {
         let pairs: Vec<(&str, &str)> = self
             .units
             .windows(2)
@@ -462,7 +471,7 @@ impl QueryPlan {
             return Vec::new();
         }
         let bonus = ADJACENCY_BONUS / pairs.len() as f32;
-        let mut queries: Vec<Box<dyn Query>> = Vec::new();
+        let mut queries = Vec::new();
         for (pair_index, &(first, second)) in pairs.iter().enumerate() {
             let mut phrases: Vec<Alternative> = Vec::new();
             for attribute in &self.attributes {
@@ -490,12 +499,7 @@ impl QueryPlan {
                 }
             }
             let key = self.units.len() + self.excluded.len() + pair_index;
-            queries.push(Box::new(BestOfQuery::new(
-                phrases,
-                bonus,
-                self.sets.clone(),
-                key,
-            )));
+            queries.push(BestOfQuery::new(phrases, bonus, self.sets.clone(), key));
         }
         queries
     }
@@ -509,7 +513,7 @@ impl QueryPlan {
         unit: &QueryUnit,
         weight: f32,
         key: usize,
-    ) -> Box<dyn Query> {
+    ) -> BestOfQuery {
         let mut alternatives: Vec<Alternative> = Vec::new();
         for attribute in &self.attributes {
             let score = |cost_units: u32| {
@@ -581,15 +585,7 @@ impl QueryPlan {
                 });
             }
         }
-        if alternatives.is_empty() {
-            return Box::new(EmptyQuery);
-        }
-        Box::new(BestOfQuery::new(
-            alternatives,
-            weight,
-            self.sets.clone(),
-            key,
-        ))
+        BestOfQuery::new(alternatives, weight, self.sets.clone(), key)
     }
 }
 
