@@ -209,12 +209,7 @@ struct UnitsWeight {
 impl Weight for UnitsWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let scored = |weight: &BestOfWeight| -> tantivy::Result<ScoredSet> {
-            let scores = weight
-                .class_scores
-                .iter()
-                .map(|score| score * weight.scale * boost)
-                .collect();
-            Ok((weight.read_set(reader)?, scores))
+            Ok((weight.read_set(reader)?, weight.scaled_scores(boost)))
         };
         let required = self
             .required
@@ -261,14 +256,25 @@ impl Weight for UnitsWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        Ok(Explanation::new("units", scorer.score()))
+        explain_score(self, reader, doc, "units")
     }
+}
+
+/// Returns the score of `doc` under `weight`, named `what`; an error when it does not
+/// match.
+fn explain_score(
+    weight: &dyn Weight,
+    reader: &SegmentReader,
+    doc: DocId,
+    what: &'static str,
+) -> tantivy::Result<Explanation> {
+    let mut scorer = weight.scorer(reader, 1.0)?;
+    if scorer.seek(doc) != doc {
+        return Err(tantivy::TantivyError::InvalidArgument(format!(
+            "document {doc} does not match"
+        )));
+    }
+    Ok(Explanation::new(what, scorer.score()))
 }
 
 /// A unit's set in a segment with the scores of its classes, scaled.
@@ -359,6 +365,14 @@ impl SegmentSet {
 }
 
 impl BestOfWeight {
+    /// Returns the score of each class, scaled by the query's scale and `boost`.
+    fn scaled_scores(&self, boost: Score) -> Vec<Score> {
+        self.class_scores
+            .iter()
+            .map(|score| score * self.scale * boost)
+            .collect()
+    }
+
     fn read_set(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentSet>> {
         let key = (self.key, reader.segment_id());
         if let Some(set) = self.cache.get(&key) {
@@ -416,22 +430,11 @@ impl BestOfWeight {
 impl Weight for BestOfWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         let set = self.read_set(reader)?;
-        let scores = self
-            .class_scores
-            .iter()
-            .map(|score| score * self.scale * boost)
-            .collect();
-        Ok(Box::new(BestOfScorer::new(set, scores)))
+        Ok(Box::new(BestOfScorer::new(set, self.scaled_scores(boost))))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not match"
-            )));
-        }
-        Ok(Explanation::new("best alternative", scorer.score()))
+        explain_score(self, reader, doc, "best alternative")
     }
 
     fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
