@@ -2,6 +2,7 @@
 //! `sort` rule, and the values of sortable attributes, read from stored documents for
 //! ranked candidates and from fast fields for placeholder searches.
 
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -272,10 +273,18 @@ impl SegmentKeys {
 
     /// Returns the comparable key of `doc`, lower first.
     pub fn key(&self, doc: DocId) -> Vec<i128> {
-        self.columns
-            .iter()
-            .map(|(column, criterion)| encode(column.value(doc), criterion))
-            .collect()
+        let mut key = Vec::with_capacity(self.columns.len());
+        self.push_key(doc, &mut key);
+        key
+    }
+
+    /// Appends the comparable key of `doc` to `key`.
+    fn push_key(&self, doc: DocId, key: &mut Vec<i128>) {
+        key.extend(
+            self.columns
+                .iter()
+                .map(|(column, criterion)| encode(column.value(doc), criterion)),
+        );
     }
 }
 
@@ -290,6 +299,8 @@ pub struct ValueOrderSegmentCollector {
     /// The documents kept, the last in order on top: `(key, id ordinal in the order's
     /// direction, document)`.
     kept: BinaryHeap<(Vec<i128>, u64, DocId)>,
+    /// The key of the document being collected.
+    key: Vec<i128>,
 }
 
 impl Collector for ValueOrderCollector {
@@ -309,6 +320,7 @@ impl Collector for ValueOrderCollector {
             then_score: self.then_score,
             id_descending: self.id_descending,
             kept: BinaryHeap::new(),
+            key: Vec::new(),
         })
     }
 
@@ -348,21 +360,31 @@ impl SegmentCollector for ValueOrderSegmentCollector {
         if self.limit == 0 {
             return;
         }
-        let mut key = self.keys.key(doc);
+        // The key is built in a buffer and copied only for a document kept: most of a
+        // placeholder search's matches fall behind the page.
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        self.keys.push_key(doc, &mut key);
         if self.then_score {
             key.push(-((score * SCORE_KEY_SCALE) as i128));
         }
-        let ordinal = directed(self.ids.ordinal(doc), self.id_descending);
-        if self.kept.len() < self.limit {
-            self.kept.push((key, ordinal, doc));
-        } else if self
-            .kept
-            .peek()
-            .is_some_and(|worst| (&key, ordinal) < (&worst.0, worst.1))
-        {
-            self.kept.pop();
-            self.kept.push((key, ordinal, doc));
+        let worst = self.kept.peek().filter(|_| self.kept.len() >= self.limit);
+        let is_kept = match worst {
+            None => true,
+            Some(worst) => match key.cmp(&worst.0) {
+                Ordering::Less => true,
+                Ordering::Greater => false,
+                Ordering::Equal => directed(self.ids.ordinal(doc), self.id_descending) < worst.1,
+            },
+        };
+        if is_kept {
+            if self.kept.len() >= self.limit {
+                self.kept.pop();
+            }
+            let ordinal = directed(self.ids.ordinal(doc), self.id_descending);
+            self.kept.push((key.clone(), ordinal, doc));
         }
+        self.key = key;
     }
 
     fn harvest(self) -> Self::Fruit {
