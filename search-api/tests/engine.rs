@@ -30,7 +30,7 @@ use search_api::params::{
     DocumentsFetchRequest, IndexCapabilities, MultiSearchRequest, SearchQuery, Settings,
     ValidatedSearch,
 };
-use search_api::response::{HitsInfo, SearchResponse};
+use search_api::response::{FederatedSearchResponse, HitsInfo, SearchResponse};
 use search_api::Code;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -1383,23 +1383,15 @@ fn settings_change_what_matches() {
 /// Federated pages follow one another: each is a slice of one page holding them all.
 #[test]
 fn federated_pages_follow_one_another() {
-    let records = IndexCapabilities::from_settings(&settings("records"));
     let run = |offset: usize, limit: usize| -> Vec<String> {
-        let request = MultiSearchRequest::from_json_value(json!({
+        federated(json!({
             "federation": {"offset": offset, "limit": limit},
             "queries": [
                 {"indexUid": "records", "q": "data"},
                 {"indexUid": "records", "q": "query processing", "federationOptions": {"weight": 0.9}},
             ]
         }))
-        .unwrap();
-        let validated = request.validate(|_| Some(&records)).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        fixture()
-            .two_shards
-            .federated_search(&validated, &settings, deadline)
-            .unwrap()
-            .hits
+        .hits
             .iter()
             .map(|hit| {
                 let id = hit.hit.document["id"].as_str().unwrap();
@@ -1421,23 +1413,53 @@ fn federated_pages_follow_one_another() {
     }
 }
 
+/// Runs a federated multi-search of the records index on the two-shard engine.
+fn federated(request: Value) -> FederatedSearchResponse {
+    let request = MultiSearchRequest::from_json_value(request).unwrap();
+    let records = IndexCapabilities::from_settings(&settings("records"));
+    let validated = request.validate(|_| Some(&records)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    fixture()
+        .two_shards
+        .federated_search(&validated, &settings, deadline)
+        .unwrap()
+}
+
+#[test]
+fn federated_search_returns_a_document_once() {
+    let response = federated(json!({
+        "federation": {"limit": 50},
+        "queries": [
+            {"indexUid": "records", "q": "data", "federationOptions": {"weight": 0.5}},
+            {"indexUid": "records", "q": "data"},
+        ]
+    }));
+    let ids: Vec<&str> = response
+        .hits
+        .iter()
+        .map(|hit| hit.hit.document["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.len() > 10, "{ids:?}");
+    let unique: HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "a document appears once: {ids:?}");
+    assert!(
+        response
+            .hits
+            .iter()
+            .all(|hit| hit.federation.queries_position == 1),
+        "each from the query where it weighs most"
+    );
+}
+
 #[test]
 fn federated_search_merges_by_weighted_score() {
-    let request = MultiSearchRequest::from_json_value(json!({
+    let response = federated(json!({
         "federation": {"limit": 5},
         "queries": [
             {"indexUid": "records", "q": "Wärmeschutz"},
             {"indexUid": "records", "q": "Rojas Vega", "federationOptions": {"weight": 0.5}},
         ]
-    }))
-    .unwrap();
-    let records = IndexCapabilities::from_settings(&settings("records"));
-    let validated = request.validate(|_| Some(&records)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let response = fixture()
-        .two_shards
-        .federated_search(&validated, &settings, deadline)
-        .unwrap();
+    }));
     assert_eq!(
         response.hits[0].hit.document["source_id"],
         "own-waermeschutz"

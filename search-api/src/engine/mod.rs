@@ -44,7 +44,7 @@ mod rules;
 pub mod tuning;
 mod typo;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -816,7 +816,10 @@ impl Engine {
 fn merge_federated(
     mut lists: Vec<std::collections::VecDeque<(f64, FederatedHit)>>,
 ) -> impl Iterator<Item = FederatedHit> {
-    std::iter::from_fn(move || {
+    // A document several queries of one index match is returned once, as Meilisearch
+    // does: from the query where it weighs most, which the merge meets first.
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    std::iter::from_fn(move || loop {
         let mut best: Option<(usize, f64)> = None;
         for (position, list) in lists.iter().enumerate() {
             if let Some(&(weighted, _)) = list.front() {
@@ -826,7 +829,15 @@ fn merge_federated(
             }
         }
         let (position, _) = best?;
-        lists[position].pop_front().map(|(_, hit)| hit)
+        let (_, hit) = lists[position].pop_front()?;
+        let key = hit
+            .hit
+            .document
+            .get(fields::ID)
+            .map(|id| (hit.federation.index_uid.clone(), id.to_string()));
+        if key.is_none_or(|key| seen.insert(key)) {
+            return Some(hit);
+        }
     })
 }
 
