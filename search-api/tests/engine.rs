@@ -1107,6 +1107,15 @@ fn estimated_total_hits(body: Value, max_total_hits: usize) -> u64 {
 }
 
 #[test]
+fn a_quoted_hyphenated_word_is_the_phrase_of_its_parts() {
+    let count = |q: &str| estimated_total_hits(json!({"q": q}), usize::MAX);
+    let spaced = count("\"peer to peer\"");
+    assert!(spaced > 0);
+    assert_eq!(count("\"peer-to-peer\""), spaced);
+    assert_eq!(count("\"peer-to peer\""), spaced);
+}
+
+#[test]
 fn totals_stop_at_max_total_hits_however_they_are_counted() {
     let total = |q: &str, facets: Value, max_total_hits: usize| {
         let body = json!({"q": q, "limit": 1, "facets": facets});

@@ -264,7 +264,7 @@ impl QueryPlan {
                 match phrase_units.get(&(phrase_id, word.is_excluded)) {
                     Some(&unit_index) => {
                         let unit = &mut target[unit_index];
-                        unit.words.push(word.folded.clone());
+                        unit.words.extend(phrase_words(word));
                         unit.query_range.end = word.original.end;
                     }
                     None => {
@@ -644,10 +644,20 @@ fn folded_synonyms(settings: &Settings) -> HashMap<String, Vec<Vec<String>>> {
     synonyms
 }
 
+/// Returns the words a phrase holds for `word`: its parts when it has some (`data-stream`
+/// is `data` then `stream`, as documents are indexed), else the word.
+fn phrase_words(word: &QueryWord) -> Vec<String> {
+    if word.parts.is_empty() {
+        vec![word.folded.clone()]
+    } else {
+        word.parts.clone()
+    }
+}
+
 fn phrase_unit(word: &QueryWord) -> QueryUnit {
     QueryUnit {
         query_range: word.original.clone(),
-        words: vec![word.folded.clone()],
+        words: phrase_words(word),
         is_phrase: true,
         exact_forms: Vec::new(),
         joined_forms: Vec::new(),
