@@ -1301,11 +1301,15 @@ fn documents_stats_and_index_list() {
         .as_str()
         .unwrap()
         .to_owned();
-    // As typed, and as librarians paste it: a resolver URL or a `doi:` prefix.
+    // As typed, and as librarians paste it: a resolver URL, a `doi:` prefix, a label, as
+    // cited in a reference list.
     for q in [
         doi.to_uppercase(),
         format!("https://doi.org/{doi}"),
         format!("doi:{doi}"),
+        format!("DOI: {doi}"),
+        format!("doi {doi}."),
+        format!("({doi})"),
     ] {
         let by_doi = search(json!({"q": q, "limit": 1}));
         assert_eq!(

@@ -277,6 +277,9 @@ impl QueryPlan {
             if !word.is_excluded && stop_words.contains(&word.folded) && !word.is_prefix {
                 continue;
             }
+            if labels_a_doi(query, word) {
+                continue;
+            }
             let previous = index
                 .checked_sub(1)
                 .map(|previous| &analysed.words[previous]);
@@ -725,7 +728,28 @@ fn word_unit(
 /// fields hold them: folded, without quotes, a DOI without its resolver.
 fn keyword_of(chunk: &str) -> String {
     let folded = fold(chunk.trim_matches('"'));
-    indexer::index::extract::normalize_doi(&folded).unwrap_or(folded)
+    doi_of(&folded).unwrap_or(folded)
+}
+
+/// Returns the DOI a folded chunk of the query is, as cited too: followed by a period or
+/// a comma, or inside parentheses or brackets (a DOI ending with one of those is
+/// read without it).
+fn doi_of(folded: &str) -> Option<String> {
+    let cited = folded.trim_matches(|c| matches!(c, '(' | ')' | '[' | ']' | '.' | ',' | ';'));
+    indexer::index::extract::normalize_doi(cited)
+}
+
+/// Returns whether `word` only labels a DOI elsewhere in `query` (`DOI: 10.1000/x`,
+/// `doi 10.1000/x`): it is not a word documents must hold.
+fn labels_a_doi(query: &str, word: &QueryWord) -> bool {
+    if word.folded != "doi" || word.is_excluded || word.phrase_id.is_some() {
+        return false;
+    }
+    let label = fold(chunk_around(query, word.original.start));
+    label.trim_end_matches(':') == "doi"
+        && query
+            .split_whitespace()
+            .any(|chunk| doi_of(&fold(chunk.trim_matches('"'))).is_some())
 }
 
 /// Returns the whitespace-separated chunk of `query` that holds byte `offset`.
