@@ -34,18 +34,14 @@ impl fmt::Debug for SetsCache {
 }
 
 impl SetsCache {
-    fn get(&self, key: &SetKey) -> Option<Arc<SegmentSet>> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .cloned()
-    }
-
     /// Returns the set read for the unit of `key` in segment `segment`, if a query of this
     /// search has read it.
     pub fn set_of(&self, key: usize, segment: SegmentId) -> Option<Arc<SegmentSet>> {
-        self.get(&(key, segment))
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(key, segment))
+            .cloned()
     }
 
     fn insert(&self, key: SetKey, set: Arc<SegmentSet>) {
@@ -350,18 +346,22 @@ pub struct SegmentSet {
 impl SegmentSet {
     /// Returns whether `doc` is in the set.
     fn contains(&self, doc: DocId) -> bool {
-        self.buckets
-            .get((doc / 64) as usize)
-            .is_some_and(|bits| bits & (1u64 << (doc % 64)) != 0)
+        holds(&self.buckets, doc)
     }
 
     /// Returns whether `doc` holds one of the alternatives of the attribute of `rank`.
     pub fn attribute_holds(&self, rank: usize, doc: DocId) -> bool {
         self.by_attribute
             .get(rank)
-            .and_then(|buckets| buckets.get((doc / 64) as usize))
-            .is_some_and(|bits| bits & (1u64 << (doc % 64)) != 0)
+            .is_some_and(|buckets| holds(buckets, doc))
     }
+}
+
+/// Returns whether the bit of `doc` is set in `buckets`, one bit per document.
+fn holds(buckets: &[u64], doc: DocId) -> bool {
+    buckets
+        .get((doc / 64) as usize)
+        .is_some_and(|bits| bits & (1u64 << (doc % 64)) != 0)
 }
 
 impl BestOfWeight {
@@ -374,8 +374,8 @@ impl BestOfWeight {
     }
 
     fn read_set(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentSet>> {
-        let key = (self.key, reader.segment_id());
-        if let Some(set) = self.cache.get(&key) {
+        let segment = reader.segment_id();
+        if let Some(set) = self.cache.set_of(self.key, segment) {
             return Ok(set);
         }
         let max_doc = reader.max_doc();
@@ -422,7 +422,7 @@ impl BestOfWeight {
             num_docs,
             by_attribute,
         });
-        self.cache.insert(key, Arc::clone(&set));
+        self.cache.insert((self.key, segment), Arc::clone(&set));
         Ok(set)
     }
 }
@@ -564,6 +564,17 @@ mod tests {
         }
     }
 
+    /// Returns the documents `query` matches with their scores, in document order.
+    fn scores_by_doc(searcher: &tantivy::Searcher, query: &dyn Query) -> Vec<(u32, f32)> {
+        let top = searcher.search(query, &TopDocs::with_limit(10)).unwrap();
+        let mut scores: Vec<(u32, f32)> = top
+            .into_iter()
+            .map(|(score, address)| (address.doc_id, score))
+            .collect();
+        scores.sort_by_key(|&(doc, _)| doc);
+        scores
+    }
+
     #[test]
     fn each_document_scores_its_best_alternative() {
         let (index, field) = index_of(&["cell", "cells", "cell cells", "other"]);
@@ -578,13 +589,10 @@ mod tests {
             cache.clone(),
             0,
         );
-        let top = searcher.search(&query, &TopDocs::with_limit(10)).unwrap();
-        let mut scores: Vec<(u32, f32)> = top
-            .into_iter()
-            .map(|(score, address)| (address.doc_id, score))
-            .collect();
-        scores.sort_by_key(|&(doc, _)| doc);
-        assert_eq!(scores, vec![(0, 2.0), (1, 1.0), (2, 2.0)]);
+        assert_eq!(
+            scores_by_doc(&searcher, &query),
+            vec![(0, 2.0), (1, 1.0), (2, 2.0)]
+        );
         assert_eq!(searcher.search(&query, &Count).unwrap(), 3);
         assert_eq!(cache.0.lock().unwrap().len(), 1, "the set is read once");
         let set = cache
@@ -616,13 +624,7 @@ mod tests {
             optional: vec![unit("b", 1.0, 1)],
             excluded: vec![unit("c", 0.0, 2)],
         };
-        let top = searcher.search(&query, &TopDocs::with_limit(10)).unwrap();
-        let mut scores: Vec<(u32, f32)> = top
-            .into_iter()
-            .map(|(score, address)| (address.doc_id, score))
-            .collect();
-        scores.sort_by_key(|&(doc, _)| doc);
-        assert_eq!(scores, vec![(0, 3.0), (1, 2.0)]);
+        assert_eq!(scores_by_doc(&searcher, &query), vec![(0, 3.0), (1, 2.0)]);
         assert_eq!(searcher.search(&query, &Count).unwrap(), 2);
     }
 

@@ -130,12 +130,7 @@ impl FilterCompiler<'_> {
                 Ok(negate(self.equal(attribute, field, value)?))
             }
             ConditionOperator::Compare(comparison, value) => {
-                let (low, high) = match comparison {
-                    Comparison::GreaterThan => (Bound::Excluded(value), Bound::Unbounded),
-                    Comparison::GreaterThanOrEqual => (Bound::Included(value), Bound::Unbounded),
-                    Comparison::LessThan => (Bound::Unbounded, Bound::Excluded(value)),
-                    _ => (Bound::Unbounded, Bound::Included(value)),
-                };
+                let (low, high) = comparison_bounds(*comparison, value);
                 Ok(self.range(attribute, field, low, high))
             }
             ConditionOperator::Range { low, high } => Ok(self.range(
@@ -369,18 +364,8 @@ impl FilterCompiler<'_> {
             return None;
         }
         let (low, high) = match &condition.operator {
-            ConditionOperator::Compare(Comparison::GreaterThan, value) => {
-                (Bound::Excluded(value), Bound::Unbounded)
-            }
-            ConditionOperator::Compare(Comparison::GreaterThanOrEqual, value) => {
-                (Bound::Included(value), Bound::Unbounded)
-            }
-            ConditionOperator::Compare(Comparison::LessThan, value) => {
-                (Bound::Unbounded, Bound::Excluded(value))
-            }
-            ConditionOperator::Compare(Comparison::LessThanOrEqual, value) => {
-                (Bound::Unbounded, Bound::Included(value))
-            }
+            ConditionOperator::Compare(Comparison::Equal | Comparison::NotEqual, _) => return None,
+            ConditionOperator::Compare(comparison, value) => comparison_bounds(*comparison, value),
             ConditionOperator::Range { low, high } => (Bound::Included(low), Bound::Included(high)),
             _ => return None,
         };
@@ -531,6 +516,20 @@ fn date_micros(value: &FilterValue) -> Option<i64> {
                 .ok()
                 .and_then(|seconds| date_micros(&FilterValue::Number(seconds)))
         }
+    }
+}
+
+/// Returns the bounds `attribute COMPARISON value` puts on an attribute, for the ordering
+/// comparisons (`>`, `>=`, `<`, `<=`).
+fn comparison_bounds(
+    comparison: Comparison,
+    value: &FilterValue,
+) -> (Bound<&FilterValue>, Bound<&FilterValue>) {
+    match comparison {
+        Comparison::GreaterThan => (Bound::Excluded(value), Bound::Unbounded),
+        Comparison::GreaterThanOrEqual => (Bound::Included(value), Bound::Unbounded),
+        Comparison::LessThan => (Bound::Unbounded, Bound::Excluded(value)),
+        _ => (Bound::Unbounded, Bound::Included(value)),
     }
 }
 

@@ -731,6 +731,11 @@ fn keyword_of(chunk: &str) -> String {
     doi_of(&folded).unwrap_or(folded)
 }
 
+/// Returns the DOI a whitespace-separated chunk of the query is, if it is one.
+fn chunk_doi(chunk: &str) -> Option<String> {
+    doi_of(&fold(chunk.trim_matches('"')))
+}
+
 /// Returns the DOI a folded chunk of the query is, as cited too: followed by a period or
 /// a comma, or inside parentheses or brackets (a DOI ending with one of those is
 /// read without it).
@@ -749,7 +754,7 @@ fn labels_a_doi(query: &str, word: &QueryWord) -> bool {
     label.trim_end_matches(':') == "doi"
         && query
             .split_whitespace()
-            .any(|chunk| doi_of(&fold(chunk.trim_matches('"'))).is_some())
+            .any(|chunk| chunk_doi(chunk).is_some())
 }
 
 /// Returns the whitespace-separated chunk of `query` that holds byte `offset`.
