@@ -16,6 +16,8 @@ use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
+use super::filter_set::{FilterSetQuery, FilterSetWeight};
+
 /// Best scores a set tells apart: more distinct alternatives' scores than this share the
 /// lowest of them.
 const MAX_SCORE_CLASSES: usize = 256;
@@ -162,12 +164,15 @@ impl BestOfQuery {
 /// unit, where tantivy's intersection and union scorers seek every unit's set in turn.
 #[derive(Clone, Debug)]
 pub struct UnitsQuery {
-    /// Units a document must match; at least one.
+    /// Units a document must match; with none, every document passing the filter
+    /// matches.
     pub required: Vec<BestOfQuery>,
     /// Units that only add to the score.
     pub optional: Vec<BestOfQuery>,
     /// Units a document must not match.
     pub excluded: Vec<BestOfQuery>,
+    /// The filter documents must pass, if any.
+    pub filter: Option<FilterSetQuery>,
 }
 
 impl Query for UnitsQuery {
@@ -186,6 +191,11 @@ impl Query for UnitsQuery {
                 Vec::new()
             },
             excluded: weights(&self.excluded)?,
+            filter: self
+                .filter
+                .as_ref()
+                .map(|filter| filter.filter_weight(enable_scoring))
+                .transpose()?,
         }))
     }
 
@@ -200,6 +210,7 @@ struct UnitsWeight {
     required: Vec<BestOfWeight>,
     optional: Vec<BestOfWeight>,
     excluded: Vec<BestOfWeight>,
+    filter: Option<FilterSetWeight>,
 }
 
 impl Weight for UnitsWeight {
@@ -222,12 +233,19 @@ impl Weight for UnitsWeight {
             .iter()
             .map(|weight| weight.read_set(reader))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let num_buckets = reader.max_doc().div_ceil(64) as usize;
-        let mut matching = match required.first() {
-            Some((set, _)) => set.buckets.clone(),
-            None => vec![0; num_buckets],
+        let filter = self
+            .filter
+            .as_ref()
+            .map(|filter| filter.read_set(reader))
+            .transpose()?;
+        // Without a required unit, every document passing the filter matches.
+        let mut matching = match (required.first(), &filter) {
+            (Some((set, _)), _) => set.buckets.clone(),
+            (None, Some(filter)) => filter.buckets.clone(),
+            (None, None) => all_bits(reader.max_doc()),
         };
-        for (set, _) in required.iter().skip(1) {
+        let others = required.iter().skip(1).map(|(set, _)| set);
+        for set in others.chain(filter.iter().filter(|_| !required.is_empty())) {
             for (bits, other) in matching.iter_mut().zip(&set.buckets) {
                 *bits &= other;
             }
@@ -283,23 +301,30 @@ struct UnitsScorer {
     optional: Vec<ScoredSet>,
 }
 
-impl DocSet for UnitsScorer {
-    fn advance(&mut self) -> DocId {
-        self.docs.advance()
-    }
+/// Implements `DocSet` for a scorer by walking the documents of its field `docs`.
+macro_rules! doc_set_of_docs {
+    ($scorer:ty) => {
+        impl DocSet for $scorer {
+            fn advance(&mut self) -> DocId {
+                self.docs.advance()
+            }
 
-    fn seek(&mut self, target: DocId) -> DocId {
-        self.docs.seek(target)
-    }
+            fn seek(&mut self, target: DocId) -> DocId {
+                self.docs.seek(target)
+            }
 
-    fn doc(&self) -> DocId {
-        self.docs.doc()
-    }
+            fn doc(&self) -> DocId {
+                self.docs.doc()
+            }
 
-    fn size_hint(&self) -> u32 {
-        self.docs.size_hint()
-    }
+            fn size_hint(&self) -> u32 {
+                self.docs.size_hint()
+            }
+        }
+    };
 }
+
+doc_set_of_docs!(UnitsScorer);
 
 impl Scorer for UnitsScorer {
     fn score(&mut self) -> Score {
@@ -344,6 +369,26 @@ pub struct SegmentSet {
 }
 
 impl SegmentSet {
+    /// Returns the set of the documents whose bits are set in `buckets`, one bit per
+    /// document, with no score classes nor attributes.
+    pub fn of_bits(buckets: Vec<u64>) -> SegmentSet {
+        let num_docs = buckets.iter().map(|bits| bits.count_ones()).sum();
+        SegmentSet {
+            buckets,
+            best_class: Vec::new(),
+            num_docs,
+            by_attribute: Vec::new(),
+        }
+    }
+
+    /// Returns how many documents of the set are not deleted in `reader`'s segment.
+    pub fn count_alive(self: &Arc<Self>, reader: &SegmentReader) -> u32 {
+        match reader.alive_bitset() {
+            None => self.num_docs,
+            Some(alive) => BestOfScorer::new(Arc::clone(self), Vec::new()).count(alive),
+        }
+    }
+
     /// Returns whether `doc` is in the set.
     fn contains(&self, doc: DocId) -> bool {
         holds(&self.buckets, doc)
@@ -354,6 +399,22 @@ impl SegmentSet {
         self.by_attribute
             .get(rank)
             .is_some_and(|buckets| holds(buckets, doc))
+    }
+}
+
+/// Returns one bit per document of a segment of `max_doc` documents, every one set.
+pub fn all_bits(max_doc: DocId) -> Vec<u64> {
+    let mut bits = vec![u64::MAX; max_doc.div_ceil(64) as usize];
+    clear_past(&mut bits, max_doc);
+    bits
+}
+
+/// Clears the bits past the last of `max_doc` documents.
+pub fn clear_past(bits: &mut [u64], max_doc: DocId) {
+    if !max_doc.is_multiple_of(64) {
+        if let Some(last) = bits.last_mut() {
+            *last &= (1u64 << (max_doc % 64)) - 1;
+        }
     }
 }
 
@@ -438,11 +499,31 @@ impl Weight for BestOfWeight {
     }
 
     fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
-        let set = self.read_set(reader)?;
-        match reader.alive_bitset() {
-            None => Ok(set.num_docs),
-            Some(alive) => Ok(BestOfScorer::new(set, Vec::new()).count(alive)),
+        Ok(self.read_set(reader)?.count_alive(reader))
+    }
+}
+
+/// Walks the documents of a set, each scoring the same.
+pub struct SetScorer {
+    docs: BestOfScorer,
+    score: Score,
+}
+
+impl SetScorer {
+    /// Returns the scorer of the documents of `set`, each scoring `score`.
+    pub fn new(set: Arc<SegmentSet>, score: Score) -> SetScorer {
+        SetScorer {
+            docs: BestOfScorer::new(set, Vec::new()),
+            score,
         }
+    }
+}
+
+doc_set_of_docs!(SetScorer);
+
+impl Scorer for SetScorer {
+    fn score(&mut self) -> Score {
+        self.score
     }
 }
 
@@ -535,6 +616,7 @@ mod tests {
     use tantivy::schema::{IndexRecordOption, Schema, TEXT};
     use tantivy::{doc, Index};
 
+    use super::super::filter_set::FilterNode;
     use super::*;
 
     fn index_of(texts: &[&str]) -> (Index, tantivy::schema::Field) {
@@ -623,9 +705,40 @@ mod tests {
             required: vec![unit("a", 2.0, 0)],
             optional: vec![unit("b", 1.0, 1)],
             excluded: vec![unit("c", 0.0, 2)],
+            filter: None,
         };
         assert_eq!(scores_by_doc(&searcher, &query), vec![(0, 3.0), (1, 2.0)]);
         assert_eq!(searcher.search(&query, &Count).unwrap(), 2);
+
+        // A filter removes documents without adding to the scores.
+        let filter = |word: &str| {
+            Some(FilterSetQuery::new(FilterNode::Condition(term(
+                field, word,
+            ))))
+        };
+        let filtered = UnitsQuery {
+            filter: filter("b"),
+            ..query
+        };
+        assert_eq!(scores_by_doc(&searcher, &filtered), vec![(0, 3.0)]);
+        assert_eq!(searcher.search(&filtered, &Count).unwrap(), 1);
+
+        // Without a required unit, every document the filter passes matches, but the
+        // excluded ones; with no filter either, every document but the excluded ones.
+        let excluding = |filter| UnitsQuery {
+            required: Vec::new(),
+            optional: Vec::new(),
+            excluded: vec![unit("c", 0.0, 2)],
+            filter,
+        };
+        assert_eq!(
+            scores_by_doc(&searcher, &excluding(filter("a"))),
+            vec![(0, 0.0), (1, 0.0)]
+        );
+        assert_eq!(
+            scores_by_doc(&searcher, &excluding(None)),
+            vec![(0, 0.0), (1, 0.0), (3, 0.0)]
+        );
     }
 
     #[test]

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use tantivy::collector::Count;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{
-    AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query,
-};
+use tantivy::query::{AllQuery, Bm25StatisticsProvider, EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
     DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, Term, TERMINATED,
@@ -22,6 +20,7 @@ use super::catalog::{Attribute, IndexCatalog};
 use super::documents;
 use super::facets::{count_facets, distinct_values, FacetCounts, MatchingDocsCollector};
 use super::filter::filter_query;
+use super::filter_set::FilterSetQuery;
 use super::ids::SegmentIds;
 use super::query::QueryPlan;
 use super::rank::{rank_document, unranked_document, RankedDocument, RankingMemo};
@@ -113,30 +112,19 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
         Some(filter) => Some(filter_query(search.catalog, filter, searcher)?),
         None => None,
     };
-    let filtered = |words: Box<dyn Query>| -> Box<dyn Query> {
-        match &filter {
-            Some(filter) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, words),
-                (
-                    Occur::Must,
-                    Box::new(ConstScoreQuery::new(filter.box_clone(), 0.0)),
-                ),
-            ])),
-            None => words,
-        }
-    };
     let needs_matching = !search.facets.is_empty() || search.distinct.is_some();
     let facets = needs_matching.then_some(MatchingDocsCollector);
 
     let (num_matching, addresses, matching) = match search.plan.filter(|plan| !plan.is_empty()) {
-        Some(plan) => word_candidates(searcher, &search, plan, &filtered, facets)?,
+        Some(plan) => word_candidates(searcher, &search, plan, filter.as_ref(), facets)?,
         None => {
             // Without words (or with exclusions only) every document passing the filter
             // matches, in the order of the sort values.
-            let query = filtered(match search.plan {
-                Some(plan) => plan.to_query(search.catalog),
-                None => Box::new(AllQuery),
-            });
+            let query: Box<dyn Query> = match (search.plan, &filter) {
+                (Some(plan), filter) => plan.to_query(search.catalog, filter.as_ref()),
+                (None, Some(filter)) => Box::new(filter.clone()),
+                (None, None) => Box::new(AllQuery),
+            };
             let top = ValueOrderCollector {
                 criteria: search.order.value_criteria(),
                 limit: search.num_candidates,
@@ -189,7 +177,7 @@ fn word_candidates(
     searcher: &Searcher,
     search: &ShardSearch<'_>,
     plan: &QueryPlan,
-    filtered: &dyn Fn(Box<dyn Query>) -> Box<dyn Query>,
+    filter: Option<&FilterSetQuery>,
     facets: Option<MatchingDocsCollector>,
 ) -> Result<(usize, Vec<DocAddress>, Option<MatchingDocs>)> {
     let leading_values = search.order.leading_value_criteria();
@@ -204,7 +192,7 @@ fn word_candidates(
             then_score: !by_id_only,
             id_descending: search.order.id_descending,
         };
-        let query = filtered(plan.to_query(search.catalog));
+        let query = plan.to_query(search.catalog, filter);
         let (num_matching, top, matching) = searcher
             .search_with_statistics_provider(&query, &(Count, top, facets), &ConstantScores)
             .map_err(ApiError::internal)?;
@@ -215,14 +203,14 @@ fn word_candidates(
     // which of them are ranked does not depend on how documents are spread over shards.
     let best = TopWithTiesCollector::new(search.num_candidates, MAX_TIED_CANDIDATES);
     for &num_required in search.levels {
-        let level = filtered(plan.to_query_requiring(search.catalog, num_required));
+        let level = plan.to_query_requiring(search.catalog, num_required, filter);
         let (num_in_level, addresses) = searcher
             .search_with_statistics_provider(&level, &(Count, best), &ConstantScores)
             .map_err(ApiError::internal)?;
         // Every document of a deeper bucket ranks after these under the words criterion,
         // so a page of them leaves the deeper ones out.
         if num_in_level >= search.window_end {
-            let matching_query = filtered(plan.to_matching_query(search.catalog));
+            let matching_query = plan.to_matching_query(search.catalog, filter);
             if facets.is_none() {
                 let num_matching =
                     count_up_to(searcher, matching_query.as_ref(), search.count_cap)?;
@@ -234,7 +222,7 @@ fn word_candidates(
             return Ok((num_matching, addresses, matching));
         }
     }
-    let query = filtered(plan.to_query(search.catalog));
+    let query = plan.to_query(search.catalog, filter);
     searcher
         .search_with_statistics_provider(&query, &(Count, best, facets), &ConstantScores)
         .map_err(ApiError::internal)
@@ -434,7 +422,7 @@ pub fn filtered_docs(
     filter: Option<&FilterExpr>,
 ) -> Result<Vec<(SegmentOrdinal, Vec<DocId>)>> {
     let query: Box<dyn Query> = match filter {
-        Some(filter) => filter_query(catalog, filter, searcher)?,
+        Some(filter) => Box::new(filter_query(catalog, filter, searcher)?),
         None => Box::new(AllQuery),
     };
     searcher

@@ -11,13 +11,14 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, EnableScoring, ExistsQuery, Explanation,
-    InvertedIndexRangeQuery, Occur, Query, RangeQuery, Scorer, TermQuery, TermSetQuery, Weight,
+    EnableScoring, ExistsQuery, Explanation, InvertedIndexRangeQuery, Query, RangeQuery, Scorer,
+    TermQuery, TermSetQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Score, Searcher, SegmentReader, Term};
 
 use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
+use super::filter_set::{FilterNode, FilterSetQuery};
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Comparison, Condition, ConditionOperator, FilterExpr, FilterValue};
 use crate::limits::MAX_FILTER_PATTERN_NUM_TERMS;
@@ -33,9 +34,9 @@ pub fn filter_query(
     catalog: &IndexCatalog,
     expression: &FilterExpr,
     searcher: &Searcher,
-) -> Result<Box<dyn Query>> {
+) -> Result<FilterSetQuery> {
     let compiler = FilterCompiler { catalog, searcher };
-    compiler.compile(expression)
+    Ok(FilterSetQuery::new(compiler.compile(expression)?))
 }
 
 struct FilterCompiler<'a> {
@@ -61,10 +62,10 @@ enum Operand {
 }
 
 impl FilterCompiler<'_> {
-    fn compile(&self, expression: &FilterExpr) -> Result<Box<dyn Query>> {
+    fn compile(&self, expression: &FilterExpr) -> Result<FilterNode> {
         match expression {
             FilterExpr::Condition(condition) => self.condition(condition),
-            FilterExpr::Not(inner) => Ok(negate(self.compile(inner)?)),
+            FilterExpr::Not(inner) => Ok(self.compile(inner)?.negated()),
             FilterExpr::And(children) => {
                 // The bounds on one single-valued number or date combine into one range:
                 // `year >= 2010 AND year <= 2012` reads the documents of three years, not
@@ -84,31 +85,30 @@ impl FilterCompiler<'_> {
                                 None => ranges.push((attribute, bounds)),
                             }
                         }
-                        None => clauses.push((Occur::Must, self.compile(child)?)),
+                        None => clauses.push(self.compile(child)?),
                     }
                 }
                 for (attribute, bounds) in ranges {
-                    let query = match bounds {
+                    clauses.push(match bounds {
                         Some((low, high)) => {
                             numeric_range(attribute, self.catalog.field(attribute.name), low, high)
                         }
-                        None => Box::new(EmptyQuery),
-                    };
-                    clauses.push((Occur::Must, query));
+                        None => FilterNode::Nothing,
+                    });
                 }
-                Ok(Box::new(BooleanQuery::new(clauses)))
+                Ok(FilterNode::And(clauses))
             }
             FilterExpr::Or(children) => {
                 let clauses = children
                     .iter()
-                    .map(|child| Ok((Occur::Should, self.compile(child)?)))
+                    .map(|child| self.compile(child))
                     .collect::<Result<Vec<_>>>()?;
-                Ok(Box::new(BooleanQuery::new(clauses)))
+                Ok(FilterNode::any(clauses))
             }
         }
     }
 
-    fn condition(&self, condition: &Condition) -> Result<Box<dyn Query>> {
+    fn condition(&self, condition: &Condition) -> Result<FilterNode> {
         let attribute = self
             .catalog
             .attribute(&condition.attribute)
@@ -127,7 +127,7 @@ impl FilterCompiler<'_> {
                 self.equal(attribute, field, value)
             }
             ConditionOperator::Compare(Comparison::NotEqual, value) => {
-                Ok(negate(self.equal(attribute, field, value)?))
+                Ok(FilterNode::negated(self.equal(attribute, field, value)?))
             }
             ConditionOperator::Compare(comparison, value) => {
                 let (low, high) = comparison_bounds(*comparison, value);
@@ -140,19 +140,23 @@ impl FilterCompiler<'_> {
                 Bound::Included(high),
             )),
             ConditionOperator::In(values) => self.any_of(attribute, field, values),
-            ConditionOperator::NotIn(values) => Ok(negate(self.any_of(attribute, field, values)?)),
+            ConditionOperator::NotIn(values) => {
+                Ok(FilterNode::negated(self.any_of(attribute, field, values)?))
+            }
             ConditionOperator::Exists => Ok(self.exists(attribute, field)),
-            ConditionOperator::NotExists => Ok(negate(self.exists(attribute, field))),
+            ConditionOperator::NotExists => Ok(FilterNode::negated(self.exists(attribute, field))),
             // Documents never hold `null`: an absent single value is left out of the
             // document, an absent list is `[]`.
-            ConditionOperator::IsNull => Ok(Box::new(EmptyQuery)),
-            ConditionOperator::IsNotNull => Ok(Box::new(AllQuery)),
+            ConditionOperator::IsNull => Ok(FilterNode::Nothing),
+            ConditionOperator::IsNotNull => Ok(FilterNode::All),
             ConditionOperator::IsEmpty => Ok(self.is_empty(attribute, field)),
-            ConditionOperator::IsNotEmpty => Ok(negate(self.is_empty(attribute, field))),
+            ConditionOperator::IsNotEmpty => {
+                Ok(FilterNode::negated(self.is_empty(attribute, field)))
+            }
             ConditionOperator::Contains(value) => {
                 self.pattern(condition, attribute, field, value, Pattern::Contains)
             }
-            ConditionOperator::NotContains(value) => Ok(negate(self.pattern(
+            ConditionOperator::NotContains(value) => Ok(FilterNode::negated(self.pattern(
                 condition,
                 attribute,
                 field,
@@ -162,7 +166,7 @@ impl FilterCompiler<'_> {
             ConditionOperator::StartsWith(value) => {
                 self.pattern(condition, attribute, field, value, Pattern::StartsWith)
             }
-            ConditionOperator::NotStartsWith(value) => Ok(negate(self.pattern(
+            ConditionOperator::NotStartsWith(value) => Ok(FilterNode::negated(self.pattern(
                 condition,
                 attribute,
                 field,
@@ -189,9 +193,9 @@ impl FilterCompiler<'_> {
         field: Field,
         value: &FilterValue,
         pattern: Pattern,
-    ) -> Result<Box<dyn Query>> {
+    ) -> Result<FilterNode> {
         let ValueKind::Text(analysis) = attribute.value else {
-            return Ok(Box::new(EmptyQuery));
+            return Ok(FilterNode::Nothing);
         };
         let wanted = analyzers::fold(text_of(attribute, value).trim());
         if wanted.is_empty() {
@@ -262,9 +266,9 @@ impl FilterCompiler<'_> {
         attribute: &Attribute,
         field: Field,
         value: &FilterValue,
-    ) -> Result<Box<dyn Query>> {
+    ) -> Result<FilterNode> {
         match operand(attribute, value) {
-            Operand::Unmatchable => Ok(Box::new(EmptyQuery)),
+            Operand::Unmatchable => Ok(FilterNode::Nothing),
             Operand::Number(_) => Ok(self.range(
                 attribute,
                 field,
@@ -283,25 +287,20 @@ impl FilterCompiler<'_> {
         attribute: &Attribute,
         field: Field,
         values: &[FilterValue],
-    ) -> Result<Box<dyn Query>> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    ) -> Result<FilterNode> {
+        let mut clauses = Vec::new();
         let mut terms = Vec::new();
         for value in values {
             match operand(attribute, value) {
                 Operand::Unmatchable => {}
                 Operand::Text(text) => terms.extend(self.text_terms(attribute, field, &text)?),
-                Operand::Number(_) => {
-                    clauses.push((Occur::Should, self.equal(attribute, field, value)?))
-                }
+                Operand::Number(_) => clauses.push(self.equal(attribute, field, value)?),
             }
         }
         if !terms.is_empty() {
-            clauses.push((Occur::Should, terms_query(terms)));
+            clauses.push(terms_query(terms));
         }
-        if clauses.is_empty() {
-            return Ok(Box::new(EmptyQuery));
-        }
-        Ok(Box::new(BooleanQuery::new(clauses)))
+        Ok(FilterNode::any(clauses))
     }
 
     fn range(
@@ -310,12 +309,12 @@ impl FilterCompiler<'_> {
         field: Field,
         low: Bound<&FilterValue>,
         high: Bound<&FilterValue>,
-    ) -> Box<dyn Query> {
+    ) -> FilterNode {
         match attribute.value {
             ValueKind::I64 | ValueKind::U64 | ValueKind::Date => {
                 match numeric_bounds(attribute, low, high) {
                     Some((low, high)) => numeric_range(attribute, field, low, high),
-                    None => Box::new(EmptyQuery),
+                    None => FilterNode::Nothing,
                 }
             }
             ValueKind::Text(_) | ValueKind::JsonText => {
@@ -340,7 +339,7 @@ impl FilterCompiler<'_> {
                     Bound::Unbounded => Bound::Included(Term::from_field_text(field, "")),
                     bound => bound,
                 };
-                Box::new(RangeQuery::new(low, high))
+                FilterNode::Condition(Box::new(RangeQuery::new(low, high)))
             }
         }
     }
@@ -410,53 +409,46 @@ impl FilterCompiler<'_> {
             .collect())
     }
 
-    fn exists(&self, attribute: &Attribute, field: Field) -> Box<dyn Query> {
+    fn exists(&self, attribute: &Attribute, field: Field) -> FilterNode {
         if attribute.is_array {
-            return Box::new(AllQuery);
+            return FilterNode::All;
         }
         has_value(attribute, field)
     }
 
-    fn is_empty(&self, attribute: &Attribute, field: Field) -> Box<dyn Query> {
+    fn is_empty(&self, attribute: &Attribute, field: Field) -> FilterNode {
         if attribute.is_array {
-            return negate(has_value(attribute, field));
+            return has_value(attribute, field).negated();
         }
-        Box::new(EmptyQuery)
+        FilterNode::Nothing
     }
 }
 
 /// Returns documents holding at least one value of the attribute.
-fn has_value(attribute: &Attribute, field: Field) -> Box<dyn Query> {
+fn has_value(attribute: &Attribute, field: Field) -> FilterNode {
     if attribute.is_fast && !matches!(attribute.value, ValueKind::Text(Analysis::Keyword)) {
-        return Box::new(ExistsQuery::new(attribute.name.to_owned(), false));
+        return FilterNode::Condition(Box::new(ExistsQuery::new(attribute.name.to_owned(), false)));
     }
     let first = Term::from_field_text(field, "");
-    Box::new(RangeQuery::new(Bound::Included(first), Bound::Unbounded))
-}
-
-/// Returns the documents not matching `query`, including those without the attribute.
-fn negate(query: Box<dyn Query>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, Box::new(AllQuery)),
-        (Occur::MustNot, query),
-    ]))
+    FilterNode::Condition(Box::new(RangeQuery::new(
+        Bound::Included(first),
+        Bound::Unbounded,
+    )))
 }
 
 /// Returns the documents holding any of `terms`: a union of term queries for a few, a
 /// `TermSetQuery` (which builds an FST first) for long `IN` lists.
-fn terms_query(terms: Vec<Term>) -> Box<dyn Query> {
-    let term_query =
-        |term: Term| -> Box<dyn Query> { Box::new(TermQuery::new(term, IndexRecordOption::Basic)) };
+fn terms_query(terms: Vec<Term>) -> FilterNode {
+    let term_query = |term: Term| -> FilterNode {
+        FilterNode::Condition(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
+    };
     match terms.len() {
-        0 => Box::new(EmptyQuery),
+        0 => FilterNode::Nothing,
         1 => term_query(terms.into_iter().next().unwrap_or_else(|| unreachable!())),
-        num_terms if num_terms <= MAX_UNION_TERMS => Box::new(BooleanQuery::new(
-            terms
-                .into_iter()
-                .map(|term| (Occur::Should, term_query(term)))
-                .collect(),
-        )),
-        _ => Box::new(TermSetQuery::new(terms)),
+        num_terms if num_terms <= MAX_UNION_TERMS => {
+            FilterNode::Or(terms.into_iter().map(term_query).collect())
+        }
+        _ => FilterNode::Condition(Box::new(TermSetQuery::new(terms))),
     }
 }
 
@@ -593,10 +585,10 @@ fn numeric_range(
     field: Field,
     low: Option<i128>,
     high: Option<i128>,
-) -> Box<dyn Query> {
+) -> FilterNode {
     if let (Some(low), Some(high)) = (low, high) {
         if low > high {
-            return Box::new(EmptyQuery);
+            return FilterNode::Nothing;
         }
     }
     let (min, max) = match attribute.value {
@@ -604,7 +596,7 @@ fn numeric_range(
         _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
     };
     if low.is_some_and(|low| low > max) || high.is_some_and(|high| high < min) {
-        return Box::new(EmptyQuery);
+        return FilterNode::Nothing;
     }
     let low = low.map(|low| low.clamp(min, max));
     let high = high.map(|high| high.clamp(min, max));
@@ -619,16 +611,18 @@ fn numeric_range(
     let bound =
         |value: Option<i128>| value.map_or(Bound::Unbounded, |value| Bound::Included(term(value)));
     match (low, high) {
-        (None, None) => Box::new(ExistsQuery::new(attribute.name.to_owned(), false)),
+        (None, None) => {
+            FilterNode::Condition(Box::new(ExistsQuery::new(attribute.name.to_owned(), false)))
+        }
         // Dates are indexed at a precision the bounds would need truncating to: their
         // column compares them.
         _ if attribute.value == ValueKind::Date => {
-            Box::new(RangeQuery::new(bound(low), bound(high)))
+            FilterNode::Condition(Box::new(RangeQuery::new(bound(low), bound(high))))
         }
-        _ => Box::new(NumberRangeQuery {
+        _ => FilterNode::Condition(Box::new(NumberRangeQuery {
             low: bound(low),
             high: bound(high),
-        }),
+        })),
     }
 }
 

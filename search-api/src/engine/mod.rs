@@ -35,6 +35,7 @@ mod documents;
 mod facets;
 mod fanout;
 mod filter;
+mod filter_set;
 mod highlight;
 mod ids;
 mod memo;
@@ -55,7 +56,7 @@ use indexer::index::{schema as fields, IndexKind, ShardedIndex};
 use serde::Serialize;
 use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{Query, TermQuery};
+use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
@@ -553,7 +554,7 @@ impl Engine {
                 });
                 let mut num_docs = 0;
                 for searcher in &index.searchers {
-                    let query: Box<dyn Query> = filter::filter_query(catalog, &exists, searcher)?;
+                    let query = filter::filter_query(catalog, &exists, searcher)?;
                     num_docs += searcher
                         .search(&query, &Count)
                         .map_err(ApiError::internal)? as u64;

@@ -20,12 +20,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use analyzers::{fold, fold_respelled, parse_query, PersonName, QueryWord};
 use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
-use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, Searcher, Term};
 
 use super::best_of::{Alternative, BestOfQuery, SegmentSet, SetsCache, UnitsQuery};
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
+use super::filter_set::FilterSetQuery;
 use super::memo::CommitCache;
 use super::tuning::{
     ADJACENCY_BONUS, FIRST_STAGE_WORD_SCORE, MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_LEVELS_TRIED,
@@ -344,9 +345,14 @@ impl QueryPlan {
     }
 
     /// Returns the query retrieving candidates: the units combined per the matching
-    /// strategy and scored by their first-stage weights, the exclusions removed.
-    pub fn to_query(&self, catalog: &IndexCatalog) -> Box<dyn Query> {
-        self.to_query_requiring(catalog, 1)
+    /// strategy and scored by their first-stage weights, the exclusions and the documents
+    /// `filter` leaves out removed.
+    pub fn to_query(
+        &self,
+        catalog: &IndexCatalog,
+        filter: Option<&FilterSetQuery>,
+    ) -> Box<dyn Query> {
+        self.to_query_requiring(catalog, 1, filter)
     }
 
     /// Returns [`QueryPlan::to_query`] requiring the first `num_required` units in keep
@@ -356,15 +362,20 @@ impl QueryPlan {
         &self,
         catalog: &IndexCatalog,
         num_required: usize,
+        filter: Option<&FilterSetQuery>,
     ) -> Box<dyn Query> {
-        self.units_query(catalog, num_required, true)
+        self.units_query(catalog, num_required, true, filter)
     }
 
     /// Returns the query of the documents that match, for counting them and their facet
     /// values: the units a document must match and the exclusions, without the units and
     /// adjacency that only score.
-    pub fn to_matching_query(&self, catalog: &IndexCatalog) -> Box<dyn Query> {
-        self.units_query(catalog, 1, false)
+    pub fn to_matching_query(
+        &self,
+        catalog: &IndexCatalog,
+        filter: Option<&FilterSetQuery>,
+    ) -> Box<dyn Query> {
+        self.units_query(catalog, 1, false, filter)
     }
 
     /// Returns the query requiring the first `num_required` units in keep order (every
@@ -375,6 +386,7 @@ impl QueryPlan {
         catalog: &IndexCatalog,
         num_required: usize,
         scoring: bool,
+        filter: Option<&FilterSetQuery>,
     ) -> Box<dyn Query> {
         let num_units = self.units.len();
         let mut required = Vec::new();
@@ -399,21 +411,14 @@ impl QueryPlan {
             .enumerate()
             .map(|(index, unit)| self.unit_query(catalog, unit, 0.0, num_units + index))
             .collect();
-        if required.is_empty() {
-            // Exclusions only: every other document matches.
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
-            for query in excluded {
-                clauses.push((Occur::MustNot, Box::new(query)));
-            }
-            return Box::new(BooleanQuery::new(clauses));
-        }
-        if scoring {
+        if scoring && !required.is_empty() {
             optional.extend(self.adjacency_queries(catalog));
         }
         Box::new(UnitsQuery {
             required,
             optional,
             excluded,
+            filter: filter.cloned(),
         })
     }
 
