@@ -14,8 +14,8 @@
 mod common;
 
 use analyzers::{
-    compatibility, name_tokens, surname_agrees_in_part, surname_word_typos, GivenNameVariants,
-    NameAgreement, PersonName, TokenKind,
+    compatibility, name_tokens, name_tokens_at_least, surname_agrees_in_part, surname_word_typos,
+    GivenNameVariants, NameAgreement, PersonName, TokenKind,
 };
 use common::{from_sample, has_token, samples_dir, texts, texts_of_kind};
 
@@ -656,4 +656,69 @@ fn read_authors(relative_path: &str) -> std::collections::HashMap<String, String
         .map(|record| record.unwrap())
         .map(|record| (record[0].to_string(), record[2].to_string()))
         .collect()
+}
+
+/// The tokens of `name` analysed for words of at least `shortest` characters are those
+/// of the full analysis, as far as tokens of that length go.
+fn assert_same_tokens_from(name: &str, shortest: usize) {
+    let long_enough = |tokens: Vec<analyzers::AnalyzedToken>| -> Vec<analyzers::AnalyzedToken> {
+        tokens
+            .into_iter()
+            .filter(|token| token.text.chars().count() >= shortest)
+            .collect()
+    };
+    assert_eq!(
+        long_enough(name_tokens_at_least(name, shortest)),
+        long_enough(name_tokens(name)),
+        "{name:?} for words of {shortest} characters or more"
+    );
+}
+
+#[test]
+fn initials_are_left_out_only_where_no_word_could_match_them() {
+    let written = [
+        "John Q. Smith",
+        "J.Q.R. Smith",
+        "JQR Smith",
+        "Smith JQ",
+        "Smith, J.-P. R.",
+        "Jean-Pierre Luc Marie Dupont",
+        "Jean-Pierre-Marie-Luc Dupont",
+        "Anna Maria Josefa Luisa Garcia Lopez",
+        "J.Smith",
+        "Γεώργιος Παπαδόπουλος",
+        "Hans-Jürgen Müller",
+        "van der Berg, A B C D E",
+        "A. B. C. D. E. F. Author",
+        "O'Brien, Mary-Kate",
+        "Li",
+        "",
+    ];
+    let path = samples_dir().join("s2and-qian/signatures.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let signatures: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&text).unwrap();
+    let mut names: Vec<String> = written.iter().map(|name| name.to_string()).collect();
+    for signature in signatures.values() {
+        let info = &signature["author_info"];
+        let part = |key: &str| info[key].as_str().unwrap_or("").trim().to_owned();
+        let (first, middle, last) = (part("first"), part("middle"), part("last"));
+        names.push(format!("{first} {middle} {last}"));
+        names.push(format!("{last}, {first} {middle}"));
+    }
+    assert!(names.len() > 1_000, "{} names", names.len());
+    let mut num_left_out = 0;
+    for name in &names {
+        for shortest in 1..=8 {
+            assert_same_tokens_from(name, shortest);
+            num_left_out +=
+                usize::from(name_tokens_at_least(name, shortest).len() < name_tokens(name).len());
+        }
+    }
+    // Leaving the initials out is what the analysis is for: it happens.
+    assert!(
+        num_left_out > names.len(),
+        "{num_left_out} analyses left initials out"
+    );
 }

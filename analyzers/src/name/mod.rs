@@ -16,6 +16,6 @@ pub use compat::{
 pub use keys::NameKeys;
 pub use parse::{is_particle, GivenName, NamePart, PersonName};
 pub use retrieval::{author_pair, AuthorKeys, AuthorLookup, PAIR_SEPARATOR};
-pub use tokens::name_tokens;
 pub(crate) use tokens::push_name_tokens;
+pub use tokens::{name_tokens, name_tokens_at_least};
 pub use variants::{default_variant_tables, GivenNameVariants};

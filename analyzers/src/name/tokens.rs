@@ -18,9 +18,49 @@ pub fn name_tokens(name: &str) -> Vec<AnalyzedToken> {
     tokens
 }
 
+/// Returns the tokens of [`name_tokens`] that can be `shortest` characters long or longer:
+/// the same tokens, but for the initials when none of them can be that long. Finding
+/// initials means parsing the name, the dearest step of analysing it; a search whose
+/// words are all longer than the initials a name can have needs none of them. The
+/// initials are left out when `shortest` is at least 2 and more than
+/// [`max_num_initials`].
+pub fn name_tokens_at_least(name: &str, shortest: usize) -> Vec<AnalyzedToken> {
+    let mut tokens = Vec::new();
+    let may_hold_initials = shortest <= 1 || max_num_initials(name) >= shortest;
+    write_name_tokens(name, may_hold_initials, &mut tokens);
+    tokens
+}
+
+/// Returns the most initials `name` can have: a given name starts a run of letters or
+/// digits and each of its components (`Jean-Pierre`) another, and initials written
+/// together (`JQ`, `JQR`) are a run of at most three letters, counted letter by letter.
+fn max_num_initials(name: &str) -> usize {
+    let mut num_initials = 0;
+    let mut run_len = 0;
+    let count_run = |run_len: usize| match run_len {
+        0 => 0,
+        1..=3 => run_len,
+        _ => 1,
+    };
+    for character in name.chars() {
+        if character.is_alphanumeric() {
+            run_len += 1;
+        } else {
+            num_initials += count_run(run_len);
+            run_len = 0;
+        }
+    }
+    num_initials + count_run(run_len)
+}
+
 /// Writes the name tokens of `name` into `sink`, in position order (tantivy records the
 /// positions of a term as increasing deltas).
 pub(crate) fn push_name_tokens(name: &str, sink: &mut impl TokenSink) {
+    write_name_tokens(name, true, sink);
+}
+
+/// Writes the name tokens of `name` into `sink`, the initials only when `with_initials`.
+fn write_name_tokens(name: &str, with_initials: bool, sink: &mut impl TokenSink) {
     let mut tokens: Vec<AnalyzedToken> = Vec::new();
     let mut recorder = WordRecorder {
         name,
@@ -31,7 +71,9 @@ pub(crate) fn push_name_tokens(name: &str, sink: &mut impl TokenSink) {
     let words = recorder.words;
 
     push_particle_joins(&words, &mut tokens);
-    push_initials(name, &words, &mut tokens);
+    if with_initials {
+        push_initials(name, &words, &mut tokens);
+    }
     tokens.sort_by_key(|token| token.position);
     for token in tokens {
         let span = token.offset_from..token.offset_to;

@@ -15,8 +15,8 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use analyzers::{
-    agreement_of_keyed, name_tokens, stemmed_tokens, text_tokens, AnalyzedToken, GivenNameVariants,
-    NameAgreement, PersonName, TokenKind,
+    agreement_of_keyed, name_tokens, name_tokens_at_least, stemmed_tokens, text_tokens,
+    AnalyzedToken, GivenNameVariants, NameAgreement, PersonName, TokenKind,
 };
 use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value};
@@ -247,6 +247,9 @@ const MAX_MEMO_VALUES: usize = 20_000;
 pub struct RankingMemo {
     joined_query: String,
     name_tokens: FxHashMap<String, Rc<[AnalyzedToken]>>,
+    /// The fewest characters of a token that a unit matches in a person name: initials
+    /// are found only in names that can have that many.
+    shortest_name_match: usize,
     /// The surname keys of the query read as a name.
     query_surname_keys: Vec<String>,
     /// How the query, read as a name, agrees with each author string compared with it.
@@ -262,6 +265,7 @@ impl RankingMemo {
                 .iter()
                 .flat_map(|unit| unit.words.iter().map(String::as_str))
                 .collect(),
+            shortest_name_match: shortest_name_match(plan),
             query_surname_keys: plan
                 .query_name
                 .as_ref()
@@ -276,8 +280,9 @@ impl RankingMemo {
         if analysis != Analysis::Name {
             return analyse(analysis, text).into();
         }
+        let shortest = self.shortest_name_match;
         memoized(&mut self.name_tokens, text, || {
-            analyse(analysis, text).into()
+            name_tokens_at_least(text, shortest).into()
         })
     }
 
@@ -295,6 +300,30 @@ impl RankingMemo {
         });
         *agreement
     }
+}
+
+/// Returns the fewest characters of a token that a unit of `plan` matches in a person-name
+/// field, alone or in a sequence (a phrase, a hyphenated word's parts, a synonym).
+fn shortest_name_match(plan: &QueryPlan) -> usize {
+    plan.units
+        .iter()
+        .flat_map(|unit| {
+            let expansions = unit
+                .expansions
+                .get(&Analysis::Name)
+                .into_iter()
+                .flat_map(|expansions| expansions.keys());
+            unit.words
+                .iter()
+                .chain(&unit.exact_forms)
+                .chain(&unit.joined_forms)
+                .chain(&unit.parts)
+                .chain(unit.synonyms.iter().flatten())
+                .chain(expansions)
+        })
+        .map(|term| term.chars().count())
+        .min()
+        .unwrap_or(usize::MAX)
 }
 
 /// Returns what `memo` holds for `text`, computing and keeping it while the memo has room.
