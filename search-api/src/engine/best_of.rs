@@ -258,7 +258,7 @@ impl Weight for UnitsWeight {
         let num_docs = matching.iter().map(|bits| bits.count_ones()).sum();
         let matching = Arc::new(SegmentSet {
             buckets: matching,
-            best_class: Vec::new(),
+            class_planes: Vec::new(),
             num_docs,
             by_attribute: Vec::new(),
         });
@@ -331,11 +331,11 @@ impl Scorer for UnitsScorer {
         let doc = self.docs.doc();
         let mut score = 0.0;
         for (set, scores) in &self.required {
-            score += scores[set.best_class[doc as usize] as usize];
+            score += scores[set.class_of(doc)];
         }
         for (set, scores) in &self.optional {
             if set.contains(doc) {
-                score += scores[set.best_class[doc as usize] as usize];
+                score += scores[set.class_of(doc)];
             }
         }
         score
@@ -359,9 +359,11 @@ struct BestOfWeight {
 pub struct SegmentSet {
     /// One bit per document of the segment.
     buckets: Vec<u64>,
-    /// Per document, the score class of its best alternative (meaningful where its bit is
-    /// set).
-    best_class: Vec<u8>,
+    /// The score class of each document's best alternative (meaningful where its bit is
+    /// set), bit by bit: bit `i` of a document's class is its bit in the `i`th plane. A
+    /// byte per document had to be zeroed for every word of every search, most of a new
+    /// query's work; a set of `k` classes has the bits of `log2(k)` planes, none for one.
+    class_planes: Vec<Vec<u64>>,
     num_docs: u32,
     /// Per attribute rank, one bit per document holding one of its alternatives; empty
     /// when none does.
@@ -375,10 +377,21 @@ impl SegmentSet {
         let num_docs = buckets.iter().map(|bits| bits.count_ones()).sum();
         SegmentSet {
             buckets,
-            best_class: Vec::new(),
+            class_planes: Vec::new(),
             num_docs,
             by_attribute: Vec::new(),
         }
+    }
+
+    /// Returns the score class of `doc`, which must be in the set.
+    fn class_of(&self, doc: DocId) -> usize {
+        let mut class = 0;
+        for (bit, plane) in self.class_planes.iter().enumerate() {
+            if holds(plane, doc) {
+                class |= 1 << bit;
+            }
+        }
+        class
     }
 
     /// Returns how many documents of the set are not deleted in `reader`'s segment.
@@ -441,7 +454,9 @@ impl BestOfWeight {
         }
         let max_doc = reader.max_doc();
         let mut buckets = vec![0u64; max_doc.div_ceil(64) as usize];
-        let mut best_class = vec![0u8; max_doc as usize];
+        let num_planes =
+            (usize::BITS - (self.class_scores.len().max(1) - 1).leading_zeros()) as usize;
+        let mut class_planes = vec![vec![0u64; buckets.len()]; num_planes];
         let mut num_docs = 0u32;
         let mut by_attribute: Vec<Vec<u64>> = Vec::new();
         for ((weight, &class), &attribute) in
@@ -468,7 +483,15 @@ impl BestOfWeight {
                     let bit = 1u64 << (doc % 64);
                     if *bucket & bit == 0 {
                         *bucket |= bit;
-                        best_class[doc as usize] = class;
+                        let mut rest = class;
+                        let mut plane = 0;
+                        while rest != 0 {
+                            if rest & 1 != 0 {
+                                class_planes[plane][(doc / 64) as usize] |= bit;
+                            }
+                            rest >>= 1;
+                            plane += 1;
+                        }
                         num_docs += 1;
                     }
                 }
@@ -479,7 +502,7 @@ impl BestOfWeight {
         }
         let set = Arc::new(SegmentSet {
             buckets,
-            best_class,
+            class_planes,
             num_docs,
             by_attribute,
         });
@@ -605,7 +628,7 @@ impl DocSet for BestOfScorer {
 
 impl Scorer for BestOfScorer {
     fn score(&mut self) -> Score {
-        self.scores[self.set.best_class[self.doc as usize] as usize]
+        self.scores[self.set.class_of(self.doc)]
     }
 }
 
@@ -686,6 +709,33 @@ mod tests {
             !set.attribute_holds(0, 0),
             "`cell` is told apart by no attribute"
         );
+    }
+
+    #[test]
+    fn documents_keep_their_best_class_among_many() {
+        // Document `d` holds the words from the `d`th on: its best alternative is its first
+        // word, when that is one of the alternatives.
+        let words = ["a", "b", "c", "d", "e", "f"];
+        let texts: Vec<String> = (0..words.len()).map(|doc| words[doc..].join(" ")).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (index, field) = index_of(&texts);
+        let searcher = index.reader().unwrap().searcher();
+        for num_words in 1..=words.len() {
+            let alternatives = words[..num_words]
+                .iter()
+                .enumerate()
+                .map(|(rank, word)| alternative(term(field, word), 10.0 - rank as f32, None))
+                .collect();
+            let query = BestOfQuery::new(alternatives, 1.0, SetsCache::default(), 0);
+            let expected: Vec<(u32, f32)> = (0..num_words as u32)
+                .map(|doc| (doc, 10.0 - doc as f32))
+                .collect();
+            assert_eq!(
+                scores_by_doc(&searcher, &query),
+                expected,
+                "{num_words} classes"
+            );
+        }
     }
 
     #[test]
