@@ -54,7 +54,7 @@ pub use name::{
     agreement_of_keyed, author_pair, compatibility, default_variant_tables, is_particle,
     name_tokens, name_tokens_at_least, surname_agrees_in_part, surname_word_typos, AuthorKeys,
     AuthorLookup, GivenName, GivenNameVariants, NameAgreement, NameCompatibility, NameKeys,
-    NamePart, PersonName, PAIR_SEPARATOR,
+    NamePart, NameProbe, PersonName, PAIR_SEPARATOR,
 };
 pub use normalize::{fold, fold_into, fold_respelled, is_diacritic_mark};
 pub use query::{analyze_query, parse_query, AnalyzedQuery, QueryWord};

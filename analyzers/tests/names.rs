@@ -15,7 +15,7 @@ mod common;
 
 use analyzers::{
     compatibility, name_tokens, name_tokens_at_least, surname_agrees_in_part, surname_word_typos,
-    GivenNameVariants, NameAgreement, PersonName, TokenKind,
+    GivenNameVariants, NameAgreement, NameProbe, PersonName, TokenKind,
 };
 use common::{from_sample, has_token, samples_dir, texts, texts_of_kind};
 
@@ -674,26 +674,9 @@ fn assert_same_tokens_from(name: &str, shortest: usize) {
     );
 }
 
-#[test]
-fn initials_are_left_out_only_where_no_word_could_match_them() {
-    let written = [
-        "John Q. Smith",
-        "J.Q.R. Smith",
-        "JQR Smith",
-        "Smith JQ",
-        "Smith, J.-P. R.",
-        "Jean-Pierre Luc Marie Dupont",
-        "Jean-Pierre-Marie-Luc Dupont",
-        "Anna Maria Josefa Luisa Garcia Lopez",
-        "J.Smith",
-        "Γεώργιος Παπαδόπουλος",
-        "Hans-Jürgen Müller",
-        "van der Berg, A B C D E",
-        "A. B. C. D. E. F. Author",
-        "O'Brien, Mary-Kate",
-        "Li",
-        "",
-    ];
+/// Returns the written forms of the S2AND signatures' names (`first middle last` and
+/// `last, first middle`), after `written`.
+fn written_names(written: &[&str]) -> Vec<String> {
     let path = samples_dir().join("s2and-qian/signatures.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
@@ -708,6 +691,78 @@ fn initials_are_left_out_only_where_no_word_could_match_them() {
         names.push(format!("{last}, {first} {middle}"));
     }
     assert!(names.len() > 1_000, "{} names", names.len());
+    names
+}
+
+/// Hard cases of written names, beside the real ones.
+const HARD_NAMES: [&str; 20] = [
+    "John Q. Smith",
+    "J.Q.R. Smith",
+    "JQR Smith",
+    "Smith JQ",
+    "Smith, J.-P. R.",
+    "Jean-Pierre Luc Marie Dupont",
+    "Jean-Pierre-Marie-Luc Dupont",
+    "Anna Maria Josefa Luisa Garcia Lopez",
+    "J.Smith",
+    "Γεώργιος Παπαδόπουλος",
+    "Hans-Jürgen Müller",
+    "van der Berg, A B C D E",
+    "A. B. C. D. E. F. Author",
+    "O'Brien, Mary-Kate",
+    "Li",
+    "",
+    "de la Cruz, M. A.",
+    "McDonald, Ronald X2",
+    "R2D2 Smith-Jones III",
+    "Smith (Jr.), [J.]",
+];
+
+#[test]
+fn a_name_probe_never_misses_a_token_of_a_name() {
+    let names = written_names(&HARD_NAMES);
+    let mut num_checked = 0;
+    for name in &names {
+        for token in name_tokens(name) {
+            let probe = NameProbe::new([token.text.as_str()]);
+            assert!(
+                probe.may_hold(name),
+                "the probe of {:?} ({:?}) misses it in {name:?}",
+                token.text,
+                token.kind
+            );
+            num_checked += 1;
+        }
+    }
+    assert!(num_checked > 10_000, "{num_checked} tokens checked");
+}
+
+#[test]
+fn a_name_probe_tells_apart_names_without_its_terms() {
+    let probe = NameProbe::new(["smith", "a"]);
+    assert!(!probe.may_hold("John Doe"));
+    assert!(!probe.may_hold("Bob Lee-Stone"));
+    assert!(probe.may_hold("Jane Smithers"));
+    assert!(probe.may_hold("Anna Lee"));
+    assert!(probe.may_hold("Lee, A."));
+    assert!(
+        probe.may_hold("José Doe"),
+        "a name not in ASCII may hold anything"
+    );
+    // Initials written apart are found as one token (`jqd`): a name of three words may
+    // hold any term of three letters, not one of four it does not spell.
+    assert!(NameProbe::new(["jq", "zzzz"]).may_hold("John Quincy Doe"));
+    assert!(NameProbe::new(["zzz"]).may_hold("John Quincy Doe"));
+    assert!(!NameProbe::new(["zzzz"]).may_hold("John Quincy Doe"));
+    assert!(
+        NameProbe::new(["Smith"]).may_hold("John Doe"),
+        "terms are lowercase"
+    );
+}
+
+#[test]
+fn initials_are_left_out_only_where_no_word_could_match_them() {
+    let names = written_names(&HARD_NAMES);
     let mut num_left_out = 0;
     for name in &names {
         for shortest in 1..=8 {

@@ -17,5 +17,5 @@ pub use keys::NameKeys;
 pub use parse::{is_particle, GivenName, NamePart, PersonName};
 pub use retrieval::{author_pair, AuthorKeys, AuthorLookup, PAIR_SEPARATOR};
 pub(crate) use tokens::push_name_tokens;
-pub use tokens::{name_tokens, name_tokens_at_least};
+pub use tokens::{name_tokens, name_tokens_at_least, NameProbe};
 pub use variants::{default_variant_tables, GivenNameVariants};

@@ -3,6 +3,7 @@
 //! same position, and the initials of given names, so
 //! that every written form of a name meets the others in the index. Never stemmed.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use super::parse::{is_particle, PersonName};
@@ -33,24 +34,154 @@ pub fn name_tokens_at_least(name: &str, shortest: usize) -> Vec<AnalyzedToken> {
 
 /// Returns the most initials `name` can have: a given name starts a run of letters or
 /// digits and each of its components (`Jean-Pierre`) another, and initials written
-/// together (`JQ`, `JQR`) are a run of at most three letters, counted letter by letter.
+/// together (`JQ`, `JQR`) are a run of at most three letters without a lowercase one,
+/// counted letter by letter.
 fn max_num_initials(name: &str) -> usize {
     let mut num_initials = 0;
     let mut run_len = 0;
-    let count_run = |run_len: usize| match run_len {
+    let mut run_has_lowercase = false;
+    let count_run = |run_len: usize, has_lowercase: bool| match run_len {
         0 => 0,
-        1..=3 => run_len,
+        1..=3 if !has_lowercase => run_len,
         _ => 1,
     };
     for character in name.chars() {
         if character.is_alphanumeric() {
             run_len += 1;
+            run_has_lowercase |= character.is_lowercase();
         } else {
-            num_initials += count_run(run_len);
+            num_initials += count_run(run_len, run_has_lowercase);
             run_len = 0;
+            run_has_lowercase = false;
         }
     }
-    num_initials + count_run(run_len)
+    num_initials + count_run(run_len, run_has_lowercase)
+}
+
+/// The terms a search looks for among the tokens of person names, to tell cheaply, without
+/// analysing a name, that it holds none of them: a search for a name ranks thousands of
+/// records, whose co-authors hold none of its words, and analysing every author name was
+/// most of ranking. Only names written in ASCII are told apart; any other may hold any
+/// term.
+///
+/// In an ASCII name, every token but the initials is a run of letters and digits, or
+/// runs joined, lowercased: a substring of the name's letters and digits written together.
+/// A one-letter token starts a run (or a digit run within one, or is a letter of a run of
+/// at most three capitals, as initials written together are), and initials written
+/// together are no more than [`max_num_initials`].
+#[derive(Debug, Clone, Default)]
+pub struct NameProbe {
+    /// The first three bytes of each term of three bytes or more.
+    trigrams: HashSet<[u8; 3]>,
+    /// The terms of two bytes.
+    pairs: HashSet<[u8; 2]>,
+    /// The terms of one byte, as bits by byte value.
+    letters: u128,
+    /// The fewest bytes of a term of two bytes or more.
+    shortest_multi: usize,
+    /// Whether a term is not ASCII, in which case every name may hold a term.
+    has_other: bool,
+}
+
+impl NameProbe {
+    /// Returns the probe of `terms`, lowercase as name tokens are.
+    pub fn new<'t>(terms: impl IntoIterator<Item = &'t str>) -> NameProbe {
+        let mut probe = NameProbe {
+            shortest_multi: usize::MAX,
+            ..NameProbe::default()
+        };
+        for term in terms {
+            let bytes = term.as_bytes();
+            if !term.is_ascii() || bytes.iter().any(u8::is_ascii_uppercase) {
+                probe.has_other = true;
+                continue;
+            }
+            match bytes {
+                [] => {}
+                [letter] => probe.letters |= 1u128 << letter,
+                [first, second] => {
+                    probe.pairs.insert([*first, *second]);
+                }
+                [first, second, third, ..] => {
+                    probe.trigrams.insert([*first, *second, *third]);
+                }
+            }
+            if bytes.len() >= 2 {
+                probe.shortest_multi = probe.shortest_multi.min(bytes.len());
+            }
+        }
+        probe
+    }
+
+    /// Returns `false` only when no token of `name` can be one of the probe's terms.
+    pub fn may_hold(&self, name: &str) -> bool {
+        if self.has_other || !name.is_ascii() {
+            return true;
+        }
+        let mut joined: Vec<u8> = Vec::with_capacity(name.len());
+        let mut single_letters = 0u128;
+        let mut run_start = 0;
+        let mut previous_is_digit: Option<bool> = None;
+        let mut run_has_lowercase = false;
+        let end_run =
+            |joined: &[u8], run_start: usize, has_lowercase: bool, single_letters: &mut u128| {
+                let run = &joined[run_start..];
+                if run.len() <= 3 && !has_lowercase {
+                    for &letter in run {
+                        *single_letters |= 1u128 << letter;
+                    }
+                }
+            };
+        for &byte in name.as_bytes() {
+            if byte.is_ascii_alphanumeric() {
+                let is_digit = byte.is_ascii_digit();
+                let lower = byte.to_ascii_lowercase();
+                if previous_is_digit.is_none() {
+                    run_start = joined.len();
+                    run_has_lowercase = false;
+                }
+                run_has_lowercase |= byte.is_ascii_lowercase();
+                if previous_is_digit != Some(is_digit) {
+                    single_letters |= 1u128 << lower;
+                }
+                joined.push(lower);
+                previous_is_digit = Some(is_digit);
+                continue;
+            }
+            if !is_name_separator(byte) {
+                // A symbol some analysis may keep in a token.
+                return true;
+            }
+            if previous_is_digit.is_some() {
+                end_run(&joined, run_start, run_has_lowercase, &mut single_letters);
+            }
+            previous_is_digit = None;
+        }
+        if previous_is_digit.is_some() {
+            end_run(&joined, run_start, run_has_lowercase, &mut single_letters);
+        }
+        if single_letters & self.letters != 0 {
+            return true;
+        }
+        if self.shortest_multi <= max_num_initials(name) {
+            return true;
+        }
+        (!self.pairs.is_empty()
+            && joined
+                .windows(2)
+                .any(|pair| self.pairs.contains(&[pair[0], pair[1]])))
+            || (!self.trigrams.is_empty()
+                && joined.windows(3).any(|trigram| {
+                    self.trigrams
+                        .contains(&[trigram[0], trigram[1], trigram[2]])
+                }))
+    }
+}
+
+/// Returns whether `byte` only separates the words of a name: whitespace and the
+/// punctuation of written names.
+fn is_name_separator(byte: u8) -> bool {
+    byte.is_ascii_whitespace() || b".,-'()[];:/\"".contains(&byte)
 }
 
 /// Writes the name tokens of `name` into `sink`, in position order (tantivy records the

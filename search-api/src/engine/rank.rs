@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use analyzers::{
     agreement_of_keyed, name_tokens, name_tokens_at_least, stemmed_tokens, text_tokens,
-    AnalyzedToken, GivenNameVariants, NameAgreement, PersonName, TokenKind,
+    AnalyzedToken, GivenNameVariants, NameAgreement, NameProbe, PersonName, TokenKind,
 };
 use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value};
@@ -250,6 +250,10 @@ pub struct RankingMemo {
     /// The fewest characters of a token that a unit matches in a person name: initials
     /// are found only in names that can have that many.
     shortest_name_match: usize,
+    /// Tells the author names that hold no term a unit matches, left unanalysed.
+    name_probe: NameProbe,
+    /// The tokens of such a name as far as ranking goes: none.
+    no_tokens: Rc<[AnalyzedToken]>,
     /// The surname keys of the query read as a name.
     query_surname_keys: Vec<String>,
     /// How the query, read as a name, agrees with each author string compared with it.
@@ -265,7 +269,12 @@ impl RankingMemo {
                 .iter()
                 .flat_map(|unit| unit.words.iter().map(String::as_str))
                 .collect(),
-            shortest_name_match: shortest_name_match(plan),
+            shortest_name_match: name_match_terms(plan)
+                .map(|term| term.chars().count())
+                .min()
+                .unwrap_or(usize::MAX),
+            name_probe: NameProbe::new(name_match_terms(plan).map(String::as_str)),
+            no_tokens: Rc::from(Vec::new()),
             query_surname_keys: plan
                 .query_name
                 .as_ref()
@@ -279,6 +288,9 @@ impl RankingMemo {
     fn tokens(&mut self, analysis: Analysis, text: &str) -> Rc<[AnalyzedToken]> {
         if analysis != Analysis::Name {
             return analyse(analysis, text).into();
+        }
+        if !self.name_probe.may_hold(text) {
+            return Rc::clone(&self.no_tokens);
         }
         let shortest = self.shortest_name_match;
         memoized(&mut self.name_tokens, text, || {
@@ -302,28 +314,23 @@ impl RankingMemo {
     }
 }
 
-/// Returns the fewest characters of a token that a unit of `plan` matches in a person-name
-/// field, alone or in a sequence (a phrase, a hyphenated word's parts, a synonym).
-fn shortest_name_match(plan: &QueryPlan) -> usize {
-    plan.units
-        .iter()
-        .flat_map(|unit| {
-            let expansions = unit
-                .expansions
-                .get(&Analysis::Name)
-                .into_iter()
-                .flat_map(|expansions| expansions.keys());
-            unit.words
-                .iter()
-                .chain(&unit.exact_forms)
-                .chain(&unit.joined_forms)
-                .chain(&unit.parts)
-                .chain(unit.synonyms.iter().flatten())
-                .chain(expansions)
-        })
-        .map(|term| term.chars().count())
-        .min()
-        .unwrap_or(usize::MAX)
+/// Returns the terms the units of `plan` match in a person-name field, alone or in a
+/// sequence (a phrase, a hyphenated word's parts, a synonym).
+fn name_match_terms(plan: &QueryPlan) -> impl Iterator<Item = &String> {
+    plan.units.iter().flat_map(|unit| {
+        let expansions = unit
+            .expansions
+            .get(&Analysis::Name)
+            .into_iter()
+            .flat_map(|expansions| expansions.keys());
+        unit.words
+            .iter()
+            .chain(&unit.exact_forms)
+            .chain(&unit.joined_forms)
+            .chain(&unit.parts)
+            .chain(unit.synonyms.iter().flatten())
+            .chain(expansions)
+    })
 }
 
 /// Returns what `memo` holds for `text`, computing and keeping it while the memo has room.
