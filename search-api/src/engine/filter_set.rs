@@ -239,8 +239,7 @@ fn and_of(nodes: &[WeightNode], reader: &SegmentReader) -> tantivy::Result<Vec<u
     Ok(bits)
 }
 
-/// How many documents of a condition's postings reading them costs about as much as one
-/// seek in them.
+/// Documents read from a condition's postings for about the cost of one seek in them.
 const SEEK_COST: u64 = 16;
 
 /// Returns the documents of `scorer`, one bit per document.
