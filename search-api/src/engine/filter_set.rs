@@ -253,7 +253,8 @@ fn bits_of(scorer: &mut dyn Scorer, num_buckets: usize) -> Vec<u64> {
     bits
 }
 
-/// Clears the bits of the documents `scorer` does not hold, seeking it to each set bit.
+/// Clears the bits of the documents `scorer` does not hold, seeking it to each set bit
+/// it has not passed yet (a scorer never seeks backwards).
 fn keep_held(bits: &mut [u64], scorer: &mut dyn Scorer) {
     for (bucket, word) in bits.iter_mut().enumerate() {
         let mut rest = *word;
@@ -261,7 +262,11 @@ fn keep_held(bits: &mut [u64], scorer: &mut dyn Scorer) {
             let low = rest.trailing_zeros();
             rest &= rest - 1;
             let doc = bucket as DocId * 64 + low;
-            if scorer.seek(doc) != doc {
+            let at = match scorer.doc() {
+                current if current < doc => scorer.seek(doc),
+                current => current,
+            };
+            if at != doc {
                 *word &= !(1u64 << low);
             }
         }
@@ -429,6 +434,9 @@ mod tests {
         for doc in 0..200u32 {
             let common = if doc % 50 == 0 { "other" } else { "common" };
             let mut document = doc!(field => common);
+            if doc >= 90 {
+                document.add_text(field, "late");
+            }
             if doc % 47 == 3 {
                 document.add_text(field, "rare");
             }
@@ -439,6 +447,10 @@ mod tests {
         // "rare" is on 3, 50, 97, 144, 191; 50 is not "common".
         let both = FilterNode::And(vec![tag(field, "common"), tag(field, "rare")]);
         assert_eq!(docs_of(&searcher, both), vec![3, 97, 144, 191]);
+        // A condition whose first document comes after the first ones left, and which
+        // passes some of them: it is never sought backwards.
+        let late = FilterNode::And(vec![tag(field, "late"), tag(field, "rare")]);
+        assert_eq!(docs_of(&searcher, late), vec![97, 144, 191]);
         let rare_not_common = FilterNode::And(vec![
             tag(field, "rare"),
             FilterNode::any(vec![tag(field, "other"), tag(field, "none")]),
