@@ -48,6 +48,12 @@ pub const MAX_FILTER_IN_NUM_VALUES: usize = 1_000;
 /// nearly all of them, which an `EXISTS` says better.
 pub const MAX_FILTER_PATTERN_NUM_TERMS: usize = 10_000;
 
+/// Most `CONTAINS` and `STARTS WITH` conditions in one filter: each reads the dictionary of
+/// its attribute in every segment of every shard (all of it for `CONTAINS`), before the
+/// search's time budget can stop it, so a filter of hundreds of them held a worker for
+/// seconds.
+pub const MAX_FILTER_PATTERN_CONDITIONS: usize = 8;
+
 /// Largest request body: a multi-search of [`MAX_MULTI_SEARCH_QUERIES`] queries with long
 /// filters fits; anything bigger is refused before it is parsed.
 pub const MAX_BODY_NUM_BYTES: usize = 2 * 1024 * 1024;

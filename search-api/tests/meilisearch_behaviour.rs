@@ -302,6 +302,21 @@ async fn contains_and_starts_with_filter_strings() {
             .contains("was expecting `WITH` after `STARTS`"),
         "{body}"
     );
+
+    // Each pattern reads an attribute's whole dictionary: a filter holds a few of them.
+    let patterns = |num: usize| vec!["id CONTAINS '0'"; num].join(" OR ");
+    let (status, _, body) = served.search(json!({"filter": patterns(8)})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = served.search(json!({"filter": patterns(9)})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_search_filter");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than `8` `CONTAINS` or `STARTS WITH` conditions"),
+        "{body}"
+    );
     served.stop().await;
 }
 

@@ -7,6 +7,7 @@
 //! (`source`, `state`) are compared that way by reading their term dictionary, identifiers
 //! are folded as they were indexed.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
@@ -21,7 +22,7 @@ use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
 use super::filter_set::{FilterNode, FilterSetQuery};
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Comparison, Condition, ConditionOperator, FilterExpr, FilterValue};
-use crate::limits::MAX_FILTER_PATTERN_NUM_TERMS;
+use crate::limits::{MAX_FILTER_PATTERN_CONDITIONS, MAX_FILTER_PATTERN_NUM_TERMS};
 
 /// Returns the query matching the documents `expression` selects, for the shard read by
 /// `searcher` (values of small-vocabulary attributes are looked up in its dictionaries).
@@ -35,13 +36,19 @@ pub fn filter_query(
     expression: &FilterExpr,
     searcher: &Searcher,
 ) -> Result<FilterSetQuery> {
-    let compiler = FilterCompiler { catalog, searcher };
+    let compiler = FilterCompiler {
+        catalog,
+        searcher,
+        num_patterns: Cell::new(0),
+    };
     Ok(FilterSetQuery::new(compiler.compile(expression)?))
 }
 
 struct FilterCompiler<'a> {
     catalog: &'a IndexCatalog,
     searcher: &'a Searcher,
+    /// `CONTAINS` and `STARTS WITH` conditions compiled so far.
+    num_patterns: Cell<usize>,
 }
 
 /// How a `CONTAINS` or `STARTS WITH` condition compares a value with the text.
@@ -184,8 +191,9 @@ impl FilterCompiler<'_> {
     ///
     /// # Errors
     ///
-    /// `invalid_search_filter` when more terms match than the bound; an internal error
-    /// when a dictionary cannot be read.
+    /// `invalid_search_filter` when more terms match than the bound or the filter has more
+    /// such conditions than [`MAX_FILTER_PATTERN_CONDITIONS`]; an internal error when a
+    /// dictionary cannot be read.
     fn pattern(
         &self,
         condition: &Condition,
@@ -194,6 +202,17 @@ impl FilterCompiler<'_> {
         value: &FilterValue,
         pattern: Pattern,
     ) -> Result<FilterNode> {
+        self.num_patterns.set(self.num_patterns.get() + 1);
+        if self.num_patterns.get() > MAX_FILTER_PATTERN_CONDITIONS {
+            return Err(ApiError::new(
+                Code::InvalidSearchFilter,
+                format!(
+                    "the filter has more than `{MAX_FILTER_PATTERN_CONDITIONS}` `CONTAINS` or \
+                     `STARTS WITH` conditions, at `{condition}`: each reads all the values of \
+                     its attribute; combine them into fewer"
+                ),
+            ));
+        }
         let ValueKind::Text(analysis) = attribute.value else {
             return Ok(FilterNode::Nothing);
         };
