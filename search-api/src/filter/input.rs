@@ -121,9 +121,13 @@ fn strings_of(items: &[Value], outer_index: usize) -> Result<Vec<String>, String
         .map(|(index, item)| match item {
             Value::String(expression) => Ok(expression.clone()),
             other => Err(format!(
-                "{EXPECTED_SHAPE}, found {} at index `{outer_index}.{index}`; arrays nest \
-                 only once",
-                describe_json(other)
+                "{EXPECTED_SHAPE}, found {} at index `{outer_index}.{index}`{}",
+                describe_json(other),
+                if other.is_array() {
+                    "; arrays nest only once"
+                } else {
+                    ""
+                }
             )),
         })
         .collect()
@@ -231,6 +235,12 @@ mod tests {
             );
         }
         assert_eq!(FilterInput::from_json(&json!(null)).unwrap(), None);
+        // Only an array nested too deep is told that arrays nest once.
+        let message = |value: Value| FilterInput::from_json(&value).unwrap_err();
+        assert!(message(json!([["a = 1", ["b = 2"]]])).ends_with("arrays nest only once"));
+        let null_inside = message(json!([[null]]));
+        assert!(null_inside.contains("at index `0.0`"), "{null_inside}");
+        assert!(!null_inside.contains("nest"), "{null_inside}");
     }
 
     #[test]
