@@ -361,8 +361,8 @@ pub struct SegmentSet {
     buckets: Vec<u64>,
     /// The score class of each document's best alternative (meaningful where its bit is
     /// set), bit by bit: bit `i` of a document's class is its bit in the `i`th plane. A
-    /// byte per document had to be zeroed for every word of every search, most of a new
-    /// query's work; a set of `k` classes has the bits of `log2(k)` planes, none for one.
+    /// set of `k` classes has `log2(k)` planes, none for one, where a byte per document
+    /// would be zeroed for every word of every search (a fifth of a new query's work).
     class_planes: Vec<Vec<u64>>,
     num_docs: u32,
     /// Per attribute rank, one bit per document holding one of its alternatives; empty
