@@ -292,32 +292,36 @@ async fn contains_and_starts_with_filter_strings() {
     let (_, _, body) = served.search(json!({"filter": "year CONTAINS 20"})).await;
     assert_eq!(count(&body), 0, "numbers hold no strings: {body}");
 
-    let (status, _, body) = served.search(json!({"filter": "source STARTS open"})).await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["code"], "invalid_search_filter");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("was expecting `WITH` after `STARTS`"),
-        "{body}"
-    );
+    assert_filter_refused(
+        &served,
+        "source STARTS open",
+        "was expecting `WITH` after `STARTS`",
+    )
+    .await;
 
     // Each pattern reads an attribute's whole dictionary: a filter holds a few of them.
     let patterns = |num: usize| vec!["id CONTAINS '0'"; num].join(" OR ");
     let (status, _, body) = served.search(json!({"filter": patterns(8)})).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _, body) = served.search(json!({"filter": patterns(9)})).await;
+    assert_filter_refused(
+        &served,
+        &patterns(9),
+        "more than `8` `CONTAINS` or `STARTS WITH` conditions",
+    )
+    .await;
+    served.stop().await;
+}
+
+/// Asserts that a search with `filter` is refused as `invalid_search_filter` with a
+/// message holding `fragment`.
+async fn assert_filter_refused(served: &Served, filter: &str, fragment: &str) {
+    let (status, _, body) = served.search(json!({ "filter": filter })).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "invalid_search_filter");
     assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("more than `8` `CONTAINS` or `STARTS WITH` conditions"),
+        body["message"].as_str().unwrap().contains(fragment),
         "{body}"
     );
-    served.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@
 //! the queries it runs (the buckets of the words criterion, the count of matches).
 
 use std::fmt;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rustc_hash::FxHashMap;
@@ -25,13 +26,44 @@ const MAX_SCORE_CLASSES: usize = 256;
 /// A unit's key in a search's cache (see [`BestOfQuery::new`]) and a segment.
 type SetKey = (usize, SegmentId);
 
-/// The sets one search has read, per unit and segment, shared by the queries it builds.
-#[derive(Clone, Default)]
-pub struct SetsCache(Arc<Mutex<FxHashMap<SetKey, Arc<SegmentSet>>>>);
+/// The sets one search has read, by key (per unit and segment by default), shared by the
+/// queries it builds and their clones.
+pub struct SetsCache<K = SetKey>(Arc<Mutex<FxHashMap<K, Arc<SegmentSet>>>>);
 
-impl fmt::Debug for SetsCache {
+impl<K> Clone for SetsCache<K> {
+    fn clone(&self) -> Self {
+        SetsCache(Arc::clone(&self.0))
+    }
+}
+
+impl<K> Default for SetsCache<K> {
+    fn default() -> Self {
+        SetsCache(Arc::default())
+    }
+}
+
+impl<K> fmt::Debug for SetsCache<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SetsCache")
+    }
+}
+
+impl<K: Eq + Hash> SetsCache<K> {
+    /// Returns the set kept under `key`, if a query of this search has read it.
+    pub fn get(&self, key: &K) -> Option<Arc<SegmentSet>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    /// Keeps `set` under `key`.
+    pub fn insert(&self, key: K, set: Arc<SegmentSet>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, set);
     }
 }
 
@@ -39,18 +71,7 @@ impl SetsCache {
     /// Returns the set read for the unit of `key` in segment `segment`, if a query of this
     /// search has read it.
     pub fn set_of(&self, key: usize, segment: SegmentId) -> Option<Arc<SegmentSet>> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&(key, segment))
-            .cloned()
-    }
-
-    fn insert(&self, key: SetKey, set: Arc<SegmentSet>) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, set);
+        self.get(&(key, segment))
     }
 }
 
@@ -238,14 +259,13 @@ impl Weight for UnitsWeight {
             .as_ref()
             .map(|filter| filter.read_set(reader))
             .transpose()?;
-        // Without a required unit, every document passing the filter matches.
-        let mut matching = match (required.first(), &filter) {
-            (Some((set, _)), _) => set.buckets.clone(),
-            (None, Some(filter)) => filter.buckets.clone(),
-            (None, None) => all_bits(reader.max_doc()),
+        // Without a required unit nor a filter, every document matches.
+        let mut sets = required.iter().map(|(set, _)| set).chain(&filter);
+        let mut matching = match sets.next() {
+            Some(set) => set.buckets.clone(),
+            None => all_bits(reader.max_doc()),
         };
-        let others = required.iter().skip(1).map(|(set, _)| set);
-        for set in others.chain(filter.iter().filter(|_| !required.is_empty())) {
+        for set in sets {
             for (bits, other) in matching.iter_mut().zip(&set.buckets) {
                 *bits &= other;
             }
@@ -276,7 +296,7 @@ impl Weight for UnitsWeight {
 
 /// Returns the score of `doc` under `weight`, named `what`; an error when it does not
 /// match.
-fn explain_score(
+pub fn explain_score(
     weight: &dyn Weight,
     reader: &SegmentReader,
     doc: DocId,

@@ -9,14 +9,13 @@
 //! matches) share the set a segment's filter made.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
-use super::best_of::{all_bits, clear_past, SegmentSet, SetScorer};
+use super::best_of::{all_bits, clear_past, explain_score, SegmentSet, SetScorer, SetsCache};
 
 /// A filter's tree: conditions combined by `AND`, `OR` and `NOT`.
 #[derive(Debug)]
@@ -91,15 +90,13 @@ impl<C> Tree<C> {
     }
 }
 
-/// The sets a filter has made, per segment, shared by the clones of its query.
-type SetsBySegment = Arc<Mutex<FxHashMap<SegmentId, Arc<SegmentSet>>>>;
-
 /// The documents a filter selects, each scoring 1 (times the boost). Clones share the
 /// sets already made, so one search evaluates its filter once per segment.
 #[derive(Clone)]
 pub struct FilterSetQuery {
     root: Arc<FilterNode>,
-    sets: SetsBySegment,
+    /// The sets the filter has made, per segment.
+    sets: SetsCache<SegmentId>,
 }
 
 impl fmt::Debug for FilterSetQuery {
@@ -115,7 +112,7 @@ impl FilterSetQuery {
     pub fn new(root: FilterNode) -> FilterSetQuery {
         FilterSetQuery {
             root: Arc::new(root),
-            sets: SetsBySegment::default(),
+            sets: SetsCache::default(),
         }
     }
 
@@ -129,7 +126,7 @@ impl FilterSetQuery {
         let root = self.root.try_map(&|query| query.weight(unscored))?;
         Ok(FilterSetWeight {
             root,
-            sets: Arc::clone(&self.sets),
+            sets: self.sets.clone(),
         })
     }
 }
@@ -276,27 +273,18 @@ fn keep_held(bits: &mut [u64], scorer: &mut dyn Scorer) {
 /// A filter's weight; see [`FilterSetQuery`].
 pub struct FilterSetWeight {
     root: WeightNode,
-    sets: SetsBySegment,
+    sets: SetsCache<SegmentId>,
 }
 
 impl FilterSetWeight {
     /// Returns the set of documents of `reader`'s segment the filter selects, made once.
     pub fn read_set(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentSet>> {
         let segment = reader.segment_id();
-        let cached = self
-            .sets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&segment)
-            .cloned();
-        if let Some(set) = cached {
+        if let Some(set) = self.sets.get(&segment) {
             return Ok(set);
         }
         let set = Arc::new(SegmentSet::of_bits(self.root.evaluate(reader)?));
-        self.sets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(segment, Arc::clone(&set));
+        self.sets.insert(segment, Arc::clone(&set));
         Ok(set)
     }
 }
@@ -307,13 +295,7 @@ impl Weight for FilterSetWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let mut scorer = self.scorer(reader, 1.0)?;
-        if scorer.seek(doc) != doc {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "document {doc} does not pass the filter"
-            )));
-        }
-        Ok(Explanation::new("filter", scorer.score()))
+        explain_score(self, reader, doc, "filter")
     }
 
     fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
