@@ -14,10 +14,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, TermQuery, Weight};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 use super::filter_set::{FilterSetQuery, FilterSetWeight};
+use super::term_sets::{TermDocs, TermSets};
 
 /// Best scores a set tells apart: more distinct alternatives' scores than this share the
 /// lowest of them.
@@ -27,18 +29,40 @@ const MAX_SCORE_CLASSES: usize = 256;
 type SetKey = (usize, SegmentId);
 
 /// The sets one search has read, by key (per unit and segment by default), shared by the
-/// queries it builds and their clones.
-pub struct SetsCache<K = SetKey>(Arc<Mutex<FxHashMap<K, Arc<SegmentSet>>>>);
+/// queries it builds and their clones, with the sets of frequent terms its index keeps
+/// across searches.
+pub struct SetsCache<K = SetKey> {
+    sets: Arc<Mutex<FxHashMap<K, Arc<SegmentSet>>>>,
+    terms: Arc<TermSets>,
+}
 
 impl<K> Clone for SetsCache<K> {
     fn clone(&self) -> Self {
-        SetsCache(Arc::clone(&self.0))
+        SetsCache {
+            sets: Arc::clone(&self.sets),
+            terms: Arc::clone(&self.terms),
+        }
     }
 }
 
 impl<K> Default for SetsCache<K> {
     fn default() -> Self {
-        SetsCache(Arc::default())
+        SetsCache::with_terms(Arc::default())
+    }
+}
+
+impl<K> SetsCache<K> {
+    /// Returns an empty cache for one search, reading frequent terms from `terms`.
+    pub fn with_terms(terms: Arc<TermSets>) -> Self {
+        SetsCache {
+            sets: Arc::default(),
+            terms,
+        }
+    }
+
+    /// Returns the sets of frequent terms.
+    pub fn terms(&self) -> &TermSets {
+        &self.terms
     }
 }
 
@@ -51,7 +75,7 @@ impl<K> fmt::Debug for SetsCache<K> {
 impl<K: Eq + Hash> SetsCache<K> {
     /// Returns the set kept under `key`, if a query of this search has read it.
     pub fn get(&self, key: &K) -> Option<Arc<SegmentSet>> {
-        self.0
+        self.sets
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(key)
@@ -60,7 +84,7 @@ impl<K: Eq + Hash> SetsCache<K> {
 
     /// Keeps `set` under `key`.
     pub fn insert(&self, key: K, set: Arc<SegmentSet>) {
-        self.0
+        self.sets
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key, set);
@@ -79,14 +103,30 @@ impl SetsCache {
 /// it looks in, if it is told apart.
 pub struct Alternative {
     pub query: Box<dyn Query>,
+    /// The term, when the query is one term's: its documents are then read through the
+    /// sets of frequent terms.
+    pub term: Option<Term>,
     pub score: Score,
     pub attribute: Option<usize>,
+}
+
+impl Alternative {
+    /// Returns the alternative of the documents holding `term`.
+    pub fn of_term(term: Term, score: Score, attribute: Option<usize>) -> Alternative {
+        Alternative {
+            query: Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
+            term: Some(term),
+            score,
+            attribute,
+        }
+    }
 }
 
 impl Clone for Alternative {
     fn clone(&self) -> Self {
         Alternative {
             query: self.query.box_clone(),
+            term: self.term.clone(),
             score: self.score,
             attribute: self.attribute,
         }
@@ -149,12 +189,15 @@ impl Query for BestOfQuery {
 impl BestOfQuery {
     fn best_of_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<BestOfWeight> {
         let unscored = EnableScoring::disabled_from_schema(enable_scoring.schema());
-        let mut weights = Vec::with_capacity(self.alternatives.len());
+        let mut sources = Vec::with_capacity(self.alternatives.len());
         let mut class_scores: Vec<Score> = Vec::new();
         let mut classes = Vec::with_capacity(self.alternatives.len());
         let mut attributes = Vec::with_capacity(self.alternatives.len());
         for alternative in self.alternatives.iter() {
-            weights.push(alternative.query.weight(unscored)?);
+            sources.push(match &alternative.term {
+                Some(term) => Source::Term(term.clone()),
+                None => Source::Query(alternative.query.weight(unscored)?),
+            });
             if class_scores.last() != Some(&alternative.score)
                 && class_scores.len() < MAX_SCORE_CLASSES
             {
@@ -164,7 +207,7 @@ impl BestOfQuery {
             attributes.push(alternative.attribute);
         }
         Ok(BestOfWeight {
-            weights,
+            sources,
             classes,
             attributes,
             class_scores,
@@ -362,9 +405,17 @@ impl Scorer for UnitsScorer {
     }
 }
 
+/// Where the documents of an alternative are read from.
+enum Source {
+    /// A term, through the sets of frequent terms.
+    Term(Term),
+    /// Any other query.
+    Query(Box<dyn Weight>),
+}
+
 struct BestOfWeight {
-    /// The alternatives' weights, best first.
-    weights: Vec<Box<dyn Weight>>,
+    /// Where the alternatives' documents are read from, best first.
+    sources: Vec<Source>,
     /// Each alternative's score class, an index into `class_scores`.
     classes: Vec<u8>,
     /// Each alternative's attribute.
@@ -458,6 +509,26 @@ fn holds(buckets: &[u64], doc: DocId) -> bool {
         .is_some_and(|bits| bits & (1u64 << (doc % 64)) != 0)
 }
 
+/// Adds the documents of `bits` not in `buckets` yet to it, with `class` in
+/// `class_planes`, and returns how many it added.
+fn add_bits(buckets: &mut [u64], class_planes: &mut [Vec<u64>], class: u8, bits: &[u64]) -> u32 {
+    let mut num_added = 0;
+    for (index, (held, &term_bits)) in buckets.iter_mut().zip(bits).enumerate() {
+        let added = term_bits & !*held;
+        if added == 0 {
+            continue;
+        }
+        *held |= added;
+        num_added += added.count_ones();
+        for (plane_index, plane) in class_planes.iter_mut().enumerate() {
+            if class & (1 << plane_index) != 0 {
+                plane[index] |= added;
+            }
+        }
+    }
+    num_added
+}
+
 impl BestOfWeight {
     /// Returns the score of each class, scaled by the query's scale and `boost`.
     fn scaled_scores(&self, boost: Score) -> Vec<Score> {
@@ -479,8 +550,8 @@ impl BestOfWeight {
         let mut class_planes = vec![vec![0u64; buckets.len()]; num_planes];
         let mut num_docs = 0u32;
         let mut by_attribute: Vec<Vec<u64>> = Vec::new();
-        for ((weight, &class), &attribute) in
-            self.weights.iter().zip(&self.classes).zip(&self.attributes)
+        for ((source, &class), &attribute) in
+            self.sources.iter().zip(&self.classes).zip(&self.attributes)
         {
             let mut attribute_buckets = attribute.map(|rank| {
                 if by_attribute.len() <= rank {
@@ -489,7 +560,7 @@ impl BestOfWeight {
                 std::mem::take(&mut by_attribute[rank])
             });
             // Alternatives come best first, so the first to reach a document is its best.
-            weight.for_each_no_score(reader, &mut |docs: &[DocId]| {
+            let mut add_docs = |docs: &[DocId]| {
                 if let Some(attribute_buckets) = &mut attribute_buckets {
                     if attribute_buckets.is_empty() {
                         attribute_buckets.resize(buckets.len(), 0);
@@ -515,7 +586,32 @@ impl BestOfWeight {
                         num_docs += 1;
                     }
                 }
-            })?;
+            };
+            match source {
+                Source::Query(weight) => weight.for_each_no_score(reader, &mut add_docs)?,
+                Source::Term(term) => match self.cache.terms().docs(reader, term)? {
+                    TermDocs::Absent => {}
+                    TermDocs::Postings(mut postings) => loop {
+                        let docs = postings.docs();
+                        if docs.is_empty() {
+                            break;
+                        }
+                        add_docs(docs);
+                        postings.advance();
+                    },
+                    TermDocs::Set(bits) => {
+                        if let Some(attribute_buckets) = &mut attribute_buckets {
+                            if attribute_buckets.is_empty() {
+                                attribute_buckets.resize(buckets.len(), 0);
+                            }
+                            for (held, term_bits) in attribute_buckets.iter_mut().zip(&*bits) {
+                                *held |= term_bits;
+                            }
+                        }
+                        num_docs += add_bits(&mut buckets, &mut class_planes, class, &bits);
+                    }
+                },
+            }
             if let (Some(rank), Some(attribute_buckets)) = (attribute, attribute_buckets) {
                 by_attribute[rank] = attribute_buckets;
             }
@@ -684,6 +780,7 @@ mod tests {
     fn alternative(query: Box<dyn Query>, score: f32, attribute: Option<usize>) -> Alternative {
         Alternative {
             query,
+            term: None,
             score,
             attribute,
         }
@@ -719,7 +816,7 @@ mod tests {
             vec![(0, 2.0), (1, 1.0), (2, 2.0)]
         );
         assert_eq!(searcher.search(&query, &Count).unwrap(), 3);
-        assert_eq!(cache.0.lock().unwrap().len(), 1, "the set is read once");
+        assert_eq!(cache.sets.lock().unwrap().len(), 1, "the set is read once");
         let set = cache
             .set_of(0, searcher.segment_reader(0).segment_id())
             .unwrap();
@@ -744,7 +841,13 @@ mod tests {
             let alternatives = words[..num_words]
                 .iter()
                 .enumerate()
-                .map(|(rank, word)| alternative(term(field, word), 10.0 - rank as f32, None))
+                .map(|(rank, word)| {
+                    Alternative::of_term(
+                        Term::from_field_text(field, word),
+                        10.0 - rank as f32,
+                        None,
+                    )
+                })
                 .collect();
             let query = BestOfQuery::new(alternatives, 1.0, SetsCache::default(), 0);
             let expected: Vec<(u32, f32)> = (0..num_words as u32)
@@ -756,6 +859,85 @@ mod tests {
                 "{num_words} classes"
             );
         }
+    }
+
+    #[test]
+    fn terms_read_as_sets_or_postings_give_the_documents_of_their_queries() {
+        // Over 2,000 documents, `common` is in every one, `even` in every other one (both
+        // read as sets), `rare` in one in a hundred (read from its postings).
+        let texts: Vec<String> = (0..2_000)
+            .map(|doc| {
+                let mut text = String::from("common");
+                if doc % 2 == 0 {
+                    text.push_str(" even");
+                }
+                if doc % 100 == 3 {
+                    text.push_str(" rare");
+                }
+                text
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (index, field) = index_of(&texts);
+        let searcher = index.reader().unwrap().searcher();
+        let reader = searcher.segment_reader(0);
+        let words = [
+            ("rare", 3.0, Some(0)),
+            ("even", 2.0, Some(1)),
+            ("common", 1.0, None),
+        ];
+        let terms = Arc::new(TermSets::default());
+        let read = |by_term: bool| {
+            let cache = SetsCache::with_terms(Arc::clone(&terms));
+            let alternatives = words
+                .iter()
+                .map(|&(word, score, attribute)| {
+                    if by_term {
+                        Alternative::of_term(Term::from_field_text(field, word), score, attribute)
+                    } else {
+                        alternative(term(field, word), score, attribute)
+                    }
+                })
+                .collect();
+            let query = BestOfQuery::new(alternatives, 1.0, cache, 0);
+            let weight = query
+                .best_of_weight(EnableScoring::disabled_from_searcher(&searcher))
+                .unwrap();
+            let set = weight.read_set(reader).unwrap();
+            let classes: Vec<Option<usize>> = (0..2_000)
+                .map(|doc| set.contains(doc).then(|| set.class_of(doc)))
+                .collect();
+            let attributes: Vec<(bool, bool)> = (0..2_000)
+                .map(|doc| (set.attribute_holds(0, doc), set.attribute_holds(1, doc)))
+                .collect();
+            (set.num_docs, classes, attributes)
+        };
+        let by_query = read(false);
+        let by_term = read(true);
+        assert_eq!(by_term, by_query);
+        let (num_docs, classes, attributes) = by_term;
+        assert_eq!(num_docs, 2_000);
+        for doc in 0..2_000 {
+            let class = if doc % 100 == 3 {
+                0
+            } else if doc % 2 == 0 {
+                1
+            } else {
+                2
+            };
+            assert_eq!(classes[doc], Some(class), "document {doc}");
+            assert_eq!(
+                attributes[doc],
+                (doc % 100 == 3, doc % 2 == 0),
+                "document {doc}"
+            );
+        }
+        let segment_words = 2_000usize.div_ceil(64);
+        assert_eq!(
+            terms.num_bytes(),
+            2 * segment_words * 8,
+            "`common` and `even` kept as sets, `rare` not"
+        );
     }
 
     #[test]

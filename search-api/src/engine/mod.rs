@@ -42,6 +42,7 @@ mod memo;
 mod query;
 mod rank;
 mod rules;
+mod term_sets;
 pub mod tuning;
 mod typo;
 
@@ -56,9 +57,10 @@ use indexer::index::{schema as fields, IndexKind, ShardedIndex};
 use serde::Serialize;
 use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, Term};
+use tantivy::{Searcher, SegmentReader, Term};
 
 pub(crate) use candidates::bare_orcid;
 pub use candidates::{
@@ -75,6 +77,7 @@ use self::highlight::format_hit;
 use self::query::{Dictionaries, ExpansionCache, QueryPlan};
 use self::rank::{score_details, RankedDocument};
 use self::rules::{HitOrder, SortRule};
+use self::term_sets::TermSets;
 use self::tuning::{MAX_RERANK_POOL, MIN_RERANK_POOL, RERANK_POOL_PER_HIT};
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Condition, ConditionOperator, FilterExpr};
@@ -184,6 +187,9 @@ struct OpenIndex {
     /// Surname keys within typos in these searchers, for candidate retrieval, shared the
     /// same way.
     surnames: Arc<SurnameCache>,
+    /// The sets of frequent terms of the searchers' segments, shared with every later load
+    /// (a segment never changes) and rid of the segments gone at each.
+    term_sets: Arc<TermSets>,
 }
 
 impl OpenIndex {
@@ -210,6 +216,18 @@ impl OpenIndex {
             _ => (Arc::default(), Arc::default()),
         };
         let searchers = sharded.searchers();
+        let term_sets = match previous {
+            Some(previous) => {
+                let segments: HashSet<SegmentId> = searchers
+                    .iter()
+                    .flat_map(|searcher| searcher.segment_readers())
+                    .map(SegmentReader::segment_id)
+                    .collect();
+                previous.term_sets.retain_segments(&segments);
+                Arc::clone(&previous.term_sets)
+            }
+            None => Arc::default(),
+        };
         Ok(OpenIndex {
             sharded,
             searchers,
@@ -217,6 +235,7 @@ impl OpenIndex {
             updated_at,
             expansions,
             surnames,
+            term_sets,
         })
     }
 
@@ -638,6 +657,7 @@ impl Engine {
                 Dictionaries {
                     searchers: &index.searchers,
                     cache: &index.expansions,
+                    term_sets: &index.term_sets,
                 },
                 deadline,
             )?),

@@ -20,14 +20,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use analyzers::{fold, fold_respelled, parse_query, PersonName, QueryWord};
 use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
-use tantivy::query::{PhraseQuery, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::query::{PhraseQuery, Query};
+use tantivy::schema::Field;
 use tantivy::{DocId, Searcher, Term};
 
 use super::best_of::{Alternative, BestOfQuery, SegmentSet, SetsCache, UnitsQuery};
 use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
 use super::filter_set::FilterSetQuery;
 use super::memo::CommitCache;
+use super::term_sets::TermSets;
 use super::tuning::{
     ADJACENCY_BONUS, FIRST_STAGE_WORD_SCORE, MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_LEVELS_TRIED,
     MAX_NAME_QUERY_UNITS, MAX_ORDERED_WORDS, MAX_PREFIX_EXPANSIONS_PER_WORD,
@@ -295,6 +296,7 @@ impl QueryPlan {
             target.push(unit);
         }
 
+        let term_sets = Arc::clone(dictionaries.term_sets);
         expand_all(&mut units, &attributes, catalog, dictionaries, deadline)?;
         let keep_order = keep_order(&units, strategy);
         let could_be_a_name = !units.is_empty()
@@ -310,7 +312,7 @@ impl QueryPlan {
             strategy,
             attributes,
             query_name,
-            sets: SetsCache::default(),
+            sets: SetsCache::with_terms(term_sets),
         })
     }
 
@@ -500,6 +502,7 @@ impl QueryPlan {
                         ];
                         phrases.push(Alternative {
                             query: Box::new(PhraseQuery::new(terms)),
+                            term: None,
                             score: 1.0,
                             attribute: None,
                         });
@@ -532,11 +535,11 @@ impl QueryPlan {
                 let field = catalog.field(field_name);
                 let mut push_terms = |terms: &mut dyn Iterator<Item = &str>, cost_units: u32| {
                     for term in terms {
-                        alternatives.push(Alternative {
-                            query: term_query(Term::from_field_text(field, term)),
-                            score: score(cost_units),
-                            attribute: Some(attribute.rank),
-                        });
+                        alternatives.push(Alternative::of_term(
+                            Term::from_field_text(field, term),
+                            score(cost_units),
+                            Some(attribute.rank),
+                        ));
                     }
                 };
                 if attribute.spec.analysis == Analysis::Keyword {
@@ -579,6 +582,7 @@ impl QueryPlan {
                         .collect();
                     alternatives.push(Alternative {
                         query: Box::new(PhraseQuery::new(terms)),
+                        term: None,
                         score: score(token_match.cost_units),
                         attribute: Some(attribute.rank),
                     });
@@ -586,11 +590,11 @@ impl QueryPlan {
             }
             if let (Some(stem_field), Some(stem)) = (attribute.spec.stem_field, &unit.stem) {
                 let term = Term::from_field_text(catalog.field(stem_field), stem);
-                alternatives.push(Alternative {
-                    query: term_query(term),
-                    score: score(STEM_COST_UNITS),
-                    attribute: Some(attribute.rank),
-                });
+                alternatives.push(Alternative::of_term(
+                    term,
+                    score(STEM_COST_UNITS),
+                    Some(attribute.rank),
+                ));
             }
         }
         BestOfQuery::new(alternatives, weight, self.sets.clone(), key)
@@ -604,10 +608,6 @@ fn unit_weight(keep_position: usize, num_units: usize) -> f32 {
     let num_ordered = num_units.min(MAX_ORDERED_WORDS);
     let exponent = num_ordered.saturating_sub(keep_position.min(num_ordered - 1) + 1);
     (1u32 << exponent) as f32
-}
-
-fn term_query(term: Term) -> Box<dyn Query> {
-    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
 /// Returns the attributes searched: `attributesToSearchOn` when given, else all, in the
@@ -783,6 +783,8 @@ pub struct Dictionaries<'a> {
     pub searchers: &'a [Searcher],
     /// The words already expanded in them.
     pub cache: &'a ExpansionCache,
+    /// The sets of frequent terms of their segments.
+    pub term_sets: &'a Arc<TermSets>,
 }
 
 /// The terms words expanded to in one set of searchers (one commit of every shard), so that
@@ -860,7 +862,9 @@ fn expand(
     catalog: &IndexCatalog,
     dictionaries: Dictionaries<'_>,
 ) -> Result<()> {
-    let Dictionaries { searchers, cache } = dictionaries;
+    let Dictionaries {
+        searchers, cache, ..
+    } = dictionaries;
     if unit.is_phrase {
         return Ok(());
     }

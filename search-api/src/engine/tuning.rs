@@ -18,6 +18,16 @@ pub const MAX_EXPANSION_CANDIDATES_PER_WORD: usize = 4_096;
 /// to a few kilobytes each, so each cache stays within a few tens of megabytes.
 pub const MAX_CACHED_EXPANSIONS: usize = 10_000;
 
+/// Memory for the sets of frequent terms kept across searches ([`super::term_sets`]): at
+/// 500,000 documents a segment, a set is 61 KiB, so this holds about 2,000 of them, more
+/// than the terms in over one document in 64 of a shard of the seeded corpus.
+pub const MAX_TERM_SET_BYTES: usize = 128 << 20;
+
+/// Documents a term must be in, per 64 documents of a segment, for its set to be kept:
+/// from one in 64 on, combining its set a machine word at a time (a few operations per 64
+/// documents) costs less than decoding its postings (a few per document).
+pub const MIN_DOCS_PER_TERM_SET_WORD: u64 = 1;
+
 /// Shortest prefix, in characters, expanded while typing: one letter matches too much to
 /// rank, and Meilisearch also waits for a second letter in practice (its prefix cache
 /// starts at two).
