@@ -777,6 +777,29 @@ fn a_short_page_answers_as_scoring_every_match() {
     }
 }
 
+/// A common name ties many candidates in the first stage; a short page stops ranking them
+/// once no candidate left can reach it, a deep one ranks them all. Both must show the
+/// same first hits, in both directions of the id order.
+#[test]
+fn a_short_page_of_a_common_name_answers_as_ranking_every_tie() {
+    let queries = ["li", "j", "y", "x", "j smith", "a m", "m j"];
+    for q in queries {
+        for offset in [0, 3] {
+            let short = search(json!({"q": q, "limit": 4, "offset": offset}));
+            let deep = search(json!({"q": q, "limit": 1000}));
+            let short_ids = source_ids(&short);
+            assert_eq!(short_ids.len(), 4, "`{q}` fills a page");
+            assert!(total_of(&deep) > 50, "`{q}` ties many documents");
+            assert_eq!(
+                short_ids,
+                source_ids(&deep)[offset..offset + 4].to_vec(),
+                "hits of `{q}` from {offset}"
+            );
+            assert_eq!(total_of(&short), total_of(&deep), "total of `{q}`");
+        }
+    }
+}
+
 /// With a sort rule before `words`, the first hits are the documents first in that
 /// order, whatever the page size.
 #[test]

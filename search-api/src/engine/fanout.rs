@@ -3,7 +3,7 @@
 //! shards' ranked lists into the global order, which is exact because every shard returns
 //! at least the `offset + limit` best of its own documents.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -12,7 +12,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{AllQuery, Bm25StatisticsProvider, EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, Term, TERMINATED,
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
+    Term, TERMINATED,
 };
 
 use super::best_of::SegmentSet;
@@ -23,7 +24,9 @@ use super::filter::filter_query;
 use super::filter_set::FilterSetQuery;
 use super::ids::SegmentIds;
 use super::query::QueryPlan;
-use super::rank::{rank_document, unranked_document, RankedDocument, RankingMemo};
+use super::rank::{
+    best_possible_key, rank_document, unranked_document, RankedDocument, RankingMemo,
+};
 use super::rules::{HitOrder, ValueOrderCollector};
 use super::tuning::MAX_TIED_CANDIDATES;
 use super::Deadline;
@@ -60,6 +63,10 @@ pub struct ShardSearch<'a> {
     /// Matching documents worth counting: totals stop at `maxTotalHits`, so where no facet
     /// or distinct value needs every match, a shard stops counting there.
     pub count_cap: usize,
+    /// Whether the ranked candidates are read past the page (a score threshold counts
+    /// them, `distinct` pages through them): every candidate is then ranked, where
+    /// otherwise ranking stops once the rest cannot reach the page.
+    pub pool_spans_pages: bool,
 }
 
 /// What one shard found.
@@ -115,7 +122,7 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
     let needs_matching = !search.facets.is_empty() || search.distinct.is_some();
     let facets = needs_matching.then_some(MatchingDocsCollector);
 
-    let (num_matching, addresses, matching) = match search.plan.filter(|plan| !plan.is_empty()) {
+    let (num_matching, candidates, matching) = match search.plan.filter(|plan| !plan.is_empty()) {
         Some(plan) => word_candidates(searcher, &search, plan, filter.as_ref(), facets)?,
         None => {
             // Without words (or with exclusions only) every document passing the filter
@@ -135,11 +142,11 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
                 .search(&query, &(Count, top, facets))
                 .map_err(ApiError::internal)?;
             let addresses: Vec<DocAddress> = top.into_iter().map(|(_, address)| address).collect();
-            (num_matching, addresses, matching)
+            (num_matching, Candidates::untied(addresses), matching)
         }
     };
 
-    let ranked = rank_candidates(searcher, &search, &addresses)?;
+    let ranked = rank_candidates(searcher, &search, &candidates)?;
     tracing::debug!(num_matching, num_ranked = ranked.len(), "shard searched");
     let matching = matching.unwrap_or_default();
     let facets = count_facets(
@@ -170,6 +177,25 @@ pub fn search_shard(searcher: &Searcher, search: ShardSearch<'_>) -> Result<Shar
 /// The documents matching a search in one shard, per segment.
 type MatchingDocs = Vec<(SegmentOrdinal, Vec<DocId>)>;
 
+/// The candidates of one shard, best first.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    addresses: Vec<DocAddress>,
+    /// How many of the first are better than the last in the first stage: the others tie
+    /// with it, smallest ids first.
+    num_untied: usize,
+}
+
+impl Candidates {
+    /// Returns candidates of which none ties with another in a way ranking may use.
+    fn untied(addresses: Vec<DocAddress>) -> Candidates {
+        Candidates {
+            num_untied: addresses.len(),
+            addresses,
+        }
+    }
+}
+
 /// Returns, for a search with words, how many documents of the shard match, the
 /// candidates to rank, and the matching documents when facets or distinct values need
 /// them.
@@ -179,7 +205,7 @@ fn word_candidates(
     plan: &QueryPlan,
     filter: Option<&FilterSetQuery>,
     facets: Option<MatchingDocsCollector>,
-) -> Result<(usize, Vec<DocAddress>, Option<MatchingDocs>)> {
+) -> Result<(usize, Candidates, Option<MatchingDocs>)> {
     let leading_values = search.order.leading_value_criteria();
     let by_id_only = search.order.rules.is_empty();
     if !leading_values.is_empty() || by_id_only {
@@ -197,7 +223,7 @@ fn word_candidates(
             .search_with_statistics_provider(&query, &(Count, top, facets), &ConstantScores)
             .map_err(ApiError::internal)?;
         let addresses = top.into_iter().map(|(_, address)| address).collect();
-        return Ok((num_matching, addresses, matching));
+        return Ok((num_matching, Candidates::untied(addresses), matching));
     }
     // Documents tied with the last candidate are collected too, in the same pass, so that
     // which of them are ranked does not depend on how documents are spread over shards.
@@ -273,11 +299,21 @@ impl Bm25StatisticsProvider for ConstantScores {
 }
 
 /// Reads and ranks the candidates, best first.
+///
+/// The candidates tying with the last in the first stage (up to
+/// [`MAX_TIED_CANDIDATES`] of a common name) are ranked in id order, the order that
+/// every rule leaves to, and ranking stops once the page is full of documents that no
+/// candidate left can rank before: the best key a candidate can have is bounded by the
+/// attributes the first stage found its units in ([`best_possible_key`]), and those left
+/// come after in id order. The shard's best `window_end` documents are the same as when
+/// every candidate is ranked; when the ranked pool is read past the page, every candidate
+/// is.
 fn rank_candidates(
     searcher: &Searcher,
     search: &ShardSearch<'_>,
-    addresses: &[DocAddress],
+    candidates: &Candidates,
 ) -> Result<Vec<RankedDocument>> {
+    let addresses = &candidates.addresses;
     let mut ranked = Vec::with_capacity(addresses.len());
     let mut memo = search.plan.map(RankingMemo::new).unwrap_or_default();
     let mut num_unranked = 0;
@@ -289,7 +325,51 @@ fn rank_candidates(
     let stored_documents = documents::read_searched(search.catalog, searcher, addresses)?;
     let mut unit_sets: FxHashMap<SegmentOrdinal, Option<Vec<Arc<SegmentSet>>>> =
         FxHashMap::default();
-    for (address, stored) in addresses.iter().zip(stored_documents) {
+    let word_plan = search.plan.filter(|plan| !plan.is_empty());
+    let mut sets_of = |plan: &QueryPlan, segment: SegmentOrdinal| {
+        unit_sets
+            .entry(segment)
+            .or_insert_with(|| plan.unit_sets(searcher.segment_reader(segment).segment_id()))
+            .clone()
+    };
+    let mut entries: Vec<(DocAddress, TantivyDocument)> =
+        addresses.iter().copied().zip(stored_documents).collect();
+    // The rank of the first attribute each tied candidate holds a unit in, at most that of
+    // every candidate after it, so a bound for all of them.
+    let mut lowest_ranks_from: Vec<usize> = Vec::new();
+    let stops_early = word_plan.is_some()
+        && !search.pool_spans_pages
+        && search.window_end > 0
+        && candidates.num_untied < entries.len();
+    if let (Some(plan), true) = (word_plan, stops_early) {
+        let tied = &mut entries[candidates.num_untied..];
+        tied.sort_by_cached_key(|(_, stored)| documents::id_of(search.catalog, stored));
+        if search.order.id_descending {
+            tied.reverse();
+        }
+        lowest_ranks_from = tied
+            .iter()
+            .map(|(address, _)| {
+                let holding = match sets_of(plan, address.segment_ord) {
+                    Some(sets) => plan.attributes_holding_units(&sets, address.doc_id),
+                    None => 0,
+                };
+                // No bit: no unit held (a candidate of fewer words), bounded as by rank 0.
+                if holding == 0 {
+                    0
+                } else {
+                    holding.trailing_zeros() as usize
+                }
+            })
+            .collect();
+        for index in (1..lowest_ranks_from.len()).rev() {
+            lowest_ranks_from[index - 1] =
+                lowest_ranks_from[index - 1].min(lowest_ranks_from[index]);
+        }
+    }
+    // The best `window_end` ranked so far, the last of them on top.
+    let mut best: BinaryHeap<Placed> = BinaryHeap::new();
+    for (index, (address, stored)) in entries.into_iter().enumerate() {
         // Checked before every document: one with thousands of authors takes milliseconds
         // to rank, so a check every few dozen documents let searches overshoot by seconds.
         if !is_exceeded {
@@ -300,7 +380,24 @@ fn rank_candidates(
         if is_exceeded && num_unranked == search.window_end {
             break;
         }
-        let mut document = match search.plan.filter(|plan| !plan.is_empty()) {
+        if let (Some(plan), Some(last)) = (word_plan, best.peek()) {
+            let tied_index = index.wrapping_sub(candidates.num_untied);
+            if stops_early && best.len() == search.window_end && index >= candidates.num_untied {
+                let bound = Placed {
+                    key: best_possible_key(
+                        &search.order.rules,
+                        plan.units.len(),
+                        lowest_ranks_from[tied_index],
+                    ),
+                    id: documents::id_of(search.catalog, &stored),
+                    id_descending: search.order.id_descending,
+                };
+                if bound > *last {
+                    break;
+                }
+            }
+        }
+        let mut document = match word_plan {
             Some(_) if is_exceeded => {
                 num_unranked += 1;
                 let mut document = unranked_document(search.catalog, &[], stored);
@@ -309,33 +406,68 @@ fn rank_candidates(
                 document
             }
             Some(plan) => {
-                let sets = unit_sets.entry(address.segment_ord).or_insert_with(|| {
-                    plan.unit_sets(searcher.segment_reader(address.segment_ord).segment_id())
-                });
-                let attributes_holding_units = match sets {
-                    Some(sets) => plan.attributes_holding_units(sets, address.doc_id),
+                let attributes_holding_units = match sets_of(plan, address.segment_ord) {
+                    Some(sets) => plan.attributes_holding_units(&sets, address.doc_id),
                     None => u64::MAX,
                 };
-                rank_document(
+                let document = rank_document(
                     plan,
                     search.catalog,
                     &search.order.rules,
                     stored,
-                    holding_stems.contains(address),
+                    holding_stems.contains(&address),
                     attributes_holding_units,
                     &mut memo,
-                )
+                );
+                if stops_early {
+                    best.push(Placed {
+                        key: document.key.clone(),
+                        id: document.id.clone(),
+                        id_descending: search.order.id_descending,
+                    });
+                    if best.len() > search.window_end {
+                        best.pop();
+                    }
+                }
+                document
             }
             None => {
                 num_unranked += usize::from(is_exceeded);
                 unranked_document(search.catalog, &search.order.rules, stored)
             }
         };
-        document.address = Some(*address);
+        document.address = Some(address);
         ranked.push(document);
     }
     sort_ranked(&mut ranked, search.order);
     Ok(ranked)
+}
+
+/// A ranked document's place in the order of hits, for keeping the best few.
+#[derive(Debug, PartialEq, Eq)]
+struct Placed {
+    key: Vec<i128>,
+    id: String,
+    id_descending: bool,
+}
+
+impl Ord for Placed {
+    /// Earlier in the order of hits is less.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key).then_with(|| {
+            if self.id_descending {
+                other.id.cmp(&self.id)
+            } else {
+                self.id.cmp(&other.id)
+            }
+        })
+    }
+}
+
+impl PartialOrd for Placed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Returns the candidates whose stemmed fields hold the stem of a query word, read from
@@ -541,7 +673,7 @@ struct SegmentBest {
 }
 
 impl Collector for TopWithTiesCollector {
-    type Fruit = Vec<DocAddress>;
+    type Fruit = Candidates;
     type Child = TopWithTiesSegmentCollector;
 
     fn for_segment(
@@ -603,10 +735,17 @@ impl Collector for TopWithTiesCollector {
             }
         }
         all.truncate(self.limit);
-        Ok(all
-            .into_iter()
-            .map(|(_, fruit, _, doc)| DocAddress::new(fruits[fruit].segment, doc))
-            .collect())
+        let num_untied = match all.get(self.num_best - 1) {
+            Some(&(last_score, ..)) => all.partition_point(|(score, ..)| *score > last_score),
+            None => all.len(),
+        };
+        Ok(Candidates {
+            addresses: all
+                .into_iter()
+                .map(|(_, fruit, _, doc)| DocAddress::new(fruits[fruit].segment, doc))
+                .collect(),
+            num_untied,
+        })
     }
 }
 

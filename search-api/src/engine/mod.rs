@@ -718,6 +718,7 @@ impl Engine {
             window_end,
             levels: &levels,
             count_cap: search.max_total_hits,
+            pool_spans_pages,
         };
         let planned = started.elapsed();
         let results = search_shards(&index.searchers, shard_search)?;

@@ -496,24 +496,13 @@ pub fn rank_document(
         memo,
     );
     let criteria = criteria(plan, catalog, &hits, &stored, exactness, memo);
-    let mut key = Vec::with_capacity(rules.len());
-    for rule in rules {
-        match rule {
-            SortRule::Words => key.push(-(criteria.num_kept as i128)),
-            SortRule::Typo => key.push(i128::from(criteria.typo_cost)),
-            SortRule::Proximity => key.push(i128::from(criteria.proximity)),
-            SortRule::Attribute => key.push(
-                criteria.attribute_rank_sum as i128 * NUM_WORD_POSITION_BUCKETS as i128
-                    + criteria.position_bucket() as i128,
-            ),
-            SortRule::AttributeRank => key.push(criteria.attribute_rank_sum as i128),
-            SortRule::WordPosition => key.push(criteria.position_bucket() as i128),
-            SortRule::Exactness => key.push(
-                -(i128::from(criteria.attribute_exactness) * 1_000 + criteria.num_exact as i128),
-            ),
-            SortRule::Value(criterion) => key.push(sort_value(catalog, criterion, &stored)),
-        }
-    }
+    let key = rules
+        .iter()
+        .map(|rule| match rule {
+            SortRule::Value(criterion) => sort_value(catalog, criterion, &stored),
+            relevancy => relevancy_key(&criteria, relevancy),
+        })
+        .collect();
     RankedDocument {
         key,
         id: id_of(catalog, &stored),
@@ -524,6 +513,58 @@ pub fn rank_document(
         address: None,
         shard: 0,
     }
+}
+
+/// Returns a candidate's value under a relevancy rule, lower is better; 0 for a value rule.
+fn relevancy_key(criteria: &Criteria, rule: &SortRule) -> i128 {
+    match rule {
+        SortRule::Words => -(criteria.num_kept as i128),
+        SortRule::Typo => i128::from(criteria.typo_cost),
+        SortRule::Proximity => i128::from(criteria.proximity),
+        SortRule::Attribute => {
+            criteria.attribute_rank_sum as i128 * NUM_WORD_POSITION_BUCKETS as i128
+                + criteria.position_bucket() as i128
+        }
+        SortRule::AttributeRank => criteria.attribute_rank_sum as i128,
+        SortRule::WordPosition => criteria.position_bucket() as i128,
+        SortRule::Exactness => {
+            -(i128::from(criteria.attribute_exactness) * 1_000 + criteria.num_exact as i128)
+        }
+        SortRule::Value(_) => 0,
+    }
+}
+
+/// Returns a key that [`rank_document`] never ranks before for a candidate of a plan of
+/// `num_units` units holding them only in searched attributes of rank `lowest_rank` or more (ranking
+/// finds units only where the first stage found them): under each rule the best value
+/// such a candidate can have, the rules after `words` counting every unit kept, as a
+/// candidate keeping fewer already ranks after under `words`. Value rules are unbounded.
+pub fn best_possible_key(rules: &[SortRule], num_units: usize, lowest_rank: usize) -> Vec<i128> {
+    let before_words = Criteria {
+        num_units,
+        num_kept: num_units,
+        num_exact: num_units,
+        attribute_exactness: 2,
+        ..Criteria::default()
+    };
+    let after_words = Criteria {
+        proximity: num_units.saturating_sub(1) as u32,
+        attribute_rank_sum: num_units * lowest_rank,
+        ..before_words
+    };
+    let mut is_after_words = false;
+    rules
+        .iter()
+        .map(|rule| match rule {
+            SortRule::Value(_) => i128::MIN,
+            SortRule::Words => {
+                is_after_words = true;
+                relevancy_key(&before_words, rule)
+            }
+            _ if is_after_words => relevancy_key(&after_words, rule),
+            _ => relevancy_key(&before_words, rule),
+        })
+        .collect()
 }
 
 /// Returns a placeholder hit: sorted by its values only, with a score of 1.
@@ -899,6 +940,83 @@ mod tests {
         assert!(typo_score < 1.0);
         assert!(missing_score < typo_score, "{missing_score} < {typo_score}");
         assert!(missing_score > 0.0);
+    }
+
+    #[test]
+    fn no_candidate_ranks_before_the_best_possible_key() {
+        // Criteria as ranking computes them for a candidate holding units only in
+        // attributes of rank `lowest` or more: every kept unit's best hit is there, every
+        // pair of kept units at least adjacent, no more exact units than kept ones.
+        let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
+        let value = SortRule::Value(super::super::rules::ValueCriterion {
+            attribute: catalog.attribute("year").unwrap(),
+            descending: true,
+        });
+        let orders = [
+            rules(),
+            vec![
+                SortRule::Typo,
+                SortRule::Attribute,
+                SortRule::Words,
+                SortRule::Proximity,
+            ],
+            vec![
+                SortRule::Words,
+                SortRule::AttributeRank,
+                SortRule::WordPosition,
+                value,
+                SortRule::Exactness,
+            ],
+            vec![value, SortRule::Words, SortRule::Attribute],
+        ];
+        let mut seed = 7u64;
+        let mut next = |bound: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize % bound.max(1)
+        };
+        for _ in 0..20_000 {
+            let num_units = 1 + next(4);
+            let lowest = next(3);
+            let num_kept = next(num_units + 1);
+            let num_exact = next(num_kept + 1);
+            let criteria = Criteria {
+                num_units,
+                num_kept,
+                typo_cost: next(3) as u32 * TYPO_COST_UNITS,
+                proximity: (num_kept.saturating_sub(1) + next(3)) as u32,
+                attribute_rank_sum: num_kept * lowest + next(3),
+                first_position: next(12),
+                num_searched_attributes: 4,
+                num_exact,
+                attribute_exactness: next(3) as u8,
+                ..Criteria::default()
+            };
+            for order in &orders {
+                let key: Vec<i128> = order
+                    .iter()
+                    .map(|rule| match rule {
+                        SortRule::Value(_) => next(5) as i128 - 2,
+                        relevancy => relevancy_key(&criteria, relevancy),
+                    })
+                    .collect();
+                let bound = best_possible_key(order, num_units, lowest);
+                assert!(
+                    key >= bound,
+                    "{criteria:?} under {order:?}: {key:?} < {bound:?}"
+                );
+            }
+        }
+        // The bound is reached: a candidate with every unit, exact, adjacent, in the
+        // lowest attribute at its start.
+        let best = Criteria {
+            attribute_rank_sum: 3,
+            ..perfect(3)
+        };
+        let key: Vec<i128> = rules()
+            .iter()
+            .map(|rule| relevancy_key(&best, rule))
+            .collect();
+        assert_eq!(key, best_possible_key(&rules(), 3, 1));
     }
 
     #[test]
