@@ -25,7 +25,7 @@ use super::filter_set::FilterSetQuery;
 use super::ids::SegmentIds;
 use super::query::QueryPlan;
 use super::rank::{
-    best_possible_key, rank_document, unranked_document, RankedDocument, RankingMemo,
+    best_possible_key, rank_document, unranked_document, RankedDocument, RankingMemo, UnitPlaces,
 };
 use super::rules::{HitOrder, ValueOrderCollector};
 use super::tuning::MAX_TIED_CANDIDATES;
@@ -334,37 +334,33 @@ fn rank_candidates(
     };
     let mut entries: Vec<(DocAddress, TantivyDocument)> =
         addresses.iter().copied().zip(stored_documents).collect();
-    // The rank of the first attribute each tied candidate holds a unit in, at most that of
-    // every candidate after it, so a bound for all of them.
-    let mut lowest_ranks_from: Vec<usize> = Vec::new();
     let stops_early = word_plan.is_some()
         && !search.pool_spans_pages
         && search.window_end > 0
         && candidates.num_untied < entries.len();
+    // The best key each tied candidate can have, at most that of every candidate after
+    // it, so a bound for all of them.
+    let mut bounds_from: Vec<Vec<i128>> = Vec::new();
     if let (Some(plan), true) = (word_plan, stops_early) {
         let tied = &mut entries[candidates.num_untied..];
         tied.sort_by_cached_key(|(_, stored)| documents::id_of(search.catalog, stored));
         if search.order.id_descending {
             tied.reverse();
         }
-        lowest_ranks_from = tied
+        bounds_from = tied
             .iter()
             .map(|(address, _)| {
-                let holding = match sets_of(plan, address.segment_ord) {
-                    Some(sets) => plan.attributes_holding_units(&sets, address.doc_id),
-                    None => 0,
+                let unit_attributes = match sets_of(plan, address.segment_ord) {
+                    Some(sets) => plan.unit_attributes(&sets, address.doc_id),
+                    None => vec![u64::MAX; plan.units.len()],
                 };
-                // No bit: no unit held (a candidate of fewer words), bounded as by rank 0.
-                if holding == 0 {
-                    0
-                } else {
-                    holding.trailing_zeros() as usize
-                }
+                best_possible_key(&search.order.rules, UnitPlaces::of(&unit_attributes))
             })
             .collect();
-        for index in (1..lowest_ranks_from.len()).rev() {
-            lowest_ranks_from[index - 1] =
-                lowest_ranks_from[index - 1].min(lowest_ranks_from[index]);
+        for index in (1..bounds_from.len()).rev() {
+            if bounds_from[index] < bounds_from[index - 1] {
+                bounds_from[index - 1] = bounds_from[index].clone();
+            }
         }
     }
     // The best `window_end` ranked so far, the last of them on top.
@@ -380,15 +376,13 @@ fn rank_candidates(
         if is_exceeded && num_unranked == search.window_end {
             break;
         }
-        if let (Some(plan), Some(last)) = (word_plan, best.peek()) {
-            let tied_index = index.wrapping_sub(candidates.num_untied);
-            if stops_early && best.len() == search.window_end && index >= candidates.num_untied {
+        if let Some(last) = best.peek().filter(|_| best.len() == search.window_end) {
+            if let Some(bound) = index
+                .checked_sub(candidates.num_untied)
+                .and_then(|tied_index| bounds_from.get_mut(tied_index))
+            {
                 let bound = Placed {
-                    key: best_possible_key(
-                        &search.order.rules,
-                        plan.units.len(),
-                        lowest_ranks_from[tied_index],
-                    ),
+                    key: std::mem::take(bound),
                     id: documents::id_of(search.catalog, &stored),
                     id_descending: search.order.id_descending,
                 };

@@ -340,6 +340,19 @@ impl QueryPlan {
         holding
     }
 
+    /// Returns, unit by unit, the searched attributes (a bit per rank) where `doc` holds one
+    /// of the unit's alternatives, given the units' sets of its segment.
+    pub fn unit_attributes(&self, sets: &[Arc<SegmentSet>], doc: DocId) -> Vec<u64> {
+        sets.iter()
+            .map(|set| {
+                self.attributes
+                    .iter()
+                    .filter(|attribute| set.attribute_holds(attribute.rank, doc))
+                    .fold(0, |bits, attribute| bits | 1 << attribute.rank)
+            })
+            .collect()
+    }
+
     /// Returns whether the plan has no unit to match: every document matching the filter is
     /// a hit, as in a placeholder search.
     pub fn is_empty(&self) -> bool {

@@ -534,12 +534,53 @@ fn relevancy_key(criteria: &Criteria, rule: &SortRule) -> i128 {
     }
 }
 
-/// Returns a key that [`rank_document`] never ranks before for a candidate of a plan of
-/// `num_units` units holding them only in searched attributes of rank `lowest_rank` or more (ranking
-/// finds units only where the first stage found them): under each rule the best value
-/// such a candidate can have, the rules after `words` counting every unit kept, as a
-/// candidate keeping fewer already ranks after under `words`. Value rules are unbounded.
-pub fn best_possible_key(rules: &[SortRule], num_units: usize, lowest_rank: usize) -> Vec<i128> {
+/// What the first stage tells of where a candidate holds a plan's units: bounds on the
+/// criteria ranking can find for it when it keeps them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitPlaces {
+    /// The fewest units of the plan.
+    pub num_units: usize,
+    /// The least sum over units of the rank of an attribute holding each.
+    pub min_attribute_rank_sum: usize,
+    /// The least proximity: adjacent units held in no common attribute are never near.
+    pub min_proximity: u32,
+}
+
+impl UnitPlaces {
+    /// Returns the bounds for a candidate holding each unit in the attributes whose bits
+    /// (by rank) `unit_attributes` gives, unit by unit: ranking finds a unit only where
+    /// the first stage found one of its terms.
+    pub fn of(unit_attributes: &[u64]) -> UnitPlaces {
+        let lowest = |bits: u64| {
+            if bits == 0 {
+                0
+            } else {
+                bits.trailing_zeros() as usize
+            }
+        };
+        UnitPlaces {
+            num_units: unit_attributes.len(),
+            min_attribute_rank_sum: unit_attributes.iter().map(|&bits| lowest(bits)).sum(),
+            min_proximity: unit_attributes
+                .windows(2)
+                .map(|pair| {
+                    if pair[0] & pair[1] != 0 {
+                        1
+                    } else {
+                        MAX_PROXIMITY
+                    }
+                })
+                .sum(),
+        }
+    }
+}
+
+/// Returns a key that [`rank_document`] never ranks before for a candidate whose units
+/// are where `places` says: under each rule the best value such a candidate can have, the
+/// rules after `words` counting every unit kept, as a candidate keeping fewer already
+/// ranks after under `words`. Value rules are unbounded.
+pub fn best_possible_key(rules: &[SortRule], places: UnitPlaces) -> Vec<i128> {
+    let num_units = places.num_units;
     let before_words = Criteria {
         num_units,
         num_kept: num_units,
@@ -548,8 +589,8 @@ pub fn best_possible_key(rules: &[SortRule], num_units: usize, lowest_rank: usiz
         ..Criteria::default()
     };
     let after_words = Criteria {
-        proximity: num_units.saturating_sub(1) as u32,
-        attribute_rank_sum: num_units * lowest_rank,
+        proximity: places.min_proximity,
+        attribute_rank_sum: places.min_attribute_rank_sum,
         ..before_words
     };
     let mut is_after_words = false;
@@ -944,9 +985,10 @@ mod tests {
 
     #[test]
     fn no_candidate_ranks_before_the_best_possible_key() {
-        // Criteria as ranking computes them for a candidate holding units only in
-        // attributes of rank `lowest` or more: every kept unit's best hit is there, every
-        // pair of kept units at least adjacent, no more exact units than kept ones.
+        // Criteria as ranking computes them for a candidate holding each unit in the
+        // attributes the first stage found it in: every kept unit's best hit is in one of
+        // them, adjacent kept units held in no common attribute are never near, no more
+        // exact units than kept ones.
         let catalog = IndexCatalog::of(indexer::index::IndexKind::Records);
         let value = SortRule::Value(super::super::rules::ValueCriterion {
             attribute: catalog.attribute("year").unwrap(),
@@ -976,18 +1018,29 @@ mod tests {
         };
         for _ in 0..20_000 {
             let num_units = 1 + next(4);
-            let lowest = next(3);
+            let unit_attributes: Vec<u64> = (0..num_units).map(|_| next(8) as u64).collect();
+            let places = UnitPlaces::of(&unit_attributes);
             let num_kept = next(num_units + 1);
-            let num_exact = next(num_kept + 1);
+            let all_kept = num_kept == num_units;
+            let min_sum = if all_kept {
+                places.min_attribute_rank_sum
+            } else {
+                0
+            };
+            let min_proximity = if all_kept {
+                places.min_proximity
+            } else {
+                num_kept.saturating_sub(1) as u32
+            };
             let criteria = Criteria {
                 num_units,
                 num_kept,
                 typo_cost: next(3) as u32 * TYPO_COST_UNITS,
-                proximity: (num_kept.saturating_sub(1) + next(3)) as u32,
-                attribute_rank_sum: num_kept * lowest + next(3),
+                proximity: min_proximity + next(3) as u32,
+                attribute_rank_sum: min_sum + next(3),
                 first_position: next(12),
                 num_searched_attributes: 4,
-                num_exact,
+                num_exact: next(num_kept + 1),
                 attribute_exactness: next(3) as u8,
                 ..Criteria::default()
             };
@@ -999,7 +1052,7 @@ mod tests {
                         relevancy => relevancy_key(&criteria, relevancy),
                     })
                     .collect();
-                let bound = best_possible_key(order, num_units, lowest);
+                let bound = best_possible_key(order, places);
                 assert!(
                     key >= bound,
                     "{criteria:?} under {order:?}: {key:?} < {bound:?}"
@@ -1007,16 +1060,27 @@ mod tests {
             }
         }
         // The bound is reached: a candidate with every unit, exact, adjacent, in the
-        // lowest attribute at its start.
+        // lowest attribute holding them, at its start.
+        let places = UnitPlaces::of(&[0b10, 0b110, 0b11]);
+        assert_eq!(
+            places,
+            UnitPlaces {
+                num_units: 3,
+                min_attribute_rank_sum: 2,
+                min_proximity: 2,
+            }
+        );
         let best = Criteria {
-            attribute_rank_sum: 3,
+            attribute_rank_sum: 2,
             ..perfect(3)
         };
         let key: Vec<i128> = rules()
             .iter()
             .map(|rule| relevancy_key(&best, rule))
             .collect();
-        assert_eq!(key, best_possible_key(&rules(), 3, 1));
+        assert_eq!(key, best_possible_key(&rules(), places));
+        // Units held in no common attribute are apart.
+        assert_eq!(UnitPlaces::of(&[0b1, 0b10]).min_proximity, MAX_PROXIMITY);
     }
 
     #[test]
