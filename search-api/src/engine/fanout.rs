@@ -3,7 +3,7 @@
 //! shards' ranked lists into the global order, which is exact because every shard returns
 //! at least the `offset + limit` best of its own documents.
 
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -12,8 +12,7 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{AllQuery, Bm25StatisticsProvider, EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
-    Term, TERMINATED,
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, Term, TERMINATED,
 };
 
 use super::best_of::SegmentSet;
@@ -322,7 +321,6 @@ fn rank_candidates(
         Some(plan) => candidates_holding_stems(searcher, search.catalog, plan, addresses)?,
         None => HashSet::new(),
     };
-    let stored_documents = documents::read_searched(search.catalog, searcher, addresses)?;
     let mut unit_sets: FxHashMap<SegmentOrdinal, Option<Vec<Arc<SegmentSet>>>> =
         FxHashMap::default();
     let word_plan = search.plan.filter(|plan| !plan.is_empty());
@@ -332,24 +330,20 @@ fn rank_candidates(
             .or_insert_with(|| plan.unit_sets(searcher.segment_reader(segment).segment_id()))
             .clone()
     };
-    let mut entries: Vec<(DocAddress, TantivyDocument)> =
-        addresses.iter().copied().zip(stored_documents).collect();
     let stops_early = word_plan.is_some()
         && !search.pool_spans_pages
         && search.window_end > 0
-        && candidates.num_untied < entries.len();
+        && candidates.num_untied < addresses.len();
+    let mut addresses = candidates.addresses.clone();
     // The best key each tied candidate can have, at most that of every candidate after
     // it, so a bound for all of them.
     let mut bounds_from: Vec<Vec<i128>> = Vec::new();
     if let (Some(plan), true) = (word_plan, stops_early) {
-        let tied = &mut entries[candidates.num_untied..];
-        tied.sort_by_cached_key(|(_, stored)| documents::id_of(search.catalog, stored));
-        if search.order.id_descending {
-            tied.reverse();
-        }
+        let tied = &mut addresses[candidates.num_untied..];
+        sort_by_id(searcher, tied, search.order.id_descending)?;
         bounds_from = tied
             .iter()
-            .map(|(address, _)| {
+            .map(|address| {
                 let unit_attributes = match sets_of(plan, address.segment_ord) {
                     Some(sets) => plan.unit_attributes(&sets, address.doc_id),
                     None => vec![u64::MAX; plan.units.len()],
@@ -363,9 +357,28 @@ fn rank_candidates(
             }
         }
     }
+    // Candidates that ranking may never reach are read as it goes, a few at a time.
+    let mut next_read = 0;
+    let mut read = VecDeque::new();
     // The best `window_end` ranked so far, the last of them on top.
     let mut best: BinaryHeap<Placed> = BinaryHeap::new();
-    for (index, (address, stored)) in entries.into_iter().enumerate() {
+    for (index, &address) in addresses.iter().enumerate() {
+        if read.is_empty() {
+            let end = if stops_early {
+                (index.max(candidates.num_untied) + READ_AHEAD).min(addresses.len())
+            } else {
+                addresses.len()
+            };
+            read.extend(documents::read_searched(
+                search.catalog,
+                searcher,
+                &addresses[next_read..end],
+            )?);
+            next_read = end;
+        }
+        let Some(stored) = read.pop_front() else {
+            break;
+        };
         // Checked before every document: one with thousands of authors takes milliseconds
         // to rank, so a check every few dozen documents let searches overshoot by seconds.
         if !is_exceeded {
@@ -462,6 +475,50 @@ impl PartialOrd for Placed {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
+}
+
+/// Candidates read at a time once ranking may stop before the last: a few times what a
+/// page holds, so that a stop leaves most of a large tie group unread.
+const READ_AHEAD: usize = 64;
+
+/// Sorts `addresses` by their documents' ids, descending if asked, read from the id
+/// column: ordinals where the documents share a segment, the ids themselves otherwise.
+fn sort_by_id(searcher: &Searcher, addresses: &mut [DocAddress], descending: bool) -> Result<()> {
+    let mut columns: FxHashMap<SegmentOrdinal, SegmentIds> = FxHashMap::default();
+    for address in addresses.iter() {
+        if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry(address.segment_ord)
+        {
+            let reader = searcher.segment_reader(address.segment_ord);
+            slot.insert(SegmentIds::new(reader).map_err(ApiError::internal)?);
+        }
+    }
+    if columns.len() == 1 {
+        let ids = columns.values().next().unwrap_or_else(|| unreachable!());
+        addresses.sort_by_cached_key(|address| ids.ordinal(address.doc_id));
+    } else {
+        let mut keyed: Vec<(String, DocAddress)> = Vec::with_capacity(addresses.len());
+        for (segment, ids) in &columns {
+            let of_segment: Vec<DocAddress> = addresses
+                .iter()
+                .filter(|address| address.segment_ord == *segment)
+                .copied()
+                .collect();
+            let ordinals: Vec<u64> = of_segment
+                .iter()
+                .map(|address| ids.ordinal(address.doc_id))
+                .collect();
+            let names = ids.ids(&ordinals).map_err(ApiError::internal)?;
+            keyed.extend(names.into_iter().zip(of_segment));
+        }
+        keyed.sort_unstable();
+        for (slot, (_, address)) in addresses.iter_mut().zip(keyed) {
+            *slot = address;
+        }
+    }
+    if descending {
+        addresses.reverse();
+    }
+    Ok(())
 }
 
 /// Returns the candidates whose stemmed fields hold the stem of a query word, read from
@@ -765,6 +822,52 @@ impl SegmentCollector for TopWithTiesSegmentCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candidates_are_sorted_by_id_within_and_across_segments() {
+        use tantivy::schema::{Schema, FAST, STORED, STRING};
+        let mut builder = Schema::builder();
+        let field = builder.add_text_field(indexer::index::schema::ID, STRING | FAST | STORED);
+        let index = tantivy::Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        // Two segments, each with ids out of document order.
+        for batch in [["m", "b", "x"], ["a", "z", "c"]] {
+            for id in batch {
+                writer.add_document(tantivy::doc!(field => id)).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let id_of = |address: &DocAddress| -> String {
+            let doc: tantivy::TantivyDocument = searcher.doc(*address).unwrap();
+            doc.get_first(field)
+                .and_then(|value| tantivy::schema::Value::as_str(&value).map(str::to_owned))
+                .unwrap()
+        };
+        let all: Vec<DocAddress> = (0..2)
+            .flat_map(|segment| (0..3).map(move |doc| DocAddress::new(segment, doc)))
+            .collect();
+        for descending in [false, true] {
+            let mut addresses = all.clone();
+            sort_by_id(&searcher, &mut addresses, descending).unwrap();
+            let ids: Vec<String> = addresses.iter().map(id_of).collect();
+            let mut expected = vec!["a", "b", "c", "m", "x", "z"];
+            if descending {
+                expected.reverse();
+            }
+            assert_eq!(ids, expected, "across segments, descending {descending}");
+            let mut one_segment: Vec<DocAddress> = all[..3].to_vec();
+            sort_by_id(&searcher, &mut one_segment, descending).unwrap();
+            let ids: Vec<String> = one_segment.iter().map(id_of).collect();
+            let mut expected = vec!["b", "m", "x"];
+            if descending {
+                expected.reverse();
+            }
+            assert_eq!(ids, expected, "within a segment, descending {descending}");
+        }
+    }
 
     #[test]
     fn the_best_are_kept_with_their_ties_smallest_id_first() {
