@@ -18,9 +18,9 @@ pub const MAX_EXPANSION_CANDIDATES_PER_WORD: usize = 4_096;
 /// to a few kilobytes each, so each cache stays within a few tens of megabytes.
 pub const MAX_CACHED_EXPANSIONS: usize = 10_000;
 
-/// Memory for the sets of frequent terms kept across searches ([`super::term_sets`]): at
-/// 500,000 documents a segment, a set is 61 KiB, so this holds about 2,000 of them, more
-/// than the terms in over one document in 64 of a shard of the seeded corpus.
+/// Memory for the sets of frequent terms one index keeps across searches
+/// ([`super::term_sets`]): at 500,000 documents a segment a set is 61 KiB, so this holds
+/// about 2,000 of them.
 pub const MAX_TERM_SET_BYTES: usize = 128 << 20;
 
 /// Documents a term must be in, per 64 documents of a segment, for its set to be kept:
