@@ -509,6 +509,15 @@ fn holds(buckets: &[u64], doc: DocId) -> bool {
         .is_some_and(|bits| bits & (1u64 << (doc % 64)) != 0)
 }
 
+/// Returns `buckets`, one bit per document of a segment of `num_buckets` machine words,
+/// zeroed to that length when it was left empty (no document of its attribute yet).
+fn sized(buckets: &mut Vec<u64>, num_buckets: usize) -> &mut Vec<u64> {
+    if buckets.is_empty() {
+        buckets.resize(num_buckets, 0);
+    }
+    buckets
+}
+
 /// Adds the documents of `bits` not in `buckets` yet to it, with `class` in
 /// `class_planes`, and returns how many it added.
 fn add_bits(buckets: &mut [u64], class_planes: &mut [Vec<u64>], class: u8, bits: &[u64]) -> u32 {
@@ -560,11 +569,10 @@ impl BestOfWeight {
                 std::mem::take(&mut by_attribute[rank])
             });
             // Alternatives come best first, so the first to reach a document is its best.
+            let num_buckets = buckets.len();
             let mut add_docs = |docs: &[DocId]| {
                 if let Some(attribute_buckets) = &mut attribute_buckets {
-                    if attribute_buckets.is_empty() {
-                        attribute_buckets.resize(buckets.len(), 0);
-                    }
+                    let attribute_buckets = sized(attribute_buckets, num_buckets);
                     for &doc in docs {
                         attribute_buckets[(doc / 64) as usize] |= 1u64 << (doc % 64);
                     }
@@ -601,9 +609,7 @@ impl BestOfWeight {
                     },
                     TermDocs::Set(bits) => {
                         if let Some(attribute_buckets) = &mut attribute_buckets {
-                            if attribute_buckets.is_empty() {
-                                attribute_buckets.resize(buckets.len(), 0);
-                            }
+                            let attribute_buckets = sized(attribute_buckets, num_buckets);
                             for (held, term_bits) in attribute_buckets.iter_mut().zip(&*bits) {
                                 *held |= term_bits;
                             }

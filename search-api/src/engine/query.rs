@@ -328,29 +328,25 @@ impl QueryPlan {
     /// units' alternatives, given the units' sets of its segment: ranking finds the units
     /// only in those (it looks for the same terms), so it need not analyse the others.
     pub fn attributes_holding_units(&self, sets: &[Arc<SegmentSet>], doc: DocId) -> u64 {
-        let mut holding = 0;
-        for attribute in &self.attributes {
-            if sets
-                .iter()
-                .any(|set| set.attribute_holds(attribute.rank, doc))
-            {
-                holding |= 1 << attribute.rank;
-            }
-        }
-        holding
+        sets.iter()
+            .fold(0, |bits, set| bits | self.attributes_holding(set, doc))
     }
 
     /// Returns, unit by unit, the searched attributes (a bit per rank) where `doc` holds one
     /// of the unit's alternatives, given the units' sets of its segment.
     pub fn unit_attributes(&self, sets: &[Arc<SegmentSet>], doc: DocId) -> Vec<u64> {
         sets.iter()
-            .map(|set| {
-                self.attributes
-                    .iter()
-                    .filter(|attribute| set.attribute_holds(attribute.rank, doc))
-                    .fold(0, |bits, attribute| bits | 1 << attribute.rank)
-            })
+            .map(|set| self.attributes_holding(set, doc))
             .collect()
+    }
+
+    /// Returns the searched attributes, a bit per rank, where `doc` holds one of the
+    /// alternatives of the unit whose set is `set`.
+    fn attributes_holding(&self, set: &SegmentSet, doc: DocId) -> u64 {
+        self.attributes
+            .iter()
+            .filter(|attribute| set.attribute_holds(attribute.rank, doc))
+            .fold(0, |bits, attribute| bits | 1 << attribute.rank)
     }
 
     /// Returns whether the plan has no unit to match: every document matching the filter is
