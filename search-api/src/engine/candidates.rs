@@ -40,7 +40,8 @@ use super::tuning::{
     CANDIDATE_POOL_PER_QUERY, MAX_CANDIDATE_THREADS, MAX_CANDIDATE_TITLE_WORDS,
     MAX_EXPANSION_CANDIDATES_PER_WORD, MAX_TYPO_EXPANSIONS_PER_WORD, MIN_TITLE_WORD_SHARE,
 };
-use super::typo::{max_typos_for_word_len, terms_accepted, WordAutomaton};
+use super::typo::{max_typos_for_word_len, WordAutomaton};
+use super::vocabulary::terms_accepted;
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::TypoTolerance;
@@ -853,7 +854,9 @@ impl Retriever<'_> {
         max_typos: u8,
     ) -> Result<Vec<(String, u8)>> {
         let automaton = WordAutomaton::new(key, max_typos, false, false);
+        // Surname keys are in no searchable field, so no vocabulary holds them.
         let near = terms_accepted(
+            None,
             self.searchers,
             &[field],
             &automaton,

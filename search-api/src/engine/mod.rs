@@ -45,6 +45,7 @@ mod rules;
 mod term_sets;
 pub mod tuning;
 mod typo;
+mod vocabulary;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -79,6 +80,7 @@ use self::rank::{score_details, RankedDocument};
 use self::rules::{HitOrder, SortRule};
 use self::term_sets::TermSets;
 use self::tuning::{MAX_RERANK_POOL, MIN_RERANK_POOL, RERANK_POOL_PER_HIT};
+use self::vocabulary::VocabularySlot;
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Condition, ConditionOperator, FilterExpr};
 use crate::params::{
@@ -190,12 +192,19 @@ struct OpenIndex {
     /// The sets of frequent terms of the searchers' segments, shared with every later load
     /// (a segment never changes) and rid of the segments gone at each.
     term_sets: Arc<TermSets>,
+    /// The searchable fields' terms of the large segments in one dictionary, shared with
+    /// every later load and built again when they outgrow it.
+    vocabulary: Arc<VocabularySlot>,
 }
 
 impl OpenIndex {
     /// Loads the latest commits of `sharded` into searchers. The commit opstamps are read
     /// before the readers reload, so the key is never newer than what the searchers see.
-    fn load(mut sharded: ShardedIndex, previous: Option<&OpenIndex>) -> Result<OpenIndex> {
+    fn load(
+        kind: IndexKind,
+        mut sharded: ShardedIndex,
+        previous: Option<&OpenIndex>,
+    ) -> Result<OpenIndex> {
         let mut opstamps = Vec::with_capacity(sharded.num_shards());
         for shard in sharded.shards() {
             let metas = shard.index.load_metas().map_err(ApiError::internal)?;
@@ -228,6 +237,16 @@ impl OpenIndex {
             }
             None => Arc::default(),
         };
+        let vocabulary =
+            previous.map_or_else(Arc::default, |previous| Arc::clone(&previous.vocabulary));
+        // An index opened serves no search until it is loaded, so its vocabulary is built
+        // before; a reload keeps serving while a new one is built.
+        vocabulary.refresh(
+            kind.name(),
+            vocabulary::field_groups(IndexCatalog::of(kind)),
+            &searchers,
+            previous.is_none(),
+        );
         Ok(OpenIndex {
             sharded,
             searchers,
@@ -236,6 +255,7 @@ impl OpenIndex {
             expansions,
             surnames,
             term_sets,
+            vocabulary,
         })
     }
 
@@ -302,7 +322,7 @@ impl Engine {
                     None => continue,
                 },
             };
-            let reloaded = OpenIndex::load(sharded, previous.as_deref())?;
+            let reloaded = OpenIndex::load(kind, sharded, previous.as_deref())?;
             tracing::debug!(index = %kind, generation = %reloaded.generation_key, "index loaded");
             self.indexes
                 .write()
@@ -646,6 +666,7 @@ impl Engine {
     ) -> Result<SearchOutcome> {
         let (catalog, index) = self.index(uid)?;
         let started = Instant::now();
+        let vocabulary = index.vocabulary.get();
         let plan = match search.is_placeholder() {
             true => None,
             false => Some(QueryPlan::build(
@@ -658,6 +679,7 @@ impl Engine {
                     searchers: &index.searchers,
                     cache: &index.expansions,
                     term_sets: &index.term_sets,
+                    vocabulary: vocabulary.as_deref(),
                 },
                 deadline,
             )?),

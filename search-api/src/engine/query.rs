@@ -34,7 +34,8 @@ use super::tuning::{
     MAX_NAME_QUERY_UNITS, MAX_ORDERED_WORDS, MAX_PREFIX_EXPANSIONS_PER_WORD,
     MAX_TYPO_EXPANSIONS_PER_WORD, MIN_PREFIX_NUM_CHARS, STEM_COST_UNITS, SYNONYM_COST_UNITS,
 };
-use super::typo::{max_typos_for_word_len, term_distance, terms_accepted, WordAutomaton};
+use super::typo::{max_typos_for_word_len, term_distance, WordAutomaton};
+use super::vocabulary::{terms_accepted, Vocabulary};
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::{MatchingStrategy, Settings};
@@ -794,6 +795,8 @@ pub struct Dictionaries<'a> {
     pub cache: &'a ExpansionCache,
     /// The sets of frequent terms of their segments.
     pub term_sets: &'a Arc<TermSets>,
+    /// Their large segments' terms in one dictionary, when it has been built.
+    pub vocabulary: Option<&'a Vocabulary>,
 }
 
 /// The terms words expanded to in one set of searchers (one commit of every shard), so that
@@ -872,7 +875,10 @@ fn expand(
     dictionaries: Dictionaries<'_>,
 ) -> Result<()> {
     let Dictionaries {
-        searchers, cache, ..
+        searchers,
+        cache,
+        vocabulary,
+        ..
     } = dictionaries;
     if unit.is_phrase {
         return Ok(());
@@ -947,6 +953,7 @@ fn expand(
         );
         let fields: Vec<Field> = key.fields.iter().map(|name| catalog.field(name)).collect();
         let frequencies = terms_accepted(
+            vocabulary,
             searchers,
             &fields,
             &automaton,

@@ -28,6 +28,12 @@ pub const MAX_TERM_SET_BYTES: usize = 128 << 20;
 /// documents) costs less than decoding its postings (a few per document).
 pub const MIN_DOCS_PER_TERM_SET_WORD: u64 = 1;
 
+/// Share of a shard's documents, as one in this many, a segment must hold for the merged
+/// dictionary of the index ([`super::vocabulary`]) to hold its terms: a build writes one
+/// large segment per shard, a follower many small ones that merge among themselves, which
+/// would make the merged dictionary stale at every merge.
+pub const MIN_VOCABULARY_SEGMENT_SHARE: u64 = 8;
+
 /// Shortest prefix, in characters, expanded while typing: one letter matches too much to
 /// rank, and Meilisearch also waits for a second letter in practice (its prefix cache
 /// starts at two).

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use analyzers::osa_distance;
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
 use tantivy::schema::Field;
-use tantivy::Searcher;
+use tantivy::SegmentReader;
 
 use super::catalog::Analysis;
 use super::tuning::{FIRST_LETTER_TYPO_EXTRA_COST_UNITS, TYPO_COST_UNITS};
@@ -269,43 +269,40 @@ impl tantivy_fst::Automaton for WordAutomaton {
     }
 }
 
-/// Returns the terms of `fields` in every shard of `searchers` that `automaton` accepts,
-/// with the number of documents holding each, summed over shards; the first `max_terms`
-/// found (in term order, shard by shard) when there are more.
+/// Adds the terms of `fields` in `segments` that `automaton` accepts, with the documents
+/// holding each, to `frequencies`, until it holds `max_terms`.
 ///
 /// # Errors
 ///
 /// An internal error when a term dictionary cannot be read.
-pub fn terms_accepted(
-    searchers: &[Searcher],
+pub fn accept_terms<'s>(
+    segments: impl Iterator<Item = &'s SegmentReader>,
     fields: &[Field],
     automaton: &WordAutomaton,
+    frequencies: &mut HashMap<String, u64>,
     max_terms: usize,
-) -> Result<HashMap<String, u64>> {
-    let mut frequencies: HashMap<String, u64> = HashMap::new();
-    for searcher in searchers {
-        for segment in searcher.segment_readers() {
-            for field in fields {
-                let inverted_index = segment.inverted_index(*field).map_err(ApiError::internal)?;
-                let mut stream = inverted_index
-                    .terms()
-                    .search(automaton)
-                    .into_stream()
-                    .map_err(ApiError::internal)?;
-                while stream.advance() {
-                    let Ok(term) = std::str::from_utf8(stream.key()) else {
-                        continue;
-                    };
-                    let num_docs = u64::from(stream.value().doc_freq);
-                    *frequencies.entry(term.to_owned()).or_default() += num_docs;
-                    if frequencies.len() >= max_terms {
-                        return Ok(frequencies);
-                    }
-                }
+) -> Result<()> {
+    for segment in segments {
+        for field in fields {
+            if frequencies.len() >= max_terms {
+                return Ok(());
+            }
+            let inverted_index = segment.inverted_index(*field).map_err(ApiError::internal)?;
+            let mut stream = inverted_index
+                .terms()
+                .search(automaton)
+                .into_stream()
+                .map_err(ApiError::internal)?;
+            while frequencies.len() < max_terms && stream.advance() {
+                let Ok(term) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                let num_docs = u64::from(stream.value().doc_freq);
+                *frequencies.entry(term.to_owned()).or_default() += num_docs;
             }
         }
     }
-    Ok(frequencies)
+    Ok(())
 }
 
 #[cfg(test)]
