@@ -28,6 +28,7 @@ use super::rank::{
 };
 use super::rules::{HitOrder, ValueOrderCollector};
 use super::tuning::MAX_TIED_CANDIDATES;
+use super::workers;
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::filter::FilterExpr;
@@ -82,8 +83,8 @@ pub struct ShardResult {
     pub distinct_values: Vec<(DocAddress, Vec<String>)>,
 }
 
-/// Runs `search` on every shard in parallel, one thread per shard, and returns their
-/// results in shard order.
+/// Runs `search` on every shard in parallel (see [`workers`]) and returns their results
+/// in shard order.
 ///
 /// # Errors
 ///
@@ -92,19 +93,8 @@ pub fn search_shards(searchers: &[Searcher], search: ShardSearch<'_>) -> Result<
     if searchers.len() == 1 {
         return Ok(vec![search_shard(&searchers[0], search)?]);
     }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = searchers
-            .iter()
-            .map(|searcher| scope.spawn(move || search_shard(searcher, search)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err(ApiError::internal("a shard search panicked")))
-            })
-            .collect()
+    workers::try_map(searchers, "a shard search panicked", |searcher| {
+        search_shard(searcher, search)
     })
 }
 

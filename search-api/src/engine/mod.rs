@@ -46,6 +46,7 @@ mod term_sets;
 pub mod tuning;
 mod typo;
 mod vocabulary;
+mod workers;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use analyzers::{fold, fold_respelled, parse_query, PersonName, QueryWord};
 use rustc_hash::FxHashMap;
@@ -36,6 +36,7 @@ use super::tuning::{
 };
 use super::typo::{max_typos_for_word_len, term_distance, WordAutomaton};
 use super::vocabulary::{terms_accepted, Vocabulary};
+use super::workers;
 use super::Deadline;
 use crate::error::{ApiError, Result};
 use crate::params::{MatchingStrategy, Settings};
@@ -824,10 +825,10 @@ pub struct ExpansionKey {
 /// Finds the terms a word reaches through typos or as a prefix in every shard, keeping
 /// the cheapest and most frequent, and counts the documents holding its exact forms. A
 /// stem no shard holds is dropped, so that ranking does not stem titles to look for it.
-/// Expands every unit's word, on as many threads as the machine has cores, up to one per
-/// word: walking large term dictionaries is most of the planning of a query, and a query
-/// waits for it before any shard starts. Past the deadline the remaining words match as
-/// typed only: the search goes on, degraded, rather than answering nothing.
+/// Expands every unit's word in parallel (see [`workers`]): walking large term
+/// dictionaries is most of the planning of a query, and a query waits for it before any
+/// shard starts. Past the deadline the remaining words match as typed only: the search
+/// goes on, degraded, rather than answering nothing.
 fn expand_all(
     units: &mut [QueryUnit],
     attributes: &[SearchedAttribute],
@@ -835,36 +836,11 @@ fn expand_all(
     dictionaries: Dictionaries<'_>,
     deadline: &Deadline,
 ) -> Result<()> {
-    let num_threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(units.len());
-    let queue = Mutex::new(units.iter_mut());
-    let expand_next = || -> Result<()> {
-        loop {
-            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-            let Some(unit) = next else {
-                return Ok(());
-            };
-            if deadline.is_exceeded() {
-                return Ok(());
-            }
-            expand(unit, attributes, catalog, dictionaries)?;
+    workers::try_for_each_mut(units, "a word's expansion panicked", |unit| {
+        if deadline.is_exceeded() {
+            return Ok(());
         }
-    };
-    if num_threads <= 1 {
-        return expand_next();
-    }
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..num_threads).map(|_| scope.spawn(expand_next)).collect();
-        let mine = expand_next();
-        helpers
-            .into_iter()
-            .map(|helper| {
-                helper
-                    .join()
-                    .unwrap_or_else(|_| Err(ApiError::internal("a word's expansion panicked")))
-            })
-            .fold(mine, Result::and)
+        expand(unit, attributes, catalog, dictionaries)
     })
 }
 
