@@ -24,7 +24,8 @@ use super::filter_set::FilterSetQuery;
 use super::ids::SegmentIds;
 use super::query::QueryPlan;
 use super::rank::{
-    best_possible_key, rank_document, unranked_document, RankedDocument, RankingMemo, UnitPlaces,
+    best_possible_key, exactness_at_most, rank_document, unranked_document, RankedDocument,
+    RankingMemo, UnitPlaces,
 };
 use super::rules::{HitOrder, ValueOrderCollector};
 use super::tuning::MAX_TIED_CANDIDATES;
@@ -403,10 +404,47 @@ fn rank_candidates(
                 document
             }
             Some(plan) => {
-                let attributes_holding_units = match sets_of(plan, address.segment_ord) {
-                    Some(sets) => plan.attributes_holding_units(&sets, address.doc_id),
+                let sets = sets_of(plan, address.segment_ord);
+                let attributes_holding_units = match &sets {
+                    Some(sets) => plan.attributes_holding_units(sets, address.doc_id),
                     None => u64::MAX,
                 };
+                // A tied candidate's own bound, closer than the one shared with those
+                // after it: when it cannot reach the page unless a value holds exactly
+                // the query's words, its values are read as plain text to see, far more
+                // cheaply than ranking it.
+                let is_tied = index >= candidates.num_untied;
+                if let Some(last) = best
+                    .peek()
+                    .filter(|_| stops_early && is_tied && best.len() == search.window_end)
+                {
+                    let unit_attributes = match &sets {
+                        Some(sets) => plan.unit_attributes(sets, address.doc_id),
+                        None => vec![u64::MAX; plan.units.len()],
+                    };
+                    let places = UnitPlaces::of(&unit_attributes);
+                    let id = documents::id_of(search.catalog, &stored);
+                    let ranks_after = |places: UnitPlaces| {
+                        let bound = Placed {
+                            key: best_possible_key(&search.order.rules, places),
+                            id: id.clone(),
+                            id_descending: search.order.id_descending,
+                        };
+                        bound > *last
+                    };
+                    if ranks_after(places.with_exactness_at_most(1))
+                        && (ranks_after(places)
+                            || exactness_at_most(
+                                plan,
+                                search.catalog,
+                                &stored,
+                                attributes_holding_units,
+                                &memo,
+                            ) < 2)
+                    {
+                        continue;
+                    }
+                }
                 let document = rank_document(
                     plan,
                     search.catalog,

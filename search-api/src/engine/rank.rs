@@ -382,8 +382,7 @@ pub fn document_hits(
             let Some(declared) = catalog.attribute(field_name) else {
                 continue;
             };
-            let weighs_exactness = attribute.spec.analysis != Analysis::Keyword
-                && matches!(declared.value, ValueKind::Text(_));
+            let weighs_exactness = weighs_exactness(attribute.spec.analysis, declared.value);
             for (value_index, text) in texts(catalog, declared.name, stored).enumerate() {
                 let site = ValueSite {
                     attribute: declared.name,
@@ -404,6 +403,44 @@ pub fn document_hits(
         }
     }
     DocumentHits { hits, exactness }
+}
+
+/// Whether the values of a field count for the exactness rule.
+fn weighs_exactness(analysis: Analysis, value: ValueKind) -> bool {
+    analysis != Analysis::Keyword && matches!(value, ValueKind::Text(_))
+}
+
+/// Returns an upper bound of the exactness [`rank_document`] finds in `stored` when it
+/// keeps every unit: 2 when a value of an attribute holding units has the query's words,
+/// else 1 (a person name agreeing in full counts as 1 whatever its value). Cheaper than
+/// ranking: values are split into words as plain text, not analysed as names, which
+/// yields the same word and joined tokens.
+pub fn exactness_at_most(
+    plan: &QueryPlan,
+    catalog: &IndexCatalog,
+    stored: &TantivyDocument,
+    attributes_holding_units: u64,
+    memo: &RankingMemo,
+) -> u8 {
+    for attribute in &plan.attributes {
+        if attributes_holding_units & (1 << attribute.rank) == 0 {
+            continue;
+        }
+        for field_name in attribute.spec.fields {
+            let Some(declared) = catalog.attribute(field_name) else {
+                continue;
+            };
+            if !weighs_exactness(attribute.spec.analysis, declared.value) {
+                continue;
+            }
+            for text in texts(catalog, declared.name, stored) {
+                if value_exactness(&text_tokens(text), &memo.joined_query) == 2 {
+                    return 2;
+                }
+            }
+        }
+    }
+    1
 }
 
 /// Returns 2 when the words of a value (its word and joined tokens, which every analyzer
@@ -544,6 +581,8 @@ pub struct UnitPlaces {
     pub min_attribute_rank_sum: usize,
     /// The least proximity: adjacent units held in no common attribute are never near.
     pub min_proximity: u32,
+    /// The most exactness (see [`exactness_at_most`]); 2 when unknown.
+    pub max_attribute_exactness: u8,
 }
 
 impl UnitPlaces {
@@ -571,6 +610,15 @@ impl UnitPlaces {
                     }
                 })
                 .sum(),
+            max_attribute_exactness: 2,
+        }
+    }
+
+    /// Returns the same places with the exactness bound lowered to `exactness`.
+    pub fn with_exactness_at_most(self, exactness: u8) -> UnitPlaces {
+        UnitPlaces {
+            max_attribute_exactness: self.max_attribute_exactness.min(exactness),
+            ..self
         }
     }
 }
@@ -585,7 +633,7 @@ pub fn best_possible_key(rules: &[SortRule], places: UnitPlaces) -> Vec<i128> {
         num_units,
         num_kept: num_units,
         num_exact: num_units,
-        attribute_exactness: 2,
+        attribute_exactness: places.max_attribute_exactness,
         ..Criteria::default()
     };
     let after_words = Criteria {
@@ -1019,7 +1067,8 @@ mod tests {
         for _ in 0..20_000 {
             let num_units = 1 + next(4);
             let unit_attributes: Vec<u64> = (0..num_units).map(|_| next(8) as u64).collect();
-            let places = UnitPlaces::of(&unit_attributes);
+            let max_exactness = next(3) as u8;
+            let places = UnitPlaces::of(&unit_attributes).with_exactness_at_most(max_exactness);
             let num_kept = next(num_units + 1);
             let all_kept = num_kept == num_units;
             let min_sum = if all_kept {
@@ -1041,7 +1090,7 @@ mod tests {
                 first_position: next(12),
                 num_searched_attributes: 4,
                 num_exact: next(num_kept + 1),
-                attribute_exactness: next(3) as u8,
+                attribute_exactness: next(usize::from(max_exactness) + 1) as u8,
                 ..Criteria::default()
             };
             for order in &orders {
@@ -1068,6 +1117,7 @@ mod tests {
                 num_units: 3,
                 min_attribute_rank_sum: 2,
                 min_proximity: 2,
+                max_attribute_exactness: 2,
             }
         );
         let best = Criteria {
@@ -1081,6 +1131,47 @@ mod tests {
         assert_eq!(key, best_possible_key(&rules(), places));
         // Units held in no common attribute are apart.
         assert_eq!(UnitPlaces::of(&[0b1, 0b10]).min_proximity, MAX_PROXIMITY);
+    }
+
+    /// The exactness bound reads values as plain text where ranking analyses names: both
+    /// must give the same word and joined tokens.
+    #[test]
+    fn names_and_plain_text_have_the_same_words() {
+        let words = |tokens: Vec<AnalyzedToken>| -> Vec<String> {
+            tokens
+                .into_iter()
+                .filter(|token| matches!(token.kind, TokenKind::Word | TokenKind::Joined))
+                .map(|token| token.text)
+                .collect()
+        };
+        for name in [
+            "Smith A",
+            "A. Smith",
+            "Smith, J.Q.",
+            "van der Berg, J.",
+            "Jean-Pierre Dupont",
+            "O'Brien, Mary",
+            "María José García-López",
+            "J.R.R. Tolkien",
+            "Müller-Lüdenscheidt, H.-J.",
+            "de la Cruz Ortega, Maria",
+            "Nguyễn Thị Minh Khai",
+            "李小龙",
+            "Σωκράτης Παπαδόπουλος",
+            "Ivanov I. I.",
+            "McDonald-O'Neill, Anne-Marie",
+            "Smith Jr., John",
+            "d'Alembert, Jean le Rond",
+        ] {
+            assert_eq!(words(name_tokens(name)), words(text_tokens(name)), "{name}");
+            for shortest in 1..4 {
+                assert_eq!(
+                    words(name_tokens_at_least(name, shortest)),
+                    words(text_tokens(name)),
+                    "{name}, at least {shortest}"
+                );
+            }
+        }
     }
 
     #[test]
