@@ -97,6 +97,30 @@ async fn records_sharing_a_doi_are_one_work() {
     );
 }
 
+/// Failed: a record with a second version (its title corrected) became a work of its own,
+/// its `merged_from` naming the one source record twice.
+#[tokio::test]
+async fn the_versions_of_one_record_are_no_work() {
+    let database = TestDatabase::create().await;
+    let pool = &database.pool;
+    insert_record(
+        pool,
+        "dblp",
+        "nc1/rec1",
+        &dblp_acm("Quixotrampoline of query engines", "Ada Lovelace", 2001),
+    )
+    .await;
+    insert_record(
+        pool,
+        "dblp",
+        "nc1/rec1",
+        &dblp_acm("Quixotrombone of query engines", "Ada Lovelace", 2001),
+    )
+    .await;
+    run_grouping(pool).await.unwrap();
+    assert_eq!(works(pool).await, vec![]);
+}
+
 #[tokio::test]
 async fn versions_of_a_work_are_grouped_by_title_year_and_authors() {
     let database = TestDatabase::create().await;

@@ -77,7 +77,8 @@ pub struct ExistingWork {
 /// Which records form which work.
 #[derive(Debug, Clone, Default)]
 pub struct GroupPlan {
-    /// Groups of record indexes that need a work: two records or more, or an existing work.
+    /// Groups of record indexes that need a work: two source records or more (versions of
+    /// one count once), or an existing work.
     pub groups: Vec<Vec<usize>>,
     /// Pairs of records proposed by blocking.
     pub candidate_pairs: Vec<(usize, usize)>,
@@ -140,9 +141,20 @@ pub fn plan(records: &[GroupingRecord], existing: &[ExistingWork]) -> GroupPlan 
             .or_default()
             .push(index);
     }
+    // The versions of one source record are one record: a work needs two.
+    let holds_two_records = |members: &[usize]| {
+        let first = &records[members[0]];
+        members.iter().any(|member| {
+            let record = &records[*member];
+            (record.source.as_str(), record.source_id.as_str())
+                != (first.source.as_str(), first.source_id.as_str())
+        })
+    };
     let groups = members_by_root
         .into_values()
-        .filter(|members| members.len() > 1 || members.iter().any(|member| has_work[*member]))
+        .filter(|members| {
+            holds_two_records(members) || members.iter().any(|member| has_work[*member])
+        })
         .collect();
     GroupPlan {
         groups,
