@@ -525,5 +525,29 @@ async fn unknown_routes_and_methods_answer_meilisearch_errors() {
         StatusCode::METHOD_NOT_ALLOWED
     );
     assert_eq!(protected_wrong_method.json["code"], "method_not_allowed");
+
+    // Failed: a setting route of no setting answered 404 with an empty body.
+    for method in [Method::GET, Method::PATCH, Method::PUT, Method::DELETE] {
+        let body = (method == Method::PATCH || method == Method::PUT).then(|| json!(["a"]));
+        let unknown_setting = test
+            .call(
+                method.clone(),
+                "/indexes/records/settings/nosuch",
+                body,
+                None,
+            )
+            .await;
+        assert_eq!(unknown_setting.status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(
+            unknown_setting.json["code"], "not_found",
+            "{}",
+            unknown_setting.text
+        );
+        let message = unknown_setting.json["message"].as_str().unwrap();
+        assert!(
+            message.contains("`nosuch`") && message.contains("`stop-words`"),
+            "{message}"
+        );
+    }
     test.stop().await;
 }

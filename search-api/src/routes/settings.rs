@@ -57,9 +57,7 @@ pub async fn get_setting(
     Extension(caller): Extension<Caller>,
     Path((uid, name)): Path<(String, String)>,
 ) -> Result<Response> {
-    let Some(field) = field_of(&name) else {
-        return Ok(StatusCode::NOT_FOUND.into_response());
-    };
+    let field = field_of(&name)?;
     let mut settings = settings_json(&state, &caller, &uid)?;
     Ok(Json(settings[field].take()).into_response())
 }
@@ -81,9 +79,7 @@ pub async fn update_setting(
     Path((uid, name)): Path<(String, String)>,
     JsonBody(AnyJson(value)): JsonBody<AnyJson>,
 ) -> Result<Response> {
-    let Some(field) = field_of(&name) else {
-        return Ok(StatusCode::NOT_FOUND.into_response());
-    };
+    let field = field_of(&name)?;
     let update = SettingsUpdate::from_json_value(Value::Object(Map::from_iter([(
         field.to_owned(),
         value,
@@ -97,9 +93,7 @@ pub async fn reset_setting(
     Extension(caller): Extension<Caller>,
     Path((uid, name)): Path<(String, String)>,
 ) -> Result<Response> {
-    let Some(field) = field_of(&name) else {
-        return Ok(StatusCode::NOT_FOUND.into_response());
-    };
+    let field = field_of(&name)?;
     // The attribute lists are refused by the update: the schema decides them.
     let update = SettingsUpdate::from_json_value(Value::Object(Map::from_iter([(
         field.to_owned(),
@@ -186,9 +180,19 @@ fn accepted(task: &SettingsTask) -> Response {
     (StatusCode::ACCEPTED, Json(task.summary_json())).into_response()
 }
 
-fn field_of(route_name: &str) -> Option<&'static str> {
+fn field_of(route_name: &str) -> Result<&'static str> {
     SETTING_ROUTES
         .iter()
         .find(|(name, _)| *name == route_name)
         .map(|(_, field)| *field)
+        .ok_or_else(|| {
+            let known: Vec<&str> = SETTING_ROUTES.iter().map(|(name, _)| *name).collect();
+            ApiError::new(
+                Code::NotFound,
+                format!(
+                    "`{route_name}` is not a setting; the settings are `{}`",
+                    known.join("`, `")
+                ),
+            )
+        })
 }
