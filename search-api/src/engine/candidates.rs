@@ -1248,6 +1248,8 @@ pub(crate) fn bare_orcid(orcid: &str) -> Option<String> {
             }
             bare.trim_matches('/')
         }
+        // A path or a URL of another host.
+        None if trimmed.contains('/') => return None,
         None => trimmed,
     };
     // Sixteen characters without dashes are an iD written without them.
@@ -1298,6 +1300,13 @@ mod tests {
             bare_orcid(" 0000-0002-1825-0097 ").as_deref(),
             Some("0000-0002-1825-0097")
         );
+        for elsewhere in [
+            "http://evil.com/0000-0002-1825-0097",
+            "https://example.org/orcid/0000-0002-1825-0097",
+            "evil.com/0000-0002-1825-0097",
+        ] {
+            assert_eq!(bare_orcid(elsewhere), None, "{elsewhere}");
+        }
         assert_eq!(
             bare_orcid("0000000218250097").as_deref(),
             Some("0000-0002-1825-0097")
