@@ -363,7 +363,8 @@ mod tests {
     //! are the same through the vocabulary as through every segment's own dictionaries,
     //! for any field subset, typo budget and prefix, with segments written since it was
     //! built; one holding a segment merged away is not used; a reload builds one that
-    //! fits again; small segments are left to their own dictionaries.
+    //! fits again, at once or on a thread of its own, and keeps one that fits; small
+    //! segments are left to their own dictionaries.
 
     use super::*;
     use proptest::prelude::*;
@@ -553,6 +554,38 @@ mod tests {
             terms_accepted(Some(&rebuilt), &searchers, &[a, b], &automaton, usize::MAX).unwrap(),
             expected
         );
+    }
+
+    #[test]
+    fn a_reload_builds_the_vocabulary_again_on_a_thread_of_its_own() {
+        let mut shard = Shard::new();
+        let document = [vec!["abcde".to_owned()], vec![], vec![]];
+        shard.write(std::slice::from_ref(&document));
+        let slot = Arc::new(VocabularySlot::default());
+        slot.refresh("test", groups(&shard), &[shard.searcher()], true);
+        let first = slot.get().unwrap();
+
+        // A segment as large as the first: the vocabulary no longer holds every large one.
+        shard.write(std::slice::from_ref(&document));
+        let searchers = vec![shard.searcher()];
+        assert!(!first.fits(&searchers));
+        slot.refresh("test", groups(&shard), &searchers, false);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !slot.get().unwrap().fits(&searchers) {
+            assert!(std::time::Instant::now() < deadline, "no vocabulary built");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let [a, ..] = shard.fields;
+        let automaton = WordAutomaton::new("abcde", 0, false, false);
+        let rebuilt = slot.get().unwrap();
+        assert_eq!(rebuilt.segments_left_out(&searchers).unwrap().len(), 0);
+        assert_eq!(
+            terms_accepted(Some(&rebuilt), &searchers, &[a], &automaton, usize::MAX).unwrap(),
+            [("abcde".to_owned(), 2)].into()
+        );
+        // Nothing left to build: a refresh keeps the same vocabulary.
+        slot.refresh("test", groups(&shard), &searchers, false);
+        assert!(Arc::ptr_eq(&rebuilt, &slot.get().unwrap()));
     }
 
     #[test]
