@@ -325,6 +325,27 @@ static PROFILES: IndexCatalog = IndexCatalog {
     default_order: &[fields::UPDATED_AT],
 };
 
+/// Groups the fields of `attributes` by analysis, in the order the analyses first come,
+/// keywords left out: the fields whose terms a query word is expanded in together.
+pub fn fields_by_analysis<'a>(
+    attributes: impl IntoIterator<Item = &'a SearchableAttribute>,
+) -> Vec<(Analysis, Vec<&'static str>)> {
+    let mut analyses: Vec<(Analysis, Vec<&'static str>)> = Vec::new();
+    for attribute in attributes {
+        if attribute.analysis == Analysis::Keyword {
+            continue;
+        }
+        match analyses
+            .iter_mut()
+            .find(|(analysis, _)| *analysis == attribute.analysis)
+        {
+            Some((_, fields)) => fields.extend(attribute.fields),
+            None => analyses.push((attribute.analysis, attribute.fields.to_vec())),
+        }
+    }
+    analyses
+}
+
 impl IndexCatalog {
     /// Returns the catalog of `kind`.
     pub fn of(kind: IndexKind) -> &'static IndexCatalog {

@@ -326,21 +326,26 @@ fn rank_candidates(
         && search.window_end > 0
         && candidates.num_untied < addresses.len();
     let mut addresses = candidates.addresses.clone();
-    // The best key each tied candidate can have, at most that of every candidate after
-    // it, so a bound for all of them.
+    // Where each tied candidate holds the units, and the best key it can have, at most
+    // that of every candidate after it, so a bound for all of them.
+    let mut tied_places: Vec<UnitPlaces> = Vec::new();
     let mut bounds_from: Vec<Vec<i128>> = Vec::new();
     if let (Some(plan), true) = (word_plan, stops_early) {
         let tied = &mut addresses[candidates.num_untied..];
         sort_by_id(searcher, tied, search.order.id_descending)?;
-        bounds_from = tied
+        tied_places = tied
             .iter()
             .map(|address| {
                 let unit_attributes = match sets_of(plan, address.segment_ord) {
                     Some(sets) => plan.unit_attributes(&sets, address.doc_id),
                     None => vec![u64::MAX; plan.units.len()],
                 };
-                best_possible_key(&search.order.rules, UnitPlaces::of(&unit_attributes))
+                UnitPlaces::of(&unit_attributes)
             })
+            .collect();
+        bounds_from = tied_places
+            .iter()
+            .map(|&places| best_possible_key(&search.order.rules, places))
             .collect();
         for index in (1..bounds_from.len()).rev() {
             if bounds_from[index] < bounds_from[index - 1] {
@@ -404,25 +409,19 @@ fn rank_candidates(
                 document
             }
             Some(plan) => {
-                let sets = sets_of(plan, address.segment_ord);
-                let attributes_holding_units = match &sets {
-                    Some(sets) => plan.attributes_holding_units(sets, address.doc_id),
+                let attributes_holding_units = match sets_of(plan, address.segment_ord) {
+                    Some(sets) => plan.attributes_holding_units(&sets, address.doc_id),
                     None => u64::MAX,
                 };
                 // A tied candidate's own bound, closer than the one shared with those
                 // after it: when it cannot reach the page unless a value holds exactly
                 // the query's words, its values are read as plain text to see, far more
                 // cheaply than ranking it.
-                let is_tied = index >= candidates.num_untied;
-                if let Some(last) = best
-                    .peek()
-                    .filter(|_| stops_early && is_tied && best.len() == search.window_end)
-                {
-                    let unit_attributes = match &sets {
-                        Some(sets) => plan.unit_attributes(sets, address.doc_id),
-                        None => vec![u64::MAX; plan.units.len()],
-                    };
-                    let places = UnitPlaces::of(&unit_attributes);
+                let own_places = index
+                    .checked_sub(candidates.num_untied)
+                    .and_then(|tied_index| tied_places.get(tied_index));
+                let last = best.peek().filter(|_| best.len() == search.window_end);
+                if let (Some(&places), Some(last)) = (own_places, last) {
                     let id = documents::id_of(search.catalog, &stored);
                     let ranks_after = |places: UnitPlaces| {
                         let bound = Placed {

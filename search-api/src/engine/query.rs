@@ -25,7 +25,7 @@ use tantivy::schema::Field;
 use tantivy::{DocId, Searcher, Term};
 
 use super::best_of::{Alternative, BestOfQuery, SegmentSet, SetsCache, UnitsQuery};
-use super::catalog::{Analysis, IndexCatalog, SearchableAttribute};
+use super::catalog::{fields_by_analysis, Analysis, IndexCatalog, SearchableAttribute};
 use super::filter_set::FilterSetQuery;
 use super::memo::CommitCache;
 use super::term_sets::TermSets;
@@ -860,20 +860,7 @@ fn expand(
         return Ok(());
     }
     let word = unit.words[0].clone();
-    let mut analyses: Vec<(Analysis, Vec<&'static str>)> = Vec::new();
-    for attribute in attributes {
-        let analysis = attribute.spec.analysis;
-        if analysis == Analysis::Keyword {
-            continue;
-        }
-        match analyses
-            .iter_mut()
-            .find(|(existing, _)| *existing == analysis)
-        {
-            Some((_, fields)) => fields.extend(attribute.spec.fields),
-            None => analyses.push((analysis, attribute.spec.fields.to_vec())),
-        }
-    }
+    let analyses = fields_by_analysis(attributes.iter().map(|attribute| attribute.spec));
 
     let stem_fields: Vec<&'static str> = attributes
         .iter()

@@ -19,7 +19,7 @@ use tantivy::schema::Field;
 use tantivy::{Searcher, SegmentReader};
 use tantivy_fst::{IntoStreamer, Map, MapBuilder, Streamer};
 
-use super::catalog::{Analysis, IndexCatalog};
+use super::catalog::{fields_by_analysis, IndexCatalog};
 use super::tuning::MIN_VOCABULARY_SEGMENT_SHARE;
 use super::typo::{accept_terms, WordAutomaton};
 use crate::error::{ApiError, Result};
@@ -52,22 +52,14 @@ impl std::fmt::Debug for Vocabulary {
 }
 
 impl Vocabulary {
-    /// Merges the term dictionaries of `searchers`' large segments (see [`is_large`]),
+    /// Merges the term dictionaries of `searchers`' large segments (see [`large_segments`]),
     /// one dictionary per group of `field_groups`.
     ///
     /// # Errors
     ///
     /// An internal error when a term dictionary cannot be read.
     pub fn build(field_groups: &[Vec<Field>], searchers: &[Searcher]) -> Result<Vocabulary> {
-        let segments: Vec<&SegmentReader> = searchers
-            .iter()
-            .flat_map(|searcher| {
-                let readers = searcher.segment_readers();
-                readers
-                    .iter()
-                    .filter(move |reader| is_large(reader, readers))
-            })
-            .collect();
+        let segments: Vec<&SegmentReader> = large_segments(searchers).collect();
         let groups = field_groups
             .iter()
             .map(|fields| FieldGroup::merge(fields.clone(), &segments))
@@ -113,12 +105,7 @@ impl Vocabulary {
     /// segment gone and every large segment.
     fn fits(&self, searchers: &[Searcher]) -> bool {
         self.segments_left_out(searchers).is_some()
-            && searchers.iter().all(|searcher| {
-                let readers = searcher.segment_readers();
-                readers.iter().all(|reader| {
-                    !is_large(reader, readers) || self.segments.contains(&reader.segment_id())
-                })
-            })
+            && large_segments(searchers).all(|reader| self.segments.contains(&reader.segment_id()))
     }
 
     /// Adds the terms of `fields` that `automaton` accepts, with the documents holding
@@ -216,31 +203,26 @@ impl FieldGroup {
 /// Returns the fields of `catalog`'s searchable attributes grouped by analysis, keywords
 /// left out (they are never expanded): the dictionaries a vocabulary of the index merges.
 pub fn field_groups(catalog: &IndexCatalog) -> Vec<Vec<Field>> {
-    let mut analyses: Vec<(Analysis, Vec<Field>)> = Vec::new();
-    for attribute in catalog.searchable {
-        if attribute.analysis == Analysis::Keyword {
-            continue;
-        }
-        let fields = attribute.fields.iter().map(|name| catalog.field(name));
-        match analyses
-            .iter_mut()
-            .find(|(analysis, _)| *analysis == attribute.analysis)
-        {
-            Some((_, existing)) => existing.extend(fields),
-            None => analyses.push((attribute.analysis, fields.collect())),
-        }
-    }
-    analyses.into_iter().map(|(_, fields)| fields).collect()
+    fields_by_analysis(catalog.searchable)
+        .into_iter()
+        .map(|(_, names)| names.iter().map(|name| catalog.field(name)).collect())
+        .collect()
 }
 
-/// Whether a segment is large enough among `readers` (one shard's) for the vocabulary to
-/// hold it: small segments come and go as a follower commits and merges them.
-fn is_large(reader: &SegmentReader, readers: &[SegmentReader]) -> bool {
-    let num_shard_docs: u64 = readers
-        .iter()
-        .map(|reader| u64::from(reader.max_doc()))
-        .sum();
-    u64::from(reader.max_doc()) * MIN_VOCABULARY_SEGMENT_SHARE >= num_shard_docs
+/// Returns the segments of `searchers` large enough among their shard's for the
+/// vocabulary to hold them: small segments come and go as a follower commits and merges
+/// them.
+fn large_segments(searchers: &[Searcher]) -> impl Iterator<Item = &SegmentReader> {
+    searchers.iter().flat_map(|searcher| {
+        let readers = searcher.segment_readers();
+        let num_shard_docs: u64 = readers
+            .iter()
+            .map(|reader| u64::from(reader.max_doc()))
+            .sum();
+        readers.iter().filter(move |reader| {
+            u64::from(reader.max_doc()) * MIN_VOCABULARY_SEGMENT_SHARE >= num_shard_docs
+        })
+    })
 }
 
 /// Returns the terms of `fields` in every shard of `searchers` that `automaton` accepts,
@@ -489,14 +471,13 @@ mod tests {
             let vocabulary = Vocabulary::build(&groups(&shards[0]), &searchers).unwrap();
             let subsets = field_subsets(&shards[0]);
             let left_out = vocabulary.segments_left_out(&searchers).unwrap();
-            let all_small = searchers.iter().all(|searcher| {
-                let readers = searcher.segment_readers();
-                readers.iter().all(|reader| {
-                    let is_left_out = left_out
-                        .iter()
-                        .any(|other| other.segment_id() == reader.segment_id());
-                    is_left_out != is_large(reader, readers)
-                })
+            let large: HashSet<SegmentId> =
+                large_segments(&searchers).map(SegmentReader::segment_id).collect();
+            let all_small = searchers.iter().flat_map(Searcher::segment_readers).all(|reader| {
+                let is_left_out = left_out
+                    .iter()
+                    .any(|other| other.segment_id() == reader.segment_id());
+                is_left_out != large.contains(&reader.segment_id())
             });
             prop_assert!(all_small, "the vocabulary holds exactly the large segments");
             assert_same_terms(&vocabulary, &searchers, &subsets, &words)?;
