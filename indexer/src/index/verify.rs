@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use tantivy::schema::Value;
 use tantivy::{Searcher, TantivyDocument};
 use tokio::sync::mpsc;
@@ -153,7 +153,12 @@ pub async fn verify(
     kinds: &[IndexKind],
     options: &VerifyOptions,
 ) -> Result<VerifyReport> {
-    let mut transaction = pool.begin().await?;
+    // A connection of its own: one snapshot held for the whole comparison, and no state
+    // left on a pooled connection by a task cancelled mid-transaction (whose rollback
+    // sqlx runs lazily, turning the next `begin` into a savepoint where the isolation
+    // level can no longer be set).
+    let mut connection = PgConnection::connect_with(&pool.connect_options()).await?;
+    let mut transaction = connection.begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only")
         .execute(&mut *transaction)
         .await?;
@@ -175,6 +180,7 @@ pub async fn verify(
         indexes.push(report);
     }
     transaction.commit().await?;
+    connection.close().await?;
     Ok(VerifyReport { position, indexes })
 }
 
