@@ -856,7 +856,7 @@ impl Retriever<'_> {
         let automaton = WordAutomaton::new(key, max_typos, false, false);
         // Surname keys are in no searchable field, so no vocabulary holds them.
         let near = terms_accepted(
-            None,
+            &[],
             self.searchers,
             &[field],
             &automaton,

@@ -193,8 +193,9 @@ struct OpenIndex {
     /// The sets of frequent terms of the searchers' segments, shared with every later load
     /// (a segment never changes) and rid of the segments gone at each.
     term_sets: Arc<TermSets>,
-    /// The searchable fields' terms of the large segments in one dictionary, shared with
-    /// every later load and built again when they outgrow it.
+    /// The searchable fields' terms of the large segments in one dictionary and of the
+    /// small ones in another, shared with every later load and built again when they
+    /// outgrow them.
     vocabulary: Arc<VocabularySlot>,
 }
 
@@ -240,8 +241,8 @@ impl OpenIndex {
         };
         let vocabulary =
             previous.map_or_else(Arc::default, |previous| Arc::clone(&previous.vocabulary));
-        // An index opened serves no search until it is loaded, so its vocabulary is built
-        // before; a reload keeps serving while a new one is built.
+        // An index opened serves no search until it is loaded, so its vocabularies are
+        // built before; a reload keeps serving while new ones are built.
         vocabulary.refresh(
             kind.name(),
             vocabulary::field_groups(IndexCatalog::of(kind)),
@@ -667,7 +668,8 @@ impl Engine {
     ) -> Result<SearchOutcome> {
         let (catalog, index) = self.index(uid)?;
         let started = Instant::now();
-        let vocabulary = index.vocabulary.get();
+        let vocabularies = index.vocabulary.get();
+        let vocabularies = vocabularies.held();
         let plan = match search.is_placeholder() {
             true => None,
             false => Some(QueryPlan::build(
@@ -680,7 +682,7 @@ impl Engine {
                     searchers: &index.searchers,
                     cache: &index.expansions,
                     term_sets: &index.term_sets,
-                    vocabulary: vocabulary.as_deref(),
+                    vocabularies: &vocabularies,
                 },
                 deadline,
             )?),

@@ -796,8 +796,8 @@ pub struct Dictionaries<'a> {
     pub cache: &'a ExpansionCache,
     /// The sets of frequent terms of their segments.
     pub term_sets: &'a Arc<TermSets>,
-    /// Their large segments' terms in one dictionary, when it has been built.
-    pub vocabulary: Option<&'a Vocabulary>,
+    /// Their segments' terms merged into few dictionaries, those built.
+    pub vocabularies: &'a [&'a Vocabulary],
 }
 
 /// The terms words expanded to in one set of searchers (one commit of every shard), so that
@@ -853,7 +853,7 @@ fn expand(
     let Dictionaries {
         searchers,
         cache,
-        vocabulary,
+        vocabularies,
         ..
     } = dictionaries;
     if unit.is_phrase {
@@ -916,7 +916,7 @@ fn expand(
         );
         let fields: Vec<Field> = key.fields.iter().map(|name| catalog.field(name)).collect();
         let frequencies = terms_accepted(
-            vocabulary,
+            vocabularies,
             searchers,
             &fields,
             &automaton,

@@ -3,12 +3,13 @@
 //! A query word of five letters or more, and the last word as a prefix, is expanded by
 //! walking term dictionaries with a Levenshtein automaton. Every segment of every shard
 //! has a dictionary per field, so a word's walk was one walk per segment and field, each
-//! visiting much the same terms. The vocabulary merges the dictionaries of an index's
-//! large segments into one, field by field counting the documents holding each term, so
-//! that a word is walked once per analysis; the segments written since it was built
-//! (a follower's small commits) are walked one by one as before. Large segments are rarely
-//! merged; when one is, the vocabulary describes documents no longer searched and is not
-//! used until it is built again, on a thread of its own.
+//! visiting much the same terms. A vocabulary merges the dictionaries of some segments
+//! into one, field by field counting the documents holding each term, so that a word is
+//! walked once per analysis and vocabulary. An index keeps two: one of its large
+//! segments, which are rarely merged, and one of the small segments a follower's commits
+//! write and merge, rebuilt as they change. Both are built on a thread of their own
+//! (except when an index opens); meanwhile a search uses those still describing
+//! segments it searches, and walks the other segments one by one.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,9 +61,22 @@ impl Vocabulary {
     /// An internal error when a term dictionary cannot be read.
     pub fn build(field_groups: &[Vec<Field>], searchers: &[Searcher]) -> Result<Vocabulary> {
         let segments: Vec<&SegmentReader> = large_segments(searchers).collect();
+        Vocabulary::of_segments(field_groups, &segments)
+    }
+
+    /// Merges the term dictionaries of `segments`, one dictionary per group of
+    /// `field_groups`.
+    ///
+    /// # Errors
+    ///
+    /// An internal error when a term dictionary cannot be read.
+    pub fn of_segments(
+        field_groups: &[Vec<Field>],
+        segments: &[&SegmentReader],
+    ) -> Result<Vocabulary> {
         let groups = field_groups
             .iter()
-            .map(|fields| FieldGroup::merge(fields.clone(), &segments))
+            .map(|fields| FieldGroup::merge(fields.clone(), segments))
             .collect::<Result<Vec<_>>>()?;
         Ok(Vocabulary {
             segments: segments.iter().map(|reader| reader.segment_id()).collect(),
@@ -106,6 +120,15 @@ impl Vocabulary {
     fn fits(&self, searchers: &[Searcher]) -> bool {
         self.segments_left_out(searchers).is_some()
             && large_segments(searchers).all(|reader| self.segments.contains(&reader.segment_id()))
+    }
+
+    /// Whether every segment it holds is one of `segments`.
+    fn holds_only(&self, segments: &[&SegmentReader]) -> bool {
+        let num_held = segments
+            .iter()
+            .filter(|reader| self.segments.contains(&reader.segment_id()))
+            .count();
+        num_held == self.segments.len()
     }
 
     /// Adds the terms of `fields` that `automaton` accepts, with the documents holding
@@ -227,32 +250,33 @@ fn large_segments(searchers: &[Searcher]) -> impl Iterator<Item = &SegmentReader
 
 /// Returns the terms of `fields` in every shard of `searchers` that `automaton` accepts,
 /// with the documents holding each summed over fields and shards; the first `max_terms`
-/// found when there are more. The terms of the segments `vocabulary` holds are read from
-/// it, those of the others from their own dictionaries.
+/// found when there are more. The terms of the segments a vocabulary of `vocabularies`
+/// holds are read from it, in turn, when every segment it holds is still searched and
+/// none was read through an earlier one; those of the other segments from their own
+/// dictionaries.
 ///
 /// # Errors
 ///
 /// An internal error when a term dictionary cannot be read.
 pub fn terms_accepted(
-    vocabulary: Option<&Vocabulary>,
+    vocabularies: &[&Vocabulary],
     searchers: &[Searcher],
     fields: &[Field],
     automaton: &WordAutomaton,
     max_terms: usize,
 ) -> Result<HashMap<String, u64>> {
     let mut frequencies = HashMap::new();
-    let left_out = vocabulary.and_then(|vocabulary| {
-        let left_out = vocabulary.segments_left_out(searchers)?;
-        vocabulary
-            .accept_terms(fields, automaton, &mut frequencies, max_terms)
-            .then_some(left_out)
-    });
-    let segments = left_out.unwrap_or_else(|| {
-        searchers
-            .iter()
-            .flat_map(Searcher::segment_readers)
-            .collect()
-    });
+    let mut segments: Vec<&SegmentReader> = searchers
+        .iter()
+        .flat_map(Searcher::segment_readers)
+        .collect();
+    for vocabulary in vocabularies {
+        if vocabulary.holds_only(&segments)
+            && vocabulary.accept_terms(fields, automaton, &mut frequencies, max_terms)
+        {
+            segments.retain(|reader| !vocabulary.segments.contains(&reader.segment_id()));
+        }
+    }
     accept_terms(
         segments.into_iter(),
         fields,
@@ -263,24 +287,68 @@ pub fn terms_accepted(
     Ok(frequencies)
 }
 
-/// The vocabulary of one index, kept across loads and built again, on a thread of its
-/// own, when the searchers outgrow it.
+/// The vocabularies of one index's segments: of its large ones, and of the others.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabularies {
+    pub large: Option<Arc<Vocabulary>>,
+    /// Of the segments `large` leaves out, when there are some.
+    pub small: Option<Arc<Vocabulary>>,
+}
+
+impl Vocabularies {
+    /// Returns the vocabularies built, the large segments' first.
+    pub fn held(&self) -> Vec<&Vocabulary> {
+        self.large
+            .iter()
+            .chain(&self.small)
+            .map(Arc::as_ref)
+            .collect()
+    }
+
+    /// Whether they serve `searchers` as well as vocabularies built from them would.
+    fn fit(&self, searchers: &[Searcher]) -> bool {
+        let Some(large) = self.large.as_deref().filter(|large| large.fits(searchers)) else {
+            return false;
+        };
+        let left_out = large.segments_left_out(searchers).unwrap_or_default();
+        self.small_fits(&left_out)
+    }
+
+    /// Whether the small segments' vocabulary holds exactly `left_out`, the segments the
+    /// large one leaves out (none when there are none).
+    fn small_fits(&self, left_out: &[&SegmentReader]) -> bool {
+        match &self.small {
+            None => left_out.is_empty(),
+            Some(small) => small.segments.len() == left_out.len() && small.holds_only(left_out),
+        }
+    }
+}
+
+/// Fields grouped by analysis and the searchers whose segments' terms they are merged from.
+type Wanted = (Vec<Vec<Field>>, Vec<Searcher>);
+
+/// The vocabularies of one index, kept across loads and built again, on a thread of their
+/// own, when the searchers outgrow them.
 #[derive(Debug, Default)]
 pub struct VocabularySlot {
-    current: Mutex<Option<Arc<Vocabulary>>>,
+    current: Mutex<Vocabularies>,
+    /// The searchers of the latest load the vocabularies do not fit yet, with the fields
+    /// to merge, left for the thread building them.
+    wanted: Mutex<Option<Wanted>>,
     is_building: AtomicBool,
 }
 
 impl VocabularySlot {
-    /// Returns the vocabulary last built, if any; it may no longer fit the searchers,
-    /// which [`terms_accepted`] checks.
-    pub fn get(&self) -> Option<Arc<Vocabulary>> {
+    /// Returns the vocabularies last built; they may no longer fit the searchers, which
+    /// [`terms_accepted`] checks.
+    pub fn get(&self) -> Vocabularies {
         self.lock().clone()
     }
 
-    /// Builds the vocabulary of `searchers` unless the current one fits them: now when
+    /// Builds the vocabularies of `searchers` unless the current ones fit them: now when
     /// `wait` (an index opened, which serves no search yet), otherwise on a thread of its
-    /// own while searches go on with the one they have or without.
+    /// own while searches go on with the ones they have. A thread already building takes
+    /// the latest searchers it is given once it is done.
     pub fn refresh(
         self: &Arc<Self>,
         index: &'static str,
@@ -288,65 +356,119 @@ impl VocabularySlot {
         searchers: &[Searcher],
         wait: bool,
     ) {
-        if self
-            .get()
-            .is_some_and(|vocabulary| vocabulary.fits(searchers))
-        {
+        if self.get().fit(searchers) {
             return;
         }
+        *lock(&self.wanted) = Some((field_groups, searchers.to_vec()));
         if self.is_building.swap(true, Ordering::AcqRel) {
             return;
         }
-        let build = {
-            let slot = Arc::clone(self);
-            let searchers = searchers.to_vec();
-            move || {
-                let started = std::time::Instant::now();
-                match Vocabulary::build(&field_groups, &searchers) {
-                    Ok(vocabulary) => {
-                        tracing::info!(
-                            index,
-                            segments = vocabulary.segments.len(),
-                            terms = vocabulary.num_terms(),
-                            bytes = vocabulary.num_bytes(),
-                            millis = started.elapsed().as_millis(),
-                            "term dictionaries merged"
-                        );
-                        *slot.lock() = Some(Arc::new(vocabulary));
-                    }
-                    Err(error) => tracing::warn!(
-                        index,
-                        %error,
-                        "cannot merge the term dictionaries; words are looked up segment by segment"
-                    ),
-                }
-                slot.is_building.store(false, Ordering::Release);
-            }
-        };
         if wait {
-            build();
-        } else if let Err(error) = std::thread::Builder::new()
+            self.build_wanted(index);
+            return;
+        }
+        let slot = Arc::clone(self);
+        if let Err(error) = std::thread::Builder::new()
             .name("vocabulary".to_owned())
-            .spawn(build)
+            .spawn(move || slot.build_wanted(index))
         {
             self.is_building.store(false, Ordering::Release);
             tracing::warn!(index, %error, "cannot start merging the term dictionaries");
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Vocabulary>>> {
-        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Builds the vocabularies of the searchers wanted until none are left; called by the
+    /// one caller that set `is_building`.
+    fn build_wanted(&self, index: &'static str) {
+        loop {
+            while let Some((field_groups, searchers)) = lock(&self.wanted).take() {
+                if let Err(error) = self.build(index, &field_groups, &searchers) {
+                    tracing::warn!(
+                        index,
+                        %error,
+                        "cannot merge the term dictionaries; words are looked up segment by segment"
+                    );
+                }
+            }
+            self.is_building.store(false, Ordering::Release);
+            // Searchers wanted after the last look and before the flag was cleared would
+            // otherwise wait for the next load.
+            if lock(&self.wanted).is_none() || self.is_building.swap(true, Ordering::AcqRel) {
+                return;
+            }
+        }
     }
+
+    fn build(
+        &self,
+        index: &'static str,
+        field_groups: &[Vec<Field>],
+        searchers: &[Searcher],
+    ) -> Result<()> {
+        let mut vocabularies = self.get();
+        if !vocabularies
+            .large
+            .as_ref()
+            .is_some_and(|large| large.fits(searchers))
+        {
+            let started = std::time::Instant::now();
+            let large = Vocabulary::build(field_groups, searchers)?;
+            tracing::info!(
+                index,
+                segments = large.segments.len(),
+                terms = large.num_terms(),
+                bytes = large.num_bytes(),
+                millis = started.elapsed().as_millis(),
+                "term dictionaries merged"
+            );
+            vocabularies = Vocabularies {
+                large: Some(Arc::new(large)),
+                small: None,
+            };
+            *self.lock() = vocabularies.clone();
+        }
+        let Some(left_out) = vocabularies
+            .large
+            .as_ref()
+            .and_then(|large| large.segments_left_out(searchers))
+        else {
+            return Ok(());
+        };
+        if !vocabularies.small_fits(&left_out) {
+            let started = std::time::Instant::now();
+            let small = match left_out.is_empty() {
+                true => None,
+                false => Some(Arc::new(Vocabulary::of_segments(field_groups, &left_out)?)),
+            };
+            tracing::debug!(
+                index,
+                segments = left_out.len(),
+                terms = small.as_ref().map_or(0, |small| small.num_terms()),
+                millis = started.elapsed().as_millis(),
+                "small segments' term dictionaries merged"
+            );
+            self.lock().small = small;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vocabularies> {
+        lock(&self.current)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
     //! Properties checked: the terms a word reaches, and the documents counted for each,
-    //! are the same through the vocabulary as through every segment's own dictionaries,
-    //! for any field subset, typo budget and prefix, with segments written since it was
-    //! built; one holding a segment merged away is not used; a reload builds one that
-    //! fits again, at once or on a thread of its own, and keeps one that fits; small
-    //! segments are left to their own dictionaries.
+    //! are the same through the vocabularies as through every segment's own dictionaries,
+    //! for any field subset, typo budget and prefix, with segments written since they were
+    //! built; one holding a segment merged away, or one already read, is not used; a
+    //! reload builds those that no longer fit again, at once or on a thread of its own,
+    //! and keeps those that fit; small segments are left out of the large segments' one.
 
     use super::*;
     use proptest::prelude::*;
@@ -422,9 +544,9 @@ mod tests {
     }
 
     /// Every word of every field subset reaches the same terms, with the same counts,
-    /// through `vocabulary` as without it.
+    /// through `vocabularies` as without them.
     fn assert_same_terms(
-        vocabulary: &Vocabulary,
+        vocabularies: &[&Vocabulary],
         searchers: &[Searcher],
         subsets: &[Vec<Field>],
         words: &[String],
@@ -440,10 +562,10 @@ mod tests {
                     WordAutomaton::new(word, max_typos, as_prefix, first_letter_costs_more);
                 for fields in subsets {
                     let merged =
-                        terms_accepted(Some(vocabulary), searchers, fields, &automaton, usize::MAX)
+                        terms_accepted(vocabularies, searchers, fields, &automaton, usize::MAX)
                             .unwrap();
                     let separate =
-                        terms_accepted(None, searchers, fields, &automaton, usize::MAX).unwrap();
+                        terms_accepted(&[], searchers, fields, &automaton, usize::MAX).unwrap();
                     prop_assert_eq!(merged, separate, "word {:?}, fields {:?}", word, fields);
                 }
             }
@@ -480,13 +602,18 @@ mod tests {
                 is_left_out != large.contains(&reader.segment_id())
             });
             prop_assert!(all_small, "the vocabulary holds exactly the large segments");
-            assert_same_terms(&vocabulary, &searchers, &subsets, &words)?;
+            assert_same_terms(&[&vocabulary], &searchers, &subsets, &words)?;
 
             // A segment written since: read from its own dictionary.
             shards[1].write(&later);
             let searchers: Vec<Searcher> = shards.iter().map(Shard::searcher).collect();
-            prop_assert!(vocabulary.segments_left_out(&searchers).is_some());
-            assert_same_terms(&vocabulary, &searchers, &subsets, &words)?;
+            let left_out = vocabulary.segments_left_out(&searchers).unwrap();
+            assert_same_terms(&[&vocabulary], &searchers, &subsets, &words)?;
+
+            // The segments left out merged into a vocabulary of their own.
+            let small = Vocabulary::of_segments(&groups(&shards[0]), &left_out).unwrap();
+            assert_same_terms(&[&vocabulary, &small], &searchers, &subsets, &words)?;
+            assert_same_terms(&[&small, &vocabulary], &searchers, &subsets, &words)?;
         }
     }
 
@@ -500,7 +627,7 @@ mod tests {
         let searchers = vec![shard.searcher()];
         let slot = Arc::new(VocabularySlot::default());
         slot.refresh("test", groups(&shard), &searchers, true);
-        let vocabulary = slot.get().unwrap();
+        let vocabulary = slot.get().large.unwrap();
         assert_eq!(vocabulary.segments.len(), 2);
         assert!(vocabulary.fits(&searchers));
 
@@ -516,23 +643,16 @@ mod tests {
         let expected: HashMap<String, u64> =
             [("abcde".to_owned(), 2), ("abcdd".to_owned(), 2)].into();
         assert_eq!(
-            terms_accepted(
-                Some(&vocabulary),
-                &searchers,
-                &[a, b],
-                &automaton,
-                usize::MAX
-            )
-            .unwrap(),
+            terms_accepted(&[&vocabulary], &searchers, &[a, b], &automaton, usize::MAX).unwrap(),
             expected
         );
 
         slot.refresh("test", groups(&shard), &searchers, true);
-        let rebuilt = slot.get().unwrap();
+        let rebuilt = slot.get().large.unwrap();
         assert!(rebuilt.fits(&searchers));
         assert_eq!(rebuilt.segments_left_out(&searchers).unwrap().len(), 0);
         assert_eq!(
-            terms_accepted(Some(&rebuilt), &searchers, &[a, b], &automaton, usize::MAX).unwrap(),
+            terms_accepted(&[&rebuilt], &searchers, &[a, b], &automaton, usize::MAX).unwrap(),
             expected
         );
     }
@@ -544,7 +664,7 @@ mod tests {
         shard.write(std::slice::from_ref(&document));
         let slot = Arc::new(VocabularySlot::default());
         slot.refresh("test", groups(&shard), &[shard.searcher()], true);
-        let first = slot.get().unwrap();
+        let first = slot.get().large.unwrap();
 
         // A segment as large as the first: the vocabulary no longer holds every large one.
         shard.write(std::slice::from_ref(&document));
@@ -552,21 +672,21 @@ mod tests {
         assert!(!first.fits(&searchers));
         slot.refresh("test", groups(&shard), &searchers, false);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !slot.get().unwrap().fits(&searchers) {
+        while !slot.get().large.unwrap().fits(&searchers) {
             assert!(std::time::Instant::now() < deadline, "no vocabulary built");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
         let [a, ..] = shard.fields;
         let automaton = WordAutomaton::new("abcde", 0, false, false);
-        let rebuilt = slot.get().unwrap();
+        let rebuilt = slot.get().large.unwrap();
         assert_eq!(rebuilt.segments_left_out(&searchers).unwrap().len(), 0);
         assert_eq!(
-            terms_accepted(Some(&rebuilt), &searchers, &[a], &automaton, usize::MAX).unwrap(),
+            terms_accepted(&[&rebuilt], &searchers, &[a], &automaton, usize::MAX).unwrap(),
             [("abcde".to_owned(), 2)].into()
         );
         // Nothing left to build: a refresh keeps the same vocabulary.
         slot.refresh("test", groups(&shard), &searchers, false);
-        assert!(Arc::ptr_eq(&rebuilt, &slot.get().unwrap()));
+        assert!(Arc::ptr_eq(&rebuilt, &slot.get().large.unwrap()));
     }
 
     #[test]
@@ -585,7 +705,113 @@ mod tests {
         let [a, ..] = shard.fields;
         let automaton = WordAutomaton::new("abcde", 0, false, false);
         let found =
-            terms_accepted(Some(&vocabulary), &searchers, &[a], &automaton, usize::MAX).unwrap();
+            terms_accepted(&[&vocabulary], &searchers, &[a], &automaton, usize::MAX).unwrap();
         assert_eq!(found, [("abcde".to_owned(), 105)].into());
+    }
+
+    /// Waits for `slot`'s vocabularies to fit `searchers`, built on their own thread.
+    fn wait_for_fit(slot: &VocabularySlot, searchers: &[Searcher]) -> Vocabularies {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let vocabularies = slot.get();
+            if vocabularies.fit(searchers) {
+                return vocabularies;
+            }
+            assert!(std::time::Instant::now() < deadline, "no vocabulary built");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_reload_merges_the_small_segments_again_and_keeps_the_large_ones() {
+        let mut shard = Shard::new();
+        let document = |word: &str| [vec![word.to_owned()], vec![], vec![word.to_owned()]];
+        shard.write(&vec![document("abcde"); 100]);
+        let slot = Arc::new(VocabularySlot::default());
+        slot.refresh("test", groups(&shard), &[shard.searcher()], true);
+        let first = slot.get();
+        assert!(first.small.is_none());
+        let large = first.large.unwrap();
+
+        let [a, _, c] = shard.fields;
+        let automaton = WordAutomaton::new("abcde", 1, false, false);
+        for (num_small, word) in [(1, "abcdf"), (2, "abcdd")] {
+            shard.write(&vec![document(word); 3]);
+            let searchers = vec![shard.searcher()];
+            slot.refresh("test", groups(&shard), &searchers, false);
+            let vocabularies = wait_for_fit(&slot, &searchers);
+            assert!(Arc::ptr_eq(&large, vocabularies.large.as_ref().unwrap()));
+            let small = vocabularies.small.as_ref().unwrap();
+            assert_eq!(small.segments.len(), num_small);
+            for fields in [vec![a], vec![c]] {
+                assert_eq!(
+                    terms_accepted(&vocabularies.held(), &searchers, &fields, &automaton, 9)
+                        .unwrap(),
+                    terms_accepted(&[], &searchers, &fields, &automaton, 9).unwrap()
+                );
+            }
+        }
+        let vocabularies = slot.get();
+        let found = terms_accepted(
+            &vocabularies.held(),
+            &[shard.searcher()],
+            &[a],
+            &automaton,
+            usize::MAX,
+        )
+        .unwrap();
+        let expected: HashMap<String, u64> = [
+            ("abcde".to_owned(), 100),
+            ("abcdf".to_owned(), 3),
+            ("abcdd".to_owned(), 3),
+        ]
+        .into();
+        assert_eq!(found, expected);
+
+        // The small segments merged into one: that vocabulary is unused until built again.
+        let small_ids: Vec<SegmentId> = shard
+            .searcher()
+            .segment_readers()
+            .iter()
+            .filter(|reader| reader.max_doc() == 3)
+            .map(SegmentReader::segment_id)
+            .collect();
+        shard.writer.merge(&small_ids).wait().unwrap();
+        shard.writer.commit().unwrap();
+        let searchers = vec![shard.searcher()];
+        assert!(!vocabularies.fit(&searchers));
+        let found = terms_accepted(
+            &vocabularies.held(),
+            &searchers,
+            &[a],
+            &automaton,
+            usize::MAX,
+        )
+        .unwrap();
+        assert_eq!(found, expected);
+        slot.refresh("test", groups(&shard), &searchers, false);
+        let rebuilt = wait_for_fit(&slot, &searchers);
+        assert_eq!(rebuilt.small.as_ref().unwrap().segments.len(), 1);
+        assert!(Arc::ptr_eq(&large, rebuilt.large.as_ref().unwrap()));
+    }
+
+    #[test]
+    fn a_vocabulary_holding_segments_already_read_is_not_used() {
+        let mut shard = Shard::new();
+        let document = [vec!["abcde".to_owned()], vec![], vec![]];
+        shard.write(&vec![document.clone(); 100]);
+        shard.write(&vec![document; 5]);
+        let searchers = vec![shard.searcher()];
+        let large = Vocabulary::build(&groups(&shard), &searchers).unwrap();
+        let readers: Vec<&SegmentReader> = searchers[0].segment_readers().iter().collect();
+        let all = Vocabulary::of_segments(&groups(&shard), &readers).unwrap();
+        let [a, ..] = shard.fields;
+        let automaton = WordAutomaton::new("abcde", 0, false, false);
+        let expected: HashMap<String, u64> = [("abcde".to_owned(), 105)].into();
+        for vocabularies in [vec![&large, &all], vec![&all, &large], vec![&all, &all]] {
+            let found =
+                terms_accepted(&vocabularies, &searchers, &[a], &automaton, usize::MAX).unwrap();
+            assert_eq!(found, expected);
+        }
     }
 }
