@@ -19,7 +19,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
 
 use super::filter_set::{FilterSetQuery, FilterSetWeight};
-use super::term_sets::{TermDocs, TermSets};
+use super::term_sets::{Bits, TermDocs, TermSets};
 
 /// Best scores a set tells apart: more distinct alternatives' scores than this share the
 /// lowest of them.
@@ -143,6 +143,9 @@ pub struct BestOfQuery {
     cache: SetsCache,
     /// The unit's key in the cache.
     key: usize,
+    /// Whether, as an optional part of a [`UnitsQuery`], its documents are read only
+    /// among those the query matches.
+    scores_matching_only: bool,
 }
 
 impl fmt::Debug for BestOfQuery {
@@ -170,7 +173,17 @@ impl BestOfQuery {
             scale,
             cache,
             key,
+            scores_matching_only: false,
         }
+    }
+
+    /// Returns the query reading its documents, as an optional part of a [`UnitsQuery`],
+    /// only among those the units query matches: for a bonus whose alternatives are
+    /// phrases, which are read position by position, of words common enough that most
+    /// of their documents would be read for nothing.
+    pub fn scoring_matching_only(mut self) -> BestOfQuery {
+        self.scores_matching_only = true;
+        self
     }
 }
 
@@ -218,6 +231,7 @@ impl BestOfQuery {
             },
             cache: self.cache.clone(),
             key: self.key,
+            scores_matching_only: self.scores_matching_only,
         })
     }
 }
@@ -287,11 +301,6 @@ impl Weight for UnitsWeight {
             .iter()
             .map(scored)
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let optional = self
-            .optional
-            .iter()
-            .map(scored)
-            .collect::<tantivy::Result<Vec<_>>>()?;
         let excluded = self
             .excluded
             .iter()
@@ -318,13 +327,18 @@ impl Weight for UnitsWeight {
                 *bits &= !other;
             }
         }
-        let num_docs = matching.iter().map(|bits| bits.count_ones()).sum();
-        let matching = Arc::new(SegmentSet {
-            buckets: matching,
-            class_planes: Vec::new(),
-            num_docs,
-            by_attribute: Vec::new(),
-        });
+        let matching = Arc::new(SegmentSet::of_bits(matching));
+        let optional = self
+            .optional
+            .iter()
+            .map(|weight| {
+                let set = match weight.scores_matching_only {
+                    true => weight.read_set_among(reader, &matching)?,
+                    false => weight.read_set(reader)?,
+                };
+                Ok((set, weight.scaled_scores(boost)))
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(Box::new(UnitsScorer {
             docs: BestOfScorer::new(matching, Vec::new()),
             required,
@@ -424,6 +438,7 @@ struct BestOfWeight {
     scale: Score,
     cache: SetsCache,
     key: usize,
+    scores_matching_only: bool,
 }
 
 /// One segment's documents matching a unit.
@@ -439,6 +454,9 @@ pub struct SegmentSet {
     /// Per attribute rank, one bit per document holding one of its alternatives; empty
     /// when none does.
     by_attribute: Vec<Vec<u64>>,
+    /// The documents its queries' alternatives were read among, when not all: it holds
+    /// exactly the matching ones of these.
+    read_among: Option<Arc<SegmentSet>>,
 }
 
 impl SegmentSet {
@@ -451,7 +469,47 @@ impl SegmentSet {
             class_planes: Vec::new(),
             num_docs,
             by_attribute: Vec::new(),
+            read_among: None,
         }
+    }
+
+    /// Adds the documents of `other`, read among other documents than its own, with
+    /// their classes and attributes.
+    fn add_disjoint(&mut self, other: &SegmentSet) {
+        for (bits, other) in self.buckets.iter_mut().zip(&other.buckets) {
+            *bits |= other;
+        }
+        for (plane, other) in self.class_planes.iter_mut().zip(&other.class_planes) {
+            for (bits, other) in plane.iter_mut().zip(other) {
+                *bits |= other;
+            }
+        }
+        if self.by_attribute.len() < other.by_attribute.len() {
+            self.by_attribute
+                .resize_with(other.by_attribute.len(), Vec::new);
+        }
+        let num_buckets = self.buckets.len();
+        for (held, other) in self.by_attribute.iter_mut().zip(&other.by_attribute) {
+            if other.is_empty() {
+                continue;
+            }
+            for (bits, other) in sized(held, num_buckets).iter_mut().zip(other) {
+                *bits |= other;
+            }
+        }
+        self.num_docs += other.num_docs;
+        self.read_among = match (&self.read_among, &other.read_among) {
+            (Some(own), Some(other)) => {
+                let both = own
+                    .buckets
+                    .iter()
+                    .zip(&other.buckets)
+                    .map(|(own, other)| own | other)
+                    .collect();
+                Some(Arc::new(SegmentSet::of_bits(both)))
+            }
+            _ => None,
+        };
     }
 
     /// Returns the score class of `doc`, which must be in the set.
@@ -549,9 +607,61 @@ impl BestOfWeight {
 
     fn read_set(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentSet>> {
         let segment = reader.segment_id();
-        if let Some(set) = self.cache.set_of(self.key, segment) {
+        if let Some(set) = self
+            .cache
+            .set_of(self.key, segment)
+            .filter(|set| set.read_among.is_none())
+        {
             return Ok(set);
         }
+        let set = Arc::new(self.read_among(reader, None)?);
+        self.cache.insert((self.key, segment), Arc::clone(&set));
+        Ok(set)
+    }
+
+    /// Returns the set holding exactly the matching documents of `among` (and perhaps
+    /// others). A search reads a query at several levels, each matching more documents:
+    /// a set read among fewer is completed with the documents it was not read among.
+    fn read_set_among(
+        &self,
+        reader: &SegmentReader,
+        among: &Arc<SegmentSet>,
+    ) -> tantivy::Result<Arc<SegmentSet>> {
+        let segment = reader.segment_id();
+        let previous = self.cache.set_of(self.key, segment);
+        let unread = match &previous {
+            None => Arc::clone(among),
+            Some(set) => {
+                let Some(read) = &set.read_among else {
+                    return Ok(Arc::clone(set));
+                };
+                let unread: Vec<u64> = among
+                    .buckets
+                    .iter()
+                    .zip(&read.buckets)
+                    .map(|(wanted, read)| wanted & !read)
+                    .collect();
+                if unread.iter().all(|bits| *bits == 0) {
+                    return Ok(Arc::clone(set));
+                }
+                Arc::new(SegmentSet::of_bits(unread))
+            }
+        };
+        let mut set = self.read_among(reader, Some(&unread))?;
+        if let Some(previous) = &previous {
+            set.add_disjoint(previous);
+        }
+        let set = Arc::new(set);
+        self.cache.insert((self.key, segment), Arc::clone(&set));
+        Ok(set)
+    }
+
+    /// Reads the alternatives' documents into a set, only among `among` when given.
+    fn read_among(
+        &self,
+        reader: &SegmentReader,
+        among: Option<&Arc<SegmentSet>>,
+    ) -> tantivy::Result<SegmentSet> {
         let max_doc = reader.max_doc();
         let mut buckets = vec![0u64; max_doc.div_ceil(64) as usize];
         let num_planes =
@@ -596,7 +706,13 @@ impl BestOfWeight {
                 }
             };
             match source {
-                Source::Query(weight) => weight.for_each_no_score(reader, &mut add_docs)?,
+                Source::Query(weight) => match among {
+                    None => weight.for_each_no_score(reader, &mut add_docs)?,
+                    Some(among) => {
+                        let docs = matching_among(weight.scorer(reader, 1.0)?, among);
+                        add_docs(&docs);
+                    }
+                },
                 Source::Term(term) => match self.cache.terms().docs(reader, term)? {
                     TermDocs::Absent => {}
                     TermDocs::Postings(mut postings) => loop {
@@ -604,10 +720,28 @@ impl BestOfWeight {
                         if docs.is_empty() {
                             break;
                         }
-                        add_docs(docs);
+                        match among {
+                            None => add_docs(docs),
+                            Some(among) => {
+                                let wanted: Vec<DocId> = docs
+                                    .iter()
+                                    .copied()
+                                    .filter(|&doc| among.contains(doc))
+                                    .collect();
+                                add_docs(&wanted);
+                            }
+                        }
                         postings.advance();
                     },
                     TermDocs::Set(bits) => {
+                        let bits: Bits = match among {
+                            None => bits,
+                            Some(among) => bits
+                                .iter()
+                                .zip(&among.buckets)
+                                .map(|(term, wanted)| term & wanted)
+                                .collect(),
+                        };
                         if let Some(attribute_buckets) = &mut attribute_buckets {
                             let attribute_buckets = sized(attribute_buckets, num_buckets);
                             for (held, term_bits) in attribute_buckets.iter_mut().zip(&*bits) {
@@ -622,15 +756,36 @@ impl BestOfWeight {
                 by_attribute[rank] = attribute_buckets;
             }
         }
-        let set = Arc::new(SegmentSet {
+        Ok(SegmentSet {
             buckets,
             class_planes,
             num_docs,
             by_attribute,
-        });
-        self.cache.insert((self.key, segment), Arc::clone(&set));
-        Ok(set)
+            read_among: among.cloned(),
+        })
     }
+}
+
+/// Returns the documents of `among` that `scorer` matches, in order, each side skipping
+/// to the other's next document: `among` is the few documents a search matches, the
+/// scorer a phrase whose words may be in many more.
+fn matching_among(mut scorer: Box<dyn Scorer>, among: &Arc<SegmentSet>) -> Vec<DocId> {
+    let mut docs = Vec::new();
+    let mut wanted = BestOfScorer::new(Arc::clone(among), Vec::new());
+    let mut doc = scorer.doc();
+    while doc != TERMINATED {
+        let next_wanted = wanted.seek(doc);
+        if next_wanted == TERMINATED {
+            break;
+        }
+        if next_wanted == doc {
+            docs.push(doc);
+            doc = scorer.advance();
+        } else {
+            doc = scorer.seek(next_wanted);
+        }
+    }
+    docs
 }
 
 impl Weight for BestOfWeight {
@@ -997,6 +1152,98 @@ mod tests {
             scores_by_doc(&searcher, &excluding(None)),
             vec![(0, 0.0), (1, 0.0), (3, 0.0)]
         );
+    }
+
+    #[test]
+    fn a_bonus_read_among_the_matching_documents_scores_them_as_one_read_whole() {
+        // Documents of three to six words drawn from four, in a fixed pseudo-random order.
+        let mut state = 7u32;
+        let mut next = |bound: u32| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) % bound
+        };
+        let texts: Vec<String> = (0..400)
+            .map(|_| {
+                let num_words = 3 + next(4);
+                (0..num_words)
+                    .map(|_| ["a", "b", "c", "d"][next(4) as usize])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let (index, field) = index_of(&texts);
+        let searcher = index.reader().unwrap().searcher();
+        let phrase = |left: &str, right: &str| -> Box<dyn Query> {
+            Box::new(tantivy::query::PhraseQuery::new(vec![
+                Term::from_field_text(field, left),
+                Term::from_field_text(field, right),
+            ]))
+        };
+        let all_scores = |query: &UnitsQuery| {
+            let top = searcher.search(query, &TopDocs::with_limit(1_000)).unwrap();
+            let mut scores: Vec<(u32, f32)> = top
+                .into_iter()
+                .map(|(score, address)| (address.doc_id, score))
+                .collect();
+            scores.sort_by_key(|(doc, _)| *doc);
+            scores
+        };
+        let query_of = |cache: &SetsCache, required: &[&str], among_matching: bool| {
+            let unit = |word: &str, key: usize| {
+                BestOfQuery::new(
+                    vec![Alternative::of_term(
+                        Term::from_field_text(field, word),
+                        1.0,
+                        None,
+                    )],
+                    4.0,
+                    cache.clone(),
+                    key,
+                )
+            };
+            let bonus = BestOfQuery::new(
+                vec![
+                    alternative(phrase("a", "b"), 1.0, Some(0)),
+                    alternative(phrase("c", "d"), 0.5, Some(1)),
+                    alternative(term(field, "d"), 0.25, Some(1)),
+                ],
+                1.0,
+                cache.clone(),
+                10,
+            );
+            let bonus = match among_matching {
+                true => bonus.scoring_matching_only(),
+                false => bonus,
+            };
+            let keys = ["a", "b", "c"];
+            UnitsQuery {
+                required: required
+                    .iter()
+                    .map(|word| unit(word, keys.iter().position(|key| key == word).unwrap()))
+                    .collect(),
+                optional: vec![bonus],
+                excluded: Vec::new(),
+                filter: None,
+            }
+        };
+        // One search's levels share a cache: each level matches more documents than the
+        // one before, then fewer, then others.
+        let shared = SetsCache::default();
+        let levels: [&[&str]; 6] = [
+            &["a", "b", "c"],
+            &["a", "b"],
+            &["a"],
+            &["a", "b"],
+            &["c"],
+            &[],
+        ];
+        for required in levels {
+            let among = all_scores(&query_of(&shared, required, true));
+            let whole = all_scores(&query_of(&SetsCache::default(), required, false));
+            assert!(!whole.is_empty());
+            assert_eq!(among, whole, "required {required:?}");
+        }
     }
 
     #[test]

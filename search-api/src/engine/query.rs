@@ -478,7 +478,8 @@ impl QueryPlan {
     /// than the cheapest typo, so that among candidates matching the same words alike the
     /// pool ranked precisely holds those where the words stand together (`V. Luna` in one
     /// author rather than a `V.` and a `Luna` in two). Names also count the reverse order,
-    /// as they are written `Luna, V.` as often.
+    /// as they are written `Luna, V.` as often. The phrases are read only among the
+    /// documents the required words match.
     fn adjacency_queries(&self, catalog: &IndexCatalog) -> Vec<BestOfQuery> {
         let pairs: Vec<(&str, &str)> = self
             .units
@@ -521,7 +522,9 @@ impl QueryPlan {
                 }
             }
             let key = self.units.len() + self.excluded.len() + pair_index;
-            queries.push(BestOfQuery::new(phrases, bonus, self.sets.clone(), key));
+            queries.push(
+                BestOfQuery::new(phrases, bonus, self.sets.clone(), key).scoring_matching_only(),
+            );
         }
         queries
     }
