@@ -78,19 +78,23 @@ impl TermSets {
     ///
     /// When the term dictionary or the postings cannot be read.
     pub fn docs(&self, reader: &SegmentReader, term: &Term) -> tantivy::Result<TermDocs> {
-        let key = (reader.segment_id(), term.clone());
-        if let Some(bits) = self.get(&key) {
-            return Ok(TermDocs::Set(bits));
-        }
+        // Most terms a search reads are typo and prefix terms absent from a segment or in
+        // few of its documents: the dictionary tells so before the shared cache is locked.
         let inverted_index = reader.inverted_index(term.field())?;
         let Some(term_info) = inverted_index.get_term_info(term)? else {
             return Ok(TermDocs::Absent);
         };
-        let mut postings = inverted_index
-            .read_block_postings_from_terminfo(&term_info, IndexRecordOption::Basic)?;
         if !is_frequent(term_info.doc_freq, reader.max_doc()) {
+            let postings = inverted_index
+                .read_block_postings_from_terminfo(&term_info, IndexRecordOption::Basic)?;
             return Ok(TermDocs::Postings(Box::new(postings)));
         }
+        let key = (reader.segment_id(), term.clone());
+        if let Some(bits) = self.get(&key) {
+            return Ok(TermDocs::Set(bits));
+        }
+        let mut postings = inverted_index
+            .read_block_postings_from_terminfo(&term_info, IndexRecordOption::Basic)?;
         let mut bits = vec![0u64; reader.max_doc().div_ceil(64) as usize];
         loop {
             let docs = postings.docs();
