@@ -65,15 +65,30 @@ impl ResponseCache {
         ))
     }
 
-    /// Returns the cached response under `key`; `None` on a miss or when Redis is down.
+    /// Returns the cached response under `key`; `None` on a miss, when Redis is down, or
+    /// when the entry is not a JSON object (written by something else or cut short), which
+    /// is then deleted so that the search is answered afresh and cached again.
     pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
         if !self.is_enabled() {
             return None;
         }
-        self.redis
+        let bytes = self
+            .redis
             .run(|mut connection| async move { connection.get::<_, Option<Vec<u8>>>(key).await })
             .await
-            .flatten()
+            .flatten()?;
+        if is_json_object(&bytes) {
+            return Some(bytes);
+        }
+        tracing::warn!(
+            key,
+            num_bytes = bytes.len(),
+            "a cached search response is not a JSON object; it is deleted and the search run again"
+        );
+        self.redis
+            .run(|mut connection| async move { connection.del::<_, ()>(key).await })
+            .await;
+        None
     }
 
     /// Stores `response` under `key` with the TTL; does nothing when Redis is down.
@@ -87,5 +102,27 @@ impl ResponseCache {
                 connection.set_ex::<_, _, ()>(key, response, ttl_secs).await
             })
             .await;
+    }
+}
+
+/// Whether `bytes` hold one JSON object, as every search response is.
+fn is_json_object(bytes: &[u8]) -> bool {
+    bytes.trim_ascii_start().first() == Some(&b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_json_objects_are_served_from_the_cache() {
+        assert!(is_json_object(br#"{"hits":[],"query":"x"}"#));
+        assert!(is_json_object(b" {}"));
+        assert!(!is_json_object(br#"garbage{"hits":"#));
+        assert!(!is_json_object(br#"{"hits":["#));
+        assert!(!is_json_object(b"[1, 2]"));
+        assert!(!is_json_object(b""));
+        assert!(!is_json_object(br#"{"a":1} trailing"#));
     }
 }

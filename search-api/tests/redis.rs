@@ -1,7 +1,8 @@
 //! Redis, present and absent:
 //!
 //! 1. a repeated search is served from the cache, and a commit of the follower changes the
-//!    index generation so that the next search sees the new document;
+//!    index generation so that the next search sees the new document; an entry that is not
+//!    a response is searched afresh;
 //! 2. a key over its rate limit gets 429 with `Retry-After`;
 //! 3. with Redis unreachable, searches are still served, `/health` says degraded, and rate
 //!    limiting goes on in process.
@@ -78,6 +79,38 @@ async fn cache_serves_repeats_until_a_commit_changes_the_generation() {
     let third = search(&test, query).await;
     assert_eq!(third["hits"].as_array().unwrap().len(), 3, "{third}");
     assert_eq!(counter(&test, "atlas_cache_misses_total").await, 2.0);
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_entry_that_is_not_a_response_is_searched_afresh() {
+    let test = TestService::start(Options::default()).await;
+    let query = json!({"q": "attention", "limit": 10});
+    let first = search(&test, query.clone()).await;
+    let client = redis::Client::open(test.redis_url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}cache:*", test.redis_prefix))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let _: () = redis::cmd("SET")
+        .arg(&keys[0])
+        .arg(r#"garbage{"hits":"#)
+        .arg("KEEPTTL")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+
+    let second = search(&test, query.clone()).await;
+    assert_eq!(second["hits"], first["hits"]);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 0.0);
+    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 2.0);
+    // Answered afresh and cached again: the next one is a hit.
+    let third = search(&test, query).await;
+    assert_eq!(third["hits"], first["hits"]);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 1.0);
     test.stop().await;
 }
 
