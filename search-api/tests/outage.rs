@@ -6,7 +6,8 @@
 //! 2. readiness says the database is unreachable, and the follower not ready while it
 //!    cannot reach PostgreSQL (it reported ready with lag 0 before);
 //! 3. the service starts while PostgreSQL refuses connections: it serves the indexes on disk,
-//!    or waits for PostgreSQL to build them, and is ready once PostgreSQL is back.
+//!    or waits for PostgreSQL to build them (`/health` degraded meanwhile), and is ready
+//!    once PostgreSQL is back.
 
 mod common;
 
@@ -264,7 +265,7 @@ async fn a_start_without_indexes_during_an_outage_waits_for_postgresql() {
         &db,
         dir.path(),
         &prefix,
-        &common::closed_redis_url(),
+        &common::redis_url(),
         &Options::default(),
     );
     let name = database_name(&db.pool).await;
@@ -289,7 +290,12 @@ async fn a_start_without_indexes_during_an_outage_waits_for_postgresql() {
         None,
     )
     .await;
+    let health = common::send(&router, Method::GET, "/health", None, None).await;
     allow_connections(&name).await;
+
+    // Redis is up: it is the indexes not loaded that make the replica degraded.
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json, json!({"status": "degraded"}));
 
     assert_eq!(not_ready.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(not_ready.json["indexesLoaded"], false, "{}", not_ready.text);
@@ -301,5 +307,7 @@ async fn a_start_without_indexes_during_an_outage_waits_for_postgresql() {
     assert_eq!(searched.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(searched.json["code"], "indexes_not_loaded");
     wait_until_ready(&router).await;
+    let health = common::send(&router, Method::GET, "/health", None, None).await;
+    assert_eq!(health.json, json!({"status": "available"}));
     service.stop().await.unwrap();
 }

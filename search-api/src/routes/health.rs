@@ -1,6 +1,6 @@
-//! `GET /health` (liveness: the process answers; degraded without Redis or PostgreSQL), `GET
-//! /health/ready` (readiness: indexes loaded, PostgreSQL reachable, follower caught up) and
-//! `GET /metrics`.
+//! `GET /health` (liveness: the process answers; degraded without indexes loaded, Redis or
+//! PostgreSQL), `GET /health/ready` (readiness: indexes loaded, PostgreSQL reachable,
+//! follower caught up) and `GET /metrics`.
 
 use std::time::Duration;
 
@@ -20,19 +20,22 @@ use crate::state::AppState;
 /// Longest wait for PostgreSQL's answer in a readiness check.
 const READY_DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `GET /health`: `available`, or `degraded` while Redis is down or the follower has lost
-/// PostgreSQL (searches are still served). Always 200, so that liveness never restarts a
-/// replica for either.
+/// `GET /health`: `available`, or `degraded` while the indexes are not loaded yet (being
+/// built or opened, or waiting to reach PostgreSQL), Redis is down or the follower has lost
+/// PostgreSQL (searches are still served in the last two). Always 200, so that liveness
+/// never restarts a replica for any of them.
 pub async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     let follower = state.follower_status();
     // A follower that was following and has lost PostgreSQL serves searches from indexes
     // that no longer take in changes.
     let has_lost_database = follower.ready && !follower.reachable;
-    let status = if state.redis().is_available() && !has_lost_database {
-        "available"
-    } else {
-        "degraded"
-    };
+    // Without loaded indexes every search answers 503 `indexes_not_loaded`.
+    let status =
+        if state.loaded_engine().is_some() && state.redis().is_available() && !has_lost_database {
+            "available"
+        } else {
+            "degraded"
+        };
     Json(json!({ "status": status }))
 }
 
