@@ -668,8 +668,8 @@ impl Engine {
     ) -> Result<SearchOutcome> {
         let (catalog, index) = self.index(uid)?;
         let started = Instant::now();
-        let vocabularies = index.vocabulary.get();
-        let vocabularies = vocabularies.held();
+        let built = index.vocabulary.get();
+        let vocabularies = built.held();
         let plan = match search.is_placeholder() {
             true => None,
             false => Some(QueryPlan::build(

@@ -22,9 +22,9 @@ use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value};
 use tantivy::{DocAddress, TantivyDocument};
 
-use super::catalog::{Analysis, IndexCatalog, ValueKind};
+use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
 use super::documents::{attribute_value, id_of, texts};
-use super::query::{QueryPlan, TokenMatch};
+use super::query::{QueryPlan, SearchedAttribute, TokenMatch};
 use super::rules::{sort_value, SortRule};
 use super::tuning::{
     FIRST_LETTER_TYPO_EXTRA_COST_UNITS, MAX_PROXIMITY, NUM_WORD_POSITION_BUCKETS, STEM_COST_UNITS,
@@ -374,35 +374,49 @@ pub fn document_hits(
 ) -> DocumentHits {
     let mut hits = Vec::new();
     let mut exactness = 0;
-    for attribute in &plan.attributes {
-        if attributes_holding_units & (1 << attribute.rank) == 0 {
-            continue;
-        }
-        for (field_index, field_name) in attribute.spec.fields.iter().enumerate() {
-            let Some(declared) = catalog.attribute(field_name) else {
-                continue;
+    for (attribute, field_index, declared) in
+        fields_holding_units(plan, catalog, attributes_holding_units)
+    {
+        let weighs_exactness = weighs_exactness(attribute.spec.analysis, declared.value);
+        for (value_index, text) in texts(catalog, declared.name, stored).enumerate() {
+            let site = ValueSite {
+                attribute: declared.name,
+                value_index,
+                analysis: attribute.spec.analysis,
+                attribute_rank: attribute.rank,
+                allows_typos: attribute.allows_typos,
+                has_stem: holds_stems && field_index == 0 && attribute.spec.stem_field.is_some(),
             };
-            let weighs_exactness = weighs_exactness(attribute.spec.analysis, declared.value);
-            for (value_index, text) in texts(catalog, declared.name, stored).enumerate() {
-                let site = ValueSite {
-                    attribute: declared.name,
-                    value_index,
-                    analysis: attribute.spec.analysis,
-                    attribute_rank: attribute.rank,
-                    allows_typos: attribute.allows_typos,
-                    has_stem: holds_stems
-                        && field_index == 0
-                        && attribute.spec.stem_field.is_some(),
-                };
-                let tokens = memo.tokens(site.analysis, text);
-                find_hits_in_tokens(plan, site, text, &tokens, &mut hits);
-                if weighs_exactness && exactness < 2 {
-                    exactness = exactness.max(value_exactness(&tokens, &memo.joined_query));
-                }
+            let tokens = memo.tokens(site.analysis, text);
+            find_hits_in_tokens(plan, site, text, &tokens, &mut hits);
+            if weighs_exactness && exactness < 2 {
+                exactness = exactness.max(value_exactness(&tokens, &memo.joined_query));
             }
         }
     }
     DocumentHits { hits, exactness }
+}
+
+/// Returns the declared fields of the searched attributes whose bit (by rank) is set in
+/// `attributes_holding_units`, each with its attribute and its place among its fields.
+fn fields_holding_units<'p>(
+    plan: &'p QueryPlan,
+    catalog: &'p IndexCatalog,
+    attributes_holding_units: u64,
+) -> impl Iterator<Item = (&'p SearchedAttribute, usize, &'static Attribute)> + 'p {
+    plan.attributes
+        .iter()
+        .filter(move |attribute| attributes_holding_units & (1 << attribute.rank) != 0)
+        .flat_map(move |attribute| {
+            attribute
+                .spec
+                .fields
+                .iter()
+                .enumerate()
+                .filter_map(move |(field_index, field_name)| {
+                    Some((attribute, field_index, catalog.attribute(field_name)?))
+                })
+        })
 }
 
 /// Whether the values of a field count for the exactness rule.
@@ -422,25 +436,17 @@ pub fn exactness_at_most(
     attributes_holding_units: u64,
     memo: &RankingMemo,
 ) -> u8 {
-    for attribute in &plan.attributes {
-        if attributes_holding_units & (1 << attribute.rank) == 0 {
-            continue;
-        }
-        for field_name in attribute.spec.fields {
-            let Some(declared) = catalog.attribute(field_name) else {
-                continue;
-            };
-            if !weighs_exactness(attribute.spec.analysis, declared.value) {
-                continue;
-            }
-            for text in texts(catalog, declared.name, stored) {
-                if value_exactness(&text_tokens(text), &memo.joined_query) == 2 {
-                    return 2;
-                }
-            }
-        }
+    let holds_query = fields_holding_units(plan, catalog, attributes_holding_units)
+        .filter(|(attribute, _, declared)| {
+            weighs_exactness(attribute.spec.analysis, declared.value)
+        })
+        .flat_map(|(_, _, declared)| texts(catalog, declared.name, stored))
+        .any(|text| value_exactness(&text_tokens(text), &memo.joined_query) == 2);
+    if holds_query {
+        2
+    } else {
+        1
     }
-    1
 }
 
 /// Returns 2 when the words of a value (its word and joined tokens, which every analyzer

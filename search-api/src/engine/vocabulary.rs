@@ -689,12 +689,19 @@ mod tests {
         assert!(Arc::ptr_eq(&rebuilt, &slot.get().large.unwrap()));
     }
 
-    #[test]
-    fn small_segments_are_left_to_their_own_dictionaries() {
+    /// Returns a shard of a segment of 100 documents holding `abcde` in field `a` and one
+    /// of 5.
+    fn one_large_one_small_segment() -> Shard {
         let mut shard = Shard::new();
         let document = [vec!["abcde".to_owned()], vec![], vec![]];
         shard.write(&vec![document.clone(); 100]);
         shard.write(&vec![document; 5]);
+        shard
+    }
+
+    #[test]
+    fn small_segments_are_left_to_their_own_dictionaries() {
+        let shard = one_large_one_small_segment();
         let searchers = vec![shard.searcher()];
         let vocabulary = Vocabulary::build(&groups(&shard), &searchers).unwrap();
         assert_eq!(vocabulary.segments.len(), 1);
@@ -797,10 +804,7 @@ mod tests {
 
     #[test]
     fn a_vocabulary_holding_segments_already_read_is_not_used() {
-        let mut shard = Shard::new();
-        let document = [vec!["abcde".to_owned()], vec![], vec![]];
-        shard.write(&vec![document.clone(); 100]);
-        shard.write(&vec![document; 5]);
+        let shard = one_large_one_small_segment();
         let searchers = vec![shard.searcher()];
         let large = Vocabulary::build(&groups(&shard), &searchers).unwrap();
         let readers: Vec<&SegmentReader> = searchers[0].segment_readers().iter().collect();
