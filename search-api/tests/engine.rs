@@ -909,6 +909,37 @@ fn no_ranking_rules_order_hits_by_id_at_every_page_size() {
     }
 }
 
+/// A title of several words matches many documents by its first words only; the pages
+/// of such a search, under every strategy that drops words, are slices of one page
+/// holding them all: what a document holds past the words kept orders it the same way
+/// whatever the page size.
+#[test]
+fn pages_of_a_title_matched_in_part_follow_one_another() {
+    let searches = [
+        ("data stream management", "last"),
+        ("a model of learning", "last"),
+        ("web data integration", "frequency"),
+    ];
+    for (q, strategy) in searches {
+        let ids = |offset: usize, limit: usize| -> Vec<String> {
+            let body = json!({
+                "q": q, "matchingStrategy": strategy, "offset": offset, "limit": limit
+            });
+            search(body)
+                .hits
+                .iter()
+                .map(|hit| hit.document["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let whole = ids(0, 200);
+        assert_eq!(whole.len(), 200, "`{q}` ({strategy}) fills a page of 200");
+        let paged: Vec<String> = (0..10).flat_map(|page| ids(page * 20, 20)).collect();
+        assert_eq!(paged, whole, "`{q}` ({strategy}) in pages of 20");
+        let halves: Vec<String> = ids(0, 100).into_iter().chain(ids(100, 100)).collect();
+        assert_eq!(halves, whole, "`{q}` ({strategy}) in pages of 100");
+    }
+}
+
 /// With `distinct` and words, pages are slices of one page holding them all.
 #[test]
 fn distinct_pages_with_words_follow_one_another() {

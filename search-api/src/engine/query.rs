@@ -542,8 +542,7 @@ impl QueryPlan {
         let mut alternatives: Vec<Alternative> = Vec::new();
         for attribute in &self.attributes {
             let score = |cost_units: u32| {
-                let penalty = cost_units as f32 * 10.0 + attribute.rank as f32;
-                FIRST_STAGE_WORD_SCORE * (1000.0 - penalty).max(1.0) / 1000.0
+                FIRST_STAGE_WORD_SCORE * match_millis(cost_units, attribute.rank) as f32 / 1000.0
             };
             for field_name in attribute.spec.fields {
                 let field = catalog.field(field_name);
@@ -615,10 +614,18 @@ impl QueryPlan {
     }
 }
 
+/// Returns how well a unit matched with `cost_units` in the searched attribute of rank
+/// `attribute_rank` counts in the first stage, in thousandths of an exact match in the
+/// first attribute: ten fewer per cost unit, one fewer per rank, at least one.
+pub(super) fn match_millis(cost_units: u32, attribute_rank: usize) -> u32 {
+    let penalty = cost_units as usize * 10 + attribute_rank;
+    1_000usize.saturating_sub(penalty).max(1) as u32
+}
+
 /// Returns the first-stage weight of the unit kept at `keep_position`: each unit outweighs
 /// all the units kept after it together, so a shard's best candidates match the longest
-/// run of kept units.
-fn unit_weight(keep_position: usize, num_units: usize) -> f32 {
+/// run of kept units. Ranking weighs the units a candidate holds past that run alike.
+pub(super) fn unit_weight(keep_position: usize, num_units: usize) -> f32 {
     let num_ordered = num_units.min(MAX_ORDERED_WORDS);
     let exponent = num_ordered.saturating_sub(keep_position.min(num_ordered - 1) + 1);
     (1u32 << exponent) as f32

@@ -24,7 +24,7 @@ use tantivy::{DocAddress, TantivyDocument};
 
 use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
 use super::documents::{attribute_value, id_of, texts};
-use super::query::{QueryPlan, SearchedAttribute, TokenMatch};
+use super::query::{match_millis, unit_weight, QueryPlan, SearchedAttribute, TokenMatch};
 use super::rules::{sort_value, SortRule};
 use super::tuning::{
     FIRST_LETTER_TYPO_EXTRA_COST_UNITS, MAX_PROXIMITY, NUM_WORD_POSITION_BUCKETS, STEM_COST_UNITS,
@@ -498,6 +498,10 @@ pub struct RankedDocument {
 pub struct Criteria {
     num_units: usize,
     num_kept: usize,
+    /// How well the candidate holds the units past the kept ones ([`later_weights`]).
+    later_weight: u32,
+    /// The most `later_weight` can be for a candidate keeping `num_kept` units.
+    max_later_weight: u32,
     typo_cost: u32,
     num_typos: u32,
     max_num_typos: u32,
@@ -561,7 +565,7 @@ pub fn rank_document(
 /// Returns a candidate's value under a relevancy rule, lower is better; 0 for a value rule.
 fn relevancy_key(criteria: &Criteria, rule: &SortRule) -> i128 {
     match rule {
-        SortRule::Words => -(criteria.num_kept as i128),
+        SortRule::Words => -((criteria.num_kept as i128) << 32 | i128::from(criteria.later_weight)),
         SortRule::Typo => i128::from(criteria.typo_cost),
         SortRule::Proximity => i128::from(criteria.proximity),
         SortRule::Attribute => {
@@ -721,10 +725,13 @@ fn criteria(
     };
     let mut kept: Vec<usize> = plan.keep_order[..num_kept].to_vec();
     kept.sort_unstable();
+    let (later_weight, max_later_weight) = later_weights(plan, hits, num_kept);
 
     let mut criteria = Criteria {
         num_units,
         num_kept,
+        later_weight,
+        max_later_weight,
         num_searched_attributes: plan.attributes.len(),
         ..Criteria::default()
     };
@@ -761,6 +768,31 @@ fn criteria(
         criteria.attribute_exactness = criteria.attribute_exactness.max(1);
     }
     criteria
+}
+
+/// Returns how well a candidate keeping `num_kept` units holds the units after the first
+/// one it lacks, and the most it could: each unit held counts as the first stage scores
+/// it, its weight there (each unit outweighing those kept after it) times how well its
+/// best match counts ([`match_millis`]). Under
+/// the words rule, candidates keeping the same units rank by it, so that a candidate
+/// holding the first and third of three words ranks before one holding the first alone,
+/// and the pool the first stage cuts by the same score holds the same best hits whatever
+/// the page size.
+fn later_weights(plan: &QueryPlan, hits: &[FieldHit], num_kept: usize) -> (u32, u32) {
+    let num_units = plan.units.len();
+    let mut later_weight = 0;
+    let mut max_later_weight = 0;
+    for (keep_position, &unit) in plan.keep_order.iter().enumerate().skip(num_kept + 1) {
+        let weight = unit_weight(keep_position, num_units) as u32;
+        max_later_weight += weight * 1_000;
+        let best_millis = hits
+            .iter()
+            .filter(|hit| hit.unit == unit)
+            .map(|hit| match_millis(hit.token_match.cost_units, hit.attribute_rank))
+            .max();
+        later_weight += weight * best_millis.unwrap_or(0);
+    }
+    (later_weight, max_later_weight)
 }
 
 /// Returns how close two units are: 1 when adjacent in order, more when apart or
@@ -866,12 +898,20 @@ fn ranking_score(criteria: &Criteria, rules: &[SortRule]) -> f64 {
     }
     let mut score = 0.0;
     let mut width = 1.0;
+    let mut split = |bucket: usize, num_buckets: usize| {
+        width /= num_buckets as f64;
+        score += (num_buckets - 1 - bucket) as f64 * width;
+    };
     for rule in rules {
         let Some((bucket, num_buckets)) = rule_bucket(criteria, rule) else {
             continue;
         };
-        width /= num_buckets as f64;
-        score += (num_buckets - 1 - bucket) as f64 * width;
+        split(bucket, num_buckets);
+        if *rule == SortRule::Words {
+            // Within a bucket of kept words, by the words held after them, as ordered.
+            let max = criteria.max_later_weight as usize;
+            split(max - criteria.later_weight as usize, max + 1);
+        }
     }
     (score + width).clamp(0.0, 1.0)
 }
