@@ -34,7 +34,7 @@ use super::tuning::{
     MAX_NAME_QUERY_UNITS, MAX_ORDERED_WORDS, MAX_PREFIX_EXPANSIONS_PER_WORD,
     MAX_TYPO_EXPANSIONS_PER_WORD, MIN_PREFIX_NUM_CHARS, STEM_COST_UNITS, SYNONYM_COST_UNITS,
 };
-use super::typo::{max_typos_for_word_len, term_distance, WordAutomaton};
+use super::typo::{max_typos_for_word_len, term_distance, WordAutomaton, WordDfas};
 use super::vocabulary::{terms_accepted, Vocabulary};
 use super::workers;
 use super::Deadline;
@@ -905,6 +905,7 @@ fn expand(
         return Ok(());
     }
 
+    let mut dfas = WordDfas::new(&word, unit.max_typos, unit.is_prefix);
     for (analysis, fields) in analyses {
         let key = ExpansionKey {
             analysis,
@@ -918,12 +919,7 @@ fn expand(
             unit.expansions.insert(analysis, expansions);
             continue;
         }
-        let automaton = WordAutomaton::new(
-            &word,
-            unit.max_typos,
-            unit.is_prefix,
-            analysis != Analysis::Name,
-        );
+        let automaton = WordAutomaton::sharing(&mut dfas, analysis != Analysis::Name);
         let fields: Vec<Field> = key.fields.iter().map(|name| catalog.field(name)).collect();
         let frequencies = terms_accepted(
             vocabularies,

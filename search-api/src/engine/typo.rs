@@ -8,7 +8,7 @@
 //! cost, because names are often spelled by ear (`Kristensen`, `Christensen`).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use analyzers::osa_distance;
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
@@ -116,12 +116,54 @@ pub fn term_distance(
 /// the full distance only for the typo rules to refuse it afterwards.
 pub struct WordAutomaton {
     /// Terms within the word's distance.
-    within: DFA,
+    within: Arc<DFA>,
     /// Terms within one typo less, followed once a term's first letter differs from the
     /// word's; `None` when such a term is never accepted.
-    other_first_letter: Option<DFA>,
+    other_first_letter: Option<Arc<DFA>>,
     /// The word's first letter, UTF-8 encoded; empty when its typos cost as any other.
     first_letter: Vec<u8>,
+}
+
+/// The Levenshtein automata of one word, each built once however many analyses walk
+/// their dictionaries with it: building the automaton of two typos for a long word is
+/// the dearest step of expanding it.
+pub struct WordDfas<'w> {
+    word: &'w str,
+    max_typos: u8,
+    as_prefix: bool,
+    /// The automata built, by distance.
+    built: [Option<Arc<DFA>>; 3],
+}
+
+impl<'w> WordDfas<'w> {
+    /// Returns the automata of `word` within `max_typos`, and of one typo less, built as
+    /// asked; with `as_prefix` they accept the terms starting with such a word.
+    pub fn new(word: &'w str, max_typos: u8, as_prefix: bool) -> WordDfas<'w> {
+        WordDfas {
+            word,
+            max_typos,
+            as_prefix,
+            built: [None, None, None],
+        }
+    }
+
+    /// Returns the automaton within `distance` (at most 2), built on first use.
+    fn within(&mut self, distance: u8) -> Arc<DFA> {
+        static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let distance = usize::from(distance.min(2));
+        let (word, as_prefix) = (self.word, self.as_prefix);
+        let dfa = self.built[distance].get_or_insert_with(|| {
+            let builder = BUILDERS[distance]
+                .get_or_init(|| LevenshteinAutomatonBuilder::new(distance as u8, true));
+            Arc::new(if as_prefix {
+                builder.build_prefix_dfa(word)
+            } else {
+                builder.build_dfa(word)
+            })
+        });
+        Arc::clone(dfa)
+    }
 }
 
 /// Where a [`WordAutomaton`] is in a term.
@@ -157,19 +199,17 @@ impl WordAutomaton {
         as_prefix: bool,
         first_letter_costs_more: bool,
     ) -> WordAutomaton {
-        let build = |distance: u8| {
-            static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
-                [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-            let distance = distance.min(2);
-            let builder = BUILDERS[usize::from(distance)]
-                .get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true));
-            if as_prefix {
-                builder.build_prefix_dfa(word)
-            } else {
-                builder.build_dfa(word)
-            }
-        };
-        let first_letter = match word.chars().next() {
+        WordAutomaton::sharing(
+            &mut WordDfas::new(word, max_typos, as_prefix),
+            first_letter_costs_more,
+        )
+    }
+
+    /// Returns the automaton of the word of `dfas`, as [`WordAutomaton::new`], built from
+    /// the automata `dfas` holds or builds and keeps for the word's other automata.
+    pub fn sharing(dfas: &mut WordDfas<'_>, first_letter_costs_more: bool) -> WordAutomaton {
+        let max_typos = dfas.max_typos;
+        let first_letter = match dfas.word.chars().next() {
             Some(first) if first_letter_costs_more => {
                 first.encode_utf8(&mut [0; 4]).as_bytes().to_vec()
             }
@@ -178,10 +218,10 @@ impl WordAutomaton {
         let other_first_letter = if first_letter.is_empty() || max_typos == 0 {
             None
         } else {
-            Some(build(max_typos - 1))
+            Some(dfas.within(max_typos - 1))
         };
         WordAutomaton {
-            within: build(max_typos),
+            within: dfas.within(max_typos),
             other_first_letter,
             first_letter,
         }
@@ -210,7 +250,7 @@ impl tantivy_fst::Automaton for WordAutomaton {
             other_first_letter: self
                 .other_first_letter
                 .as_ref()
-                .map_or(levenshtein_automata::SINK_STATE, DFA::initial_state),
+                .map_or(levenshtein_automata::SINK_STATE, |dfa| dfa.initial_state()),
             first_letter: if self.first_letter.is_empty() {
                 FirstLetter::Same
             } else {
@@ -467,6 +507,40 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn automata_sharing_their_dfas_walk_as_automata_built_alone() {
+        let vocabulary = ["theory", "thoery", "sheory", "theorem", "teory", "theories"];
+        let walk = |automaton: WordAutomaton| -> Vec<String> {
+            use tantivy_fst::{IntoStreamer, Streamer};
+            let mut sorted = vocabulary.to_vec();
+            sorted.sort_unstable();
+            let map =
+                tantivy_fst::Map::from_iter(sorted.into_iter().map(|term| (term, 0))).unwrap();
+            let mut stream = map.search(automaton).into_stream();
+            let mut found = Vec::new();
+            while let Some((term, _)) = stream.next() {
+                found.push(String::from_utf8(term.to_vec()).unwrap());
+            }
+            found
+        };
+        for max_typos in 0..=2 {
+            for as_prefix in [false, true] {
+                let mut dfas = WordDfas::new("theory", max_typos, as_prefix);
+                let titles = WordAutomaton::sharing(&mut dfas, true);
+                let names = WordAutomaton::sharing(&mut dfas, false);
+                assert!(Arc::ptr_eq(&titles.within, &names.within));
+                assert_eq!(
+                    walk(titles),
+                    walk(WordAutomaton::new("theory", max_typos, as_prefix, true))
+                );
+                assert_eq!(
+                    walk(names),
+                    walk(WordAutomaton::new("theory", max_typos, as_prefix, false))
+                );
             }
         }
     }
