@@ -80,6 +80,11 @@ pub const MAX_VALUES_PER_FACET_CEILING: usize = 10_000;
 /// not occupy every search worker of a replica.
 pub const MAX_MULTI_SEARCH_QUERIES: usize = 100;
 
+/// Most hits one multi-search that is not federated returns, its queries' `limit`s
+/// summed: ten pages of the largest size. A hundred queries of a thousand whole records
+/// each made a response of hundreds of megabytes, serialized in memory.
+pub const MAX_MULTI_SEARCH_HITS: usize = 10_000;
+
 /// Queries of one multi-search running at once: enough to answer within one search's time
 /// budget, few enough that one multi-search leaves engine permits to other requests.
 pub const MAX_CONCURRENT_MULTI_SEARCH_QUERIES: usize = 4;

@@ -11,7 +11,7 @@ use super::index_uid::IndexUid;
 use super::search_query::SearchQuery;
 use super::validated::{resolve_pagination, HitWindow, Pagination, ValidatedSearch};
 use crate::error::{ApiError, Code, Result};
-use crate::limits::{DEFAULT_MAX_TOTAL_HITS, MAX_MULTI_SEARCH_QUERIES};
+use crate::limits::{DEFAULT_MAX_TOTAL_HITS, MAX_MULTI_SEARCH_HITS, MAX_MULTI_SEARCH_QUERIES};
 
 /// A multi-search as sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -193,7 +193,9 @@ impl MultiSearchRequest {
     /// # Errors
     ///
     /// `index_not_found`, or the first invalid parameter of a query, its message prefixed
-    /// with the query's position.
+    /// with the query's position; `invalid_multi_search_queries` when the queries of a
+    /// multi-search that is not federated ask for more than [`MAX_MULTI_SEARCH_HITS`] hits
+    /// in all.
     pub fn validate<'a>(
         self,
         index_of: impl Fn(&IndexUid) -> Option<&'a IndexCapabilities>,
@@ -216,6 +218,20 @@ impl MultiSearchRequest {
         }
 
         let Some(federation) = self.federation else {
+            let num_hits: usize = validated
+                .iter()
+                .map(|(_, _, search)| search.hit_window.take)
+                .sum();
+            if num_hits > MAX_MULTI_SEARCH_HITS {
+                return Err(ApiError::new(
+                    Code::InvalidMultiSearchQueries,
+                    format!(
+                        "the queries ask for up to `{num_hits}` hits in all (their `limit` or \
+                         `hitsPerPage` summed); one multi-search returns at most \
+                         `{MAX_MULTI_SEARCH_HITS}`: lower the limits or split the request"
+                    ),
+                ));
+            }
             return Ok(ValidatedMultiSearch::Separate(
                 validated
                     .into_iter()
@@ -514,6 +530,41 @@ mod tests {
             .collect();
         let error = read(json!({ "queries": queries })).unwrap_err();
         assert_eq!(error.code(), Code::InvalidMultiSearchQueries);
+    }
+
+    #[test]
+    fn too_many_hits_in_all() {
+        let index = IndexCapabilities {
+            max_total_hits: 100_000,
+            ..capabilities()
+        };
+        let queries = |num_queries: usize, limit: usize| -> Value {
+            let queries: Vec<Value> = (0..num_queries)
+                .map(|_| json!({"indexUid": "w", "q": "x", "limit": limit}))
+                .collect();
+            json!({ "queries": queries })
+        };
+        let at_most = MAX_MULTI_SEARCH_HITS / 1_000;
+        let request = read(queries(at_most, 1_000)).unwrap();
+        assert!(request.validate(|_| Some(&index)).is_ok());
+        let request = read(queries(at_most + 1, 1_000)).unwrap();
+        let error = request.validate(|_| Some(&index)).unwrap_err();
+        assert_eq!(error.code(), Code::InvalidMultiSearchQueries);
+        assert!(
+            error
+                .public_message()
+                .contains(&format!("`{}` hits", (at_most + 1) * 1_000)),
+            "{}",
+            error.public_message()
+        );
+        // A federated search returns one page, whatever its queries rank.
+        let mut federated = queries(at_most + 1, 1_000);
+        for query in federated["queries"].as_array_mut().unwrap() {
+            query.as_object_mut().unwrap().remove("limit");
+        }
+        federated["federation"] = json!({"limit": 1_000});
+        let request = read(federated).unwrap();
+        assert!(request.validate(|_| Some(&index)).is_ok());
     }
 
     #[test]
