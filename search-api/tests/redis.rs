@@ -87,6 +87,21 @@ async fn a_cache_entry_that_is_not_a_response_is_searched_afresh() {
     let test = TestService::start(Options::default()).await;
     let query = json!({"q": "attention", "limit": 10});
     let first = search(&test, query.clone()).await;
+    overwrite_the_cache_entry(&test, r#"garbage{"hits":"#.as_bytes()).await;
+
+    let second = search(&test, query.clone()).await;
+    assert_eq!(second["hits"], first["hits"]);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 0.0);
+    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 2.0);
+    // Answered afresh and cached again: the next one is a hit.
+    let third = search(&test, query).await;
+    assert_eq!(third["hits"], first["hits"]);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 1.0);
+    test.stop().await;
+}
+
+/// Replaces the value of the one response cached in Redis, keeping its expiry.
+async fn overwrite_the_cache_entry(test: &TestService, value: &[u8]) {
     let client = redis::Client::open(test.redis_url.as_str()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -97,20 +112,30 @@ async fn a_cache_entry_that_is_not_a_response_is_searched_afresh() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     let _: () = redis::cmd("SET")
         .arg(&keys[0])
-        .arg(r#"garbage{"hits":"#)
+        .arg(value)
         .arg("KEEPTTL")
         .query_async(&mut connection)
         .await
         .unwrap();
+}
 
-    let second = search(&test, query.clone()).await;
-    assert_eq!(second["hits"], first["hits"]);
-    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 0.0);
-    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 2.0);
-    // Answered afresh and cached again: the next one is a hit.
-    let third = search(&test, query).await;
-    assert_eq!(third["hits"], first["hits"]);
+/// A response from the cache tells how long answering from the cache took, not how long
+/// the search that filled it did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_response_tells_its_own_processing_time() {
+    let test = TestService::start(Options::default()).await;
+    let query = json!({"q": "attention", "limit": 10});
+    let first = search(&test, query.clone()).await;
+    // The entry as a slow search would have left it.
+    let mut slow = first.clone();
+    slow["processingTimeMs"] = json!(987_654);
+    overwrite_the_cache_entry(&test, &serde_json::to_vec(&slow).unwrap()).await;
+
+    let cached = search(&test, query).await;
     assert_eq!(counter(&test, "atlas_cache_hits_total").await, 1.0);
+    assert_eq!(cached["hits"], first["hits"]);
+    let millis = cached["processingTimeMs"].as_u64().expect("a number");
+    assert!(millis < 60_000, "cached answer says {millis} ms");
     test.stop().await;
 }
 

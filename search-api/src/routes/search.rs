@@ -12,7 +12,7 @@ use axum::Extension;
 use super::{blocking, json_bytes};
 use crate::auth::keys::Action;
 use crate::auth::{Caller, Grant};
-use crate::cache::CacheKeyParts;
+use crate::cache::{with_processing_time, CacheKeyParts};
 use crate::engine::Engine;
 use crate::error::{ApiError, Code, Result};
 use crate::extract::JsonBody;
@@ -172,8 +172,9 @@ pub(crate) async fn cached_search(
     if let Some(key) = &cache_key {
         if let Some(bytes) = cache.get(key).await {
             state.metrics().cache_hit();
+            let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             return Ok(SearchAnswer {
-                bytes,
+                bytes: with_processing_time(bytes, millis),
                 is_degraded: false,
             });
         }
