@@ -962,6 +962,44 @@ fn distinct_pages_with_words_follow_one_another() {
     }
 }
 
+/// A title searched as written finds its record with a ranking score of exactly 1, so
+/// that `rankingScoreThreshold: 1` keeps it: long titles, and titles whose hyphenated or
+/// apostrophed words are indexed as their parts too.
+#[test]
+fn a_title_searched_as_written_scores_exactly_one() {
+    let everything = search(json!({"limit": 1000, "attributesToRetrieve": ["id", "title"]}));
+    let titles: Vec<(String, String)> = everything
+        .hits
+        .iter()
+        .filter_map(|hit| {
+            let title = hit.document["title"].as_str()?;
+            let num_words = title.split_whitespace().count();
+            let plain =
+                !title.contains('"') && !title.split_whitespace().any(|word| word.starts_with('-'));
+            let long_or_joined = num_words >= 7 || title.contains(['-', '\'']);
+            (plain && (5..=20).contains(&num_words) && long_or_joined).then(|| {
+                (
+                    hit.document["id"].as_str().unwrap().to_owned(),
+                    title.to_owned(),
+                )
+            })
+        })
+        .take(60)
+        .collect();
+    assert!(titles.len() >= 20, "{} titles to try", titles.len());
+    for (id, title) in titles {
+        let response = search(json!({
+            "q": title, "showRankingScore": true, "attributesToRetrieve": ["id"], "limit": 20
+        }));
+        let own = response
+            .hits
+            .iter()
+            .find(|hit| hit.document["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("`{title}` finds its record"));
+        assert_eq!(own.ranking_score, Some(1.0), "`{title}`");
+    }
+}
+
 /// `_rankingScore` never rises along the hits of a search ranked by the default rules:
 /// a threshold or a federated merge relies on it.
 #[test]

@@ -41,8 +41,11 @@ pub struct FieldHit {
     pub value_index: usize,
     /// Byte range of the matched word(s) in the original value.
     pub byte_range: Range<usize>,
-    /// Word position in the value.
+    /// Word position in the value, the first of the match's.
     pub position: usize,
+    /// Word positions the match covers: more than one for the parts of a hyphenated word
+    /// (`spatial merge` or the joined `spatialmerge` of `Spatial-Merge`) or a phrase.
+    pub num_positions: usize,
     /// The unit found, an index into the plan's units.
     pub unit: usize,
     /// How well it matched.
@@ -111,12 +114,13 @@ fn find_hits_in_tokens(
                 unit: usize,
                 token_match: TokenMatch,
                 range: Range<usize>,
-                position| {
+                (position, num_positions): (usize, usize)| {
         hits.push(FieldHit {
             attribute: site.attribute,
             value_index: site.value_index,
             byte_range: range,
             position,
+            num_positions: num_positions.max(1),
             unit,
             token_match,
             attribute_rank: site.attribute_rank,
@@ -133,7 +137,8 @@ fn find_hits_in_tokens(
                     }
                     _ => token.offset_from..token.offset_to,
                 };
-                push(hits, unit_index, token_match, range, token.position);
+                let positions = (token.position, token.position_length);
+                push(hits, unit_index, token_match, range, positions);
             }
         }
     }
@@ -141,7 +146,8 @@ fn find_hits_in_tokens(
         for (unit_index, unit) in plan.units.iter().enumerate() {
             for (sequence, token_match) in unit.sequences() {
                 for (range, position) in find_sequence(tokens, sequence) {
-                    push(hits, unit_index, token_match, range, position);
+                    let positions = (position, sequence.len());
+                    push(hits, unit_index, token_match, range, positions);
                 }
             }
         }
@@ -168,7 +174,7 @@ fn find_hits_in_tokens(
                         unit_index,
                         token_match,
                         token.offset_from..token.offset_to,
-                        token.position,
+                        (token.position, token.position_length),
                     );
                 }
             }
@@ -815,10 +821,16 @@ fn pair_proximity(
                 && hit.attribute == first.attribute
                 && hit.value_index == first.value_index
         }) {
-            let distance = if second.position >= first.position {
-                (second.position - first.position).max(1)
+            // Measured from the end of a match covering several positions (the parts
+            // of a hyphenated word) to the start of the next, or back.
+            let first_end = first.position + first.num_positions - 1;
+            let second_end = second.position + second.num_positions - 1;
+            let distance = if second.position > first_end {
+                second.position - first_end
+            } else if second_end < first.position {
+                first.position - second_end + 1
             } else {
-                first.position - second.position + 1
+                1
             };
             best = best.min(u32::try_from(distance).unwrap_or(MAX_PROXIMITY));
         }
@@ -896,11 +908,14 @@ fn ranking_score(criteria: &Criteria, rules: &[SortRule]) -> f64 {
     if criteria.num_units == 0 {
         return 1.0;
     }
-    let mut score = 0.0;
+    // Counted down from 1 by what each bucket below the best loses, so that a hit in the
+    // best bucket of every rule scores exactly 1, which summing up the buckets' shares
+    // missed by a rounding error on long queries.
+    let mut lost = 0.0;
     let mut width = 1.0;
     let mut split = |bucket: usize, num_buckets: usize| {
         width /= num_buckets as f64;
-        score += (num_buckets - 1 - bucket) as f64 * width;
+        lost += bucket as f64 * width;
     };
     for rule in rules {
         let Some((bucket, num_buckets)) = rule_bucket(criteria, rule) else {
@@ -913,7 +928,7 @@ fn ranking_score(criteria: &Criteria, rules: &[SortRule]) -> f64 {
             split(max - criteria.later_weight as usize, max + 1);
         }
     }
-    (score + width).clamp(0.0, 1.0)
+    (1.0 - lost).clamp(0.0, 1.0)
 }
 
 /// Returns the bucket a candidate falls in under `rule`, 0 the best, and the number of
