@@ -571,7 +571,9 @@ pub fn rank_document(
 /// Returns a candidate's value under a relevancy rule, lower is better; 0 for a value rule.
 fn relevancy_key(criteria: &Criteria, rule: &SortRule) -> i128 {
     match rule {
-        SortRule::Words => -((criteria.num_kept as i128) << 32 | i128::from(criteria.later_weight)),
+        SortRule::Words => {
+            -(((criteria.num_kept as i128) << 32) | i128::from(criteria.later_weight))
+        }
         SortRule::Typo => i128::from(criteria.typo_cost),
         SortRule::Proximity => i128::from(criteria.proximity),
         SortRule::Attribute => {
@@ -779,11 +781,10 @@ fn criteria(
 /// Returns how well a candidate keeping `num_kept` units holds the units after the first
 /// one it lacks, and the most it could: each unit held counts as the first stage scores
 /// it, its weight there (each unit outweighing those kept after it) times how well its
-/// best match counts ([`match_millis`]). Under
-/// the words rule, candidates keeping the same units rank by it, so that a candidate
-/// holding the first and third of three words ranks before one holding the first alone,
-/// and the pool the first stage cuts by the same score holds the same best hits whatever
-/// the page size.
+/// best match counts ([`match_millis`]). Under the words rule, candidates keeping the
+/// same units rank by it, so that a candidate holding the first and third of three words
+/// ranks before one holding the first alone, and the pool the first stage cuts by the
+/// same score holds the same best hits whatever the page size.
 fn later_weights(plan: &QueryPlan, hits: &[FieldHit], num_kept: usize) -> (u32, u32) {
     let num_units = plan.units.len();
     let mut later_weight = 0;
