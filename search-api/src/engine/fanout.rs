@@ -28,7 +28,7 @@ use super::rank::{
     RankingMemo, UnitPlaces,
 };
 use super::rules::{HitOrder, ValueOrderCollector};
-use super::tuning::MAX_TIED_CANDIDATES;
+use super::tuning::{MAX_TIED_CANDIDATES, RANK_ALL_MATCHES_UP_TO};
 use super::workers;
 use super::Deadline;
 use crate::error::{ApiError, Result};
@@ -217,7 +217,8 @@ fn word_candidates(
     }
     // Documents tied with the last candidate are collected too, in the same pass, so that
     // which of them are ranked does not depend on how documents are spread over shards.
-    let best = TopWithTiesCollector::new(search.num_candidates, MAX_TIED_CANDIDATES);
+    let best = TopWithTiesCollector::new(search.num_candidates, MAX_TIED_CANDIDATES)
+        .keeping_all_up_to(RANK_ALL_MATCHES_UP_TO);
     for &num_required in search.levels {
         let level = plan.to_query_requiring(search.catalog, num_required, filter);
         let (num_in_level, addresses) = searcher
@@ -649,6 +650,8 @@ pub fn filtered_docs(
 struct TopWithTiesCollector {
     num_best: usize,
     limit: usize,
+    /// Up to this many matches in all, every one is kept.
+    keep_all_up_to: usize,
 }
 
 impl TopWithTiesCollector {
@@ -659,6 +662,16 @@ impl TopWithTiesCollector {
         TopWithTiesCollector {
             num_best,
             limit: tie_limit.max(num_best),
+            keep_all_up_to: 0,
+        }
+    }
+
+    /// Returns the same collector keeping every match, as candidates none of which ties,
+    /// when they are `num_matches` or fewer in all segments.
+    fn keeping_all_up_to(self, num_matches: usize) -> TopWithTiesCollector {
+        TopWithTiesCollector {
+            keep_all_up_to: num_matches.min(self.limit),
+            ..self
         }
     }
 }
@@ -678,6 +691,8 @@ struct TiesBuffer {
     /// When `limit` documents scoring at least `floor` are kept, the id ordinal of the
     /// last of them: documents scoring `floor` with a larger id are out too.
     floor_ordinal: Option<u64>,
+    /// Whether every document offered is still in `docs`.
+    holds_all: bool,
 }
 
 impl TiesBuffer {
@@ -688,6 +703,7 @@ impl TiesBuffer {
             docs: Vec::new(),
             floor: Score::NEG_INFINITY,
             floor_ordinal: None,
+            holds_all: true,
         }
     }
 
@@ -712,7 +728,9 @@ impl TiesBuffer {
 
     /// Keeps the documents scoring at least the `num_best`-th score, at most `limit`.
     fn compact(&mut self) {
+        let num_offered = self.docs.len();
         self.docs = best_with_ties(std::mem::take(&mut self.docs), self.num_best, self.limit);
+        self.holds_all &= self.docs.len() == num_offered;
         if self.docs.len() >= self.num_best {
             self.floor = self.docs[self.num_best - 1].0;
             self.floor_ordinal = (self.docs.len() >= self.limit)
@@ -727,6 +745,7 @@ struct TopWithTiesSegmentCollector {
     segment: SegmentOrdinal,
     ids: SegmentIds,
     buffer: TiesBuffer,
+    keep_all_up_to: usize,
 }
 
 /// Sorts `docs` best first (smallest id ordinal first among equal scores) and keeps those
@@ -748,6 +767,8 @@ struct SegmentBest {
     segment: SegmentOrdinal,
     ids: SegmentIds,
     docs: Vec<Collected>,
+    /// Whether `docs` holds every match of the segment.
+    holds_all: bool,
 }
 
 impl Collector for TopWithTiesCollector {
@@ -763,6 +784,7 @@ impl Collector for TopWithTiesCollector {
             segment,
             ids: SegmentIds::new(reader)?,
             buffer: TiesBuffer::new(self),
+            keep_all_up_to: self.keep_all_up_to,
         })
     }
 
@@ -786,6 +808,15 @@ impl Collector for TopWithTiesCollector {
                 .total_cmp(&first.0)
                 .then((first.1, first.2).cmp(&(second.1, second.2)))
         });
+        let holds_all = fruits.iter().all(|fruit| fruit.holds_all);
+        if holds_all && all.len() <= self.keep_all_up_to {
+            // Every match, each ranked.
+            return Ok(Candidates::untied(
+                all.into_iter()
+                    .map(|(_, fruit, _, doc)| DocAddress::new(fruits[fruit].segment, doc))
+                    .collect(),
+            ));
+        }
         if let Some(&(last_score, ..)) = all.get(self.num_best - 1) {
             all.truncate(all.partition_point(|(score, ..)| *score >= last_score));
             if all.len() > self.limit {
@@ -837,11 +868,15 @@ impl SegmentCollector for TopWithTiesSegmentCollector {
     }
 
     fn harvest(mut self) -> Self::Fruit {
-        self.buffer.compact();
+        // A few matches are all kept, should the other segments hold few too.
+        if !self.buffer.holds_all || self.buffer.docs.len() > self.keep_all_up_to {
+            self.buffer.compact();
+        }
         SegmentBest {
             segment: self.segment,
             ids: self.ids,
             docs: self.buffer.docs,
+            holds_all: self.buffer.holds_all,
         }
     }
 }
@@ -920,6 +955,55 @@ mod tests {
         );
         // Fewer documents than asked: all of them.
         assert_eq!(best_with_ties(docs, 10, 10).len(), 6);
+    }
+
+    #[test]
+    fn few_matches_are_all_kept_untied_and_many_cut_to_the_best() {
+        use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+        use tantivy::schema::{IndexRecordOption, Schema, FAST, STORED, STRING};
+        let mut builder = Schema::builder();
+        let id = builder.add_text_field(indexer::index::schema::ID, STRING | FAST | STORED);
+        let tag = builder.add_text_field("tag", STRING);
+        let index = tantivy::Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        // Twelve matches in two segments: two score 3, four 2, six 1; one more matches not.
+        let batches: [&[&str]; 2] = [
+            &["a", "b", "c", "c", "b", "x", "c"],
+            &["c", "b", "a", "c", "b", "c"],
+        ];
+        for (batch, tags) in batches.iter().enumerate() {
+            for (position, value) in tags.iter().enumerate() {
+                let doc_id = format!("{batch}-{position}");
+                writer
+                    .add_document(tantivy::doc!(id => doc_id, tag => *value))
+                    .unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        let scored = |value: &str, score: f32| -> (Occur, Box<dyn Query>) {
+            let term = Term::from_field_text(tag, value);
+            let query = TermQuery::new(term, IndexRecordOption::Basic);
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(query), score)),
+            )
+        };
+        let query = BooleanQuery::new(vec![scored("a", 3.0), scored("b", 2.0), scored("c", 1.0)]);
+        let collect = |keep_all_up_to: usize| -> Candidates {
+            let collector = TopWithTiesCollector::new(3, 100).keeping_all_up_to(keep_all_up_to);
+            searcher.search(&query, &collector).unwrap()
+        };
+        // Every match, the best first, none tied.
+        let all = collect(12);
+        assert_eq!(all.addresses.len(), 12);
+        assert_eq!(all.num_untied, 12);
+        // More matches than kept whole: the best three and those tying with the third.
+        let best = collect(11);
+        assert_eq!(best.addresses.len(), 6);
+        assert_eq!(best.num_untied, 2);
+        assert_eq!(collect(0).addresses, best.addresses);
     }
 
     #[test]

@@ -53,6 +53,16 @@ pub const RERANK_POOL_PER_HIT: usize = 3;
 /// re-analysis of its searchable fields.
 pub const MAX_RERANK_POOL: usize = 3_000;
 
+/// Matches of a shard ranked precisely, all of them, whatever the page: the first stage
+/// orders candidates by words and typos but only approximates proximity, attribute and
+/// exactness, so a pool cut by its scores can leave out a match ranking early and keep
+/// one ranking later, and a short page then differs from the start of a longer one. Up
+/// to this many matches (most searches of a few uncommon words, the queries of common
+/// words that only a few documents hold together) pages are slices of one order, for at
+/// most a few milliseconds of ranking (each match costs a stored-document read and an
+/// analysis of its searched values, 10 to 20 µs).
+pub const RANK_ALL_MATCHES_UP_TO: usize = 200;
+
 /// Most candidates ranked per shard when many tie with the last of the pool in the first
 /// stage (a common surname, one frequent word): up to this many, every tied candidate is
 /// considered (ranked until none left can reach the page), so the page does not depend on
