@@ -72,6 +72,92 @@ impl DetectedLanguage {
     }
 }
 
+/// The ISO 639-1 codes of the languages detected, with their ISO 639-3 codes.
+const TWO_LETTER_CODES: [(&str, &str); 69] = [
+    ("af", "afr"),
+    ("ak", "aka"),
+    ("am", "amh"),
+    ("ar", "ara"),
+    ("az", "aze"),
+    ("be", "bel"),
+    ("bg", "bul"),
+    ("bn", "ben"),
+    ("ca", "cat"),
+    ("cs", "ces"),
+    ("da", "dan"),
+    ("de", "deu"),
+    ("el", "ell"),
+    ("en", "eng"),
+    ("eo", "epo"),
+    ("es", "spa"),
+    ("et", "est"),
+    ("fa", "pes"),
+    ("fi", "fin"),
+    ("fr", "fra"),
+    ("gu", "guj"),
+    ("he", "heb"),
+    ("hi", "hin"),
+    ("hr", "hrv"),
+    ("hu", "hun"),
+    ("hy", "hye"),
+    ("id", "ind"),
+    ("it", "ita"),
+    ("ja", "jpn"),
+    ("jv", "jav"),
+    ("ka", "kat"),
+    ("km", "khm"),
+    ("kn", "kan"),
+    ("ko", "kor"),
+    ("la", "lat"),
+    ("lt", "lit"),
+    ("lv", "lav"),
+    ("mk", "mkd"),
+    ("ml", "mal"),
+    ("mr", "mar"),
+    ("my", "mya"),
+    ("nb", "nob"),
+    ("ne", "nep"),
+    ("nl", "nld"),
+    ("or", "ori"),
+    ("pa", "pan"),
+    ("pl", "pol"),
+    ("pt", "por"),
+    ("ro", "ron"),
+    ("ru", "rus"),
+    ("si", "sin"),
+    ("sk", "slk"),
+    ("sl", "slv"),
+    ("sn", "sna"),
+    ("sr", "srp"),
+    ("sv", "swe"),
+    ("ta", "tam"),
+    ("te", "tel"),
+    ("th", "tha"),
+    ("tk", "tuk"),
+    ("tl", "tgl"),
+    ("tr", "tur"),
+    ("uk", "ukr"),
+    ("ur", "urd"),
+    ("uz", "uzb"),
+    ("vi", "vie"),
+    ("yi", "yid"),
+    ("zh", "cmn"),
+    ("zu", "zul"),
+];
+
+/// Returns the language an ISO 639-3 (`fra`) or ISO 639-1 (`fr`) code names, when it is
+/// one of the languages detected; these are the `locales` Meilisearch accepts.
+pub fn language_of_code(code: &str) -> Option<Lang> {
+    match code.len() {
+        2 => TWO_LETTER_CODES
+            .iter()
+            .find(|(two, _)| *two == code)
+            .and_then(|(_, three)| Lang::from_code(*three)),
+        3 => Lang::from_code(code),
+        _ => None,
+    }
+}
+
 /// Returns the rust-stemmers algorithm for a language, when it has one.
 pub fn stem_algorithm(lang: Lang) -> Option<Algorithm> {
     let algorithm = match lang {
@@ -381,6 +467,27 @@ fn function_word_languages(folded: &str) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_language_detected_has_a_two_letter_code_and_nothing_else_does() {
+        let mut named: Vec<Lang> = TWO_LETTER_CODES
+            .iter()
+            .map(|(two, three)| {
+                let lang = language_of_code(two).unwrap_or_else(|| panic!("{two}"));
+                assert_eq!(lang.code(), *three);
+                assert_eq!(language_of_code(three), Some(lang));
+                lang
+            })
+            .collect();
+        named.sort_by_key(|lang| lang.code());
+        named.dedup();
+        let mut all: Vec<Lang> = Lang::all().to_vec();
+        all.sort_by_key(|lang| lang.code());
+        assert_eq!(named, all);
+        for unknown in ["xx", "xxx", "", "e", "english", "EN", "zh-CN"] {
+            assert_eq!(language_of_code(unknown), None, "{unknown}");
+        }
+    }
 
     #[test]
     fn function_words_decide_clear_cases() {

@@ -47,8 +47,9 @@ pub use cjk::is_bigram_script;
 pub use distance::{max_surname_typos, osa_distance};
 pub use error::{Error, Result};
 pub use language::{
-    detect_language, detect_language_with_whatlang, stem_algorithm, DetectedLanguage,
-    DetectionMethod, FALLBACK_LATIN_STEMMER, MAX_DETECTION_NUM_BYTES, MIN_WHATLANG_CONFIDENCE,
+    detect_language, detect_language_with_whatlang, language_of_code, stem_algorithm,
+    DetectedLanguage, DetectionMethod, FALLBACK_LATIN_STEMMER, MAX_DETECTION_NUM_BYTES,
+    MIN_WHATLANG_CONFIDENCE,
 };
 pub use name::{
     agreement_of_keyed, author_pair, compatibility, default_variant_tables, is_particle,

@@ -513,17 +513,19 @@ fn validate_threshold(threshold: Option<f64>) -> Result<Option<f64>> {
     }
 }
 
-/// Accepts ISO 639-1 and 639-3 codes (`en`, `eng`), as Meilisearch's `locales` does.
+/// Accepts the ISO 639-3 and 639-1 codes (`eng`, `en`) of the languages the analyzers
+/// detect, as Meilisearch's `locales` accepts those of the languages it detects.
 fn validate_locales(locales: Option<Vec<String>>) -> Result<Vec<String>> {
     let locales = locales.unwrap_or_default();
     for locale in &locales {
-        let is_code =
-            (2..=3).contains(&locale.len()) && locale.bytes().all(|b| b.is_ascii_lowercase());
-        if !is_code {
+        if analyzers::language_of_code(locale).is_none() {
             return Err(invalid(
                 Code::InvalidSearchLocales,
                 "locales",
-                format!("expected ISO 639 language codes such as `eng` or `fra`, found `{locale}`"),
+                format!(
+                    "expected ISO 639-3 or 639-1 codes of detected languages, such as `eng`, \
+                     `fra`, `deu` or `en`, found `{locale}`"
+                ),
             ));
         }
     }
@@ -771,6 +773,11 @@ mod tests {
                 json!({"locales": ["English"]}),
                 Code::InvalidSearchLocales,
                 "found `English`",
+            ),
+            (
+                json!({"locales": ["fr", "xx"]}),
+                Code::InvalidSearchLocales,
+                "found `xx`",
             ),
             (
                 json!({"vector": [0.1, 0.2]}),
