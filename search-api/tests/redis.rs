@@ -24,6 +24,23 @@ async fn counter(test: &TestService, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no `{name}` in\n{}", metrics.text))
 }
 
+/// Imports a record and waits for the follower's commit to reach the engine.
+async fn commit_a_record(test: &TestService, id: &str, title: &str) {
+    let engine = test.service().state().loaded_engine().unwrap();
+    let generation_before = engine.generation("records").unwrap();
+    insert_record(&test.db.pool, id, title, 2021, "Ada Lovelace").await;
+    wait_until("the commit to reach the engine", || {
+        let engine = engine.clone();
+        let before = generation_before.clone();
+        async move {
+            engine
+                .generation("records")
+                .is_some_and(|now| now != before)
+        }
+    })
+    .await;
+}
+
 async fn search(test: &TestService, body: Value) -> Value {
     let response = test
         .call(Method::POST, "/indexes/records/search", Some(body), None)
@@ -56,26 +73,7 @@ async fn cache_serves_repeats_until_a_commit_changes_the_generation() {
     assert_eq!(get.json["hits"], first["hits"]);
     assert_eq!(counter(&test, "atlas_cache_hits_total").await, 2.0);
 
-    let engine = test.service().state().loaded_engine().unwrap();
-    let generation_before = engine.generation("records").unwrap();
-    insert_record(
-        &test.db.pool,
-        "W6",
-        "Attention spans of readers",
-        2021,
-        "Ada Lovelace",
-    )
-    .await;
-    wait_until("the commit to reach the engine", || {
-        let engine = engine.clone();
-        let before = generation_before.clone();
-        async move {
-            engine
-                .generation("records")
-                .is_some_and(|now| now != before)
-        }
-    })
-    .await;
+    commit_a_record(&test, "W6", "Attention spans of readers").await;
     let third = search(&test, query).await;
     assert_eq!(third["hits"].as_array().unwrap().len(), 3, "{third}");
     assert_eq!(counter(&test, "atlas_cache_misses_total").await, 2.0);
@@ -97,6 +95,53 @@ async fn a_cache_entry_that_is_not_a_response_is_searched_afresh() {
     let third = search(&test, query).await;
     assert_eq!(third["hits"], first["hits"]);
     assert_eq!(counter(&test, "atlas_cache_hits_total").await, 1.0);
+    test.stop().await;
+}
+
+/// A federated multi-search is cached whole: the same request again is a cache hit with
+/// the same hits; another weight is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_federated_search_is_cached_whole() {
+    let test = TestService::start(Options::default()).await;
+    let body = |weight: f64| {
+        json!({
+            "federation": {"limit": 5},
+            "queries": [
+                {"indexUid": "records", "q": "attention", "federationOptions": {"weight": weight}},
+                {"indexUid": "records", "q": "mueller"},
+            ],
+        })
+    };
+    let multi_search = |body: Value| {
+        let test = &test;
+        async move {
+            let response = test
+                .call(Method::POST, "/multi-search", Some(body), None)
+                .await;
+            assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+            response.json
+        }
+    };
+    let first = multi_search(body(1.0)).await;
+    assert!(!first["hits"].as_array().unwrap().is_empty(), "{first}");
+    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 1.0);
+    let again = multi_search(body(1.0)).await;
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 1.0);
+    assert_eq!(again["hits"], first["hits"]);
+    assert!(again["processingTimeMs"].is_u64(), "{again}");
+    multi_search(body(2.0)).await;
+    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 2.0);
+    assert_eq!(counter(&test, "atlas_cache_hits_total").await, 1.0);
+
+    // A commit to a merged index changes the key: the search runs again and sees it.
+    commit_a_record(&test, "W7", "Attention spans of listeners").await;
+    let after = multi_search(body(1.0)).await;
+    assert_eq!(counter(&test, "atlas_cache_misses_total").await, 3.0);
+    assert_eq!(
+        after["estimatedTotalHits"].as_u64().unwrap(),
+        first["estimatedTotalHits"].as_u64().unwrap() + 1,
+        "{after}"
+    );
     test.stop().await;
 }
 

@@ -6,10 +6,8 @@
 //! blocking pool, so a query that waits for the others finds its remaining time shortened
 //! rather than starting a full budget of its own. A query past its budget answers degraded, as a
 //! single search does, or with `search_time_budget_exceeded` naming its position; a
-//! federated search leaves out the queries not started when the budget ran out.
-//!
-//! Known shortcoming: federated searches are not cached; caching them needs a key that names
-//! the generation of every index they merge.
+//! federated search leaves out the queries not started when the budget ran out. A
+//! federated search is cached whole, under the generations of every index it merges.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -27,6 +25,7 @@ use super::search::{
 use super::{blocking, json_bytes};
 use crate::auth::keys::Action;
 use crate::auth::{Caller, Grant};
+use crate::cache::{with_processing_time, CacheKeyParts, ResponseCache};
 use crate::error::{ApiError, Result};
 use crate::extract::JsonBody;
 use crate::limits::MAX_CONCURRENT_MULTI_SEARCH_QUERIES;
@@ -84,7 +83,13 @@ pub async fn multi_search(
     }
 
     let ValidatedMultiSearch::Separate(searches) = validated else {
-        return federated(&state, engine, validated, settings, started).await;
+        let mut tenant_rules: Vec<(&str, Option<&str>)> = grants
+            .iter()
+            .map(|(uid, grant)| (uid.as_str(), grant.tenant_rules.as_deref()))
+            .collect();
+        tenant_rules.sort_unstable();
+        let tenant_rules = format!("{tenant_rules:?}");
+        return federated(&state, engine, validated, settings, &tenant_rules, started).await;
     };
     let num_searches = searches.len();
     let mut pending = searches.into_iter().enumerate();
@@ -139,11 +144,15 @@ pub async fn multi_search(
     ))
 }
 
+/// Answers a federated search from the cache, or runs it on the blocking pool and caches
+/// it unless degraded. `tenant_rules` are the tenant token's rules for each index, in a
+/// canonical text.
 async fn federated(
     state: &AppState,
     engine: std::sync::Arc<crate::engine::Engine>,
     validated: ValidatedMultiSearch,
     settings: HashMap<IndexUid, Settings>,
+    tenant_rules: &str,
     started: Instant,
 ) -> Result<Response> {
     let ValidatedMultiSearch::Federated { queries, .. } = &validated else {
@@ -153,6 +162,23 @@ async fn federated(
         .into_iter()
         .map(|(uid, settings)| (uid.as_str().to_owned(), settings))
         .collect();
+    let cache = state.cache();
+    let cache_key = if cache.is_enabled() {
+        federated_cache_key(cache, &engine, &validated, &settings, tenant_rules)?
+    } else {
+        None
+    };
+    if let Some(key) = &cache_key {
+        if let Some(bytes) = cache.get(key).await {
+            state.metrics().cache_hit();
+            let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            return Ok(json_bytes(
+                StatusCode::OK,
+                with_processing_time(bytes, millis),
+            ));
+        }
+        state.metrics().cache_miss();
+    }
     let time_budget = queries
         .iter()
         .filter_map(|query| {
@@ -170,11 +196,53 @@ async fn federated(
     let body = serde_json::to_vec(&response).map_err(ApiError::internal)?;
     if response.is_degraded {
         record_degraded(state, "federated", time_budget);
+    } else if let Some(key) = &cache_key {
+        cache.put(key, &body).await;
     }
     Ok(with_degraded_header(
         json_bytes(StatusCode::OK, body),
         response.is_degraded,
     ))
+}
+
+/// Returns the cache key of a federated search: the generations and settings of every
+/// index it merges, the validated queries (tenant filters applied) and the tenant rules;
+/// `None` when an index has no generation yet.
+fn federated_cache_key(
+    cache: &ResponseCache,
+    engine: &crate::engine::Engine,
+    validated: &ValidatedMultiSearch,
+    settings: &HashMap<String, Settings>,
+    tenant_rules: &str,
+) -> Result<Option<String>> {
+    let ValidatedMultiSearch::Federated { queries, .. } = validated else {
+        return Ok(None);
+    };
+    let mut uids: Vec<&str> = queries
+        .iter()
+        .map(|query| query.index_uid.as_str())
+        .collect();
+    uids.sort_unstable();
+    uids.dedup();
+    let mut generations = Vec::with_capacity(uids.len());
+    let mut settings_of = Vec::with_capacity(uids.len());
+    for uid in uids {
+        let Some(generation) = engine.generation(uid) else {
+            return Ok(None);
+        };
+        generations.push(format!("{uid}={generation}"));
+        settings_of.push((uid, settings.get(uid)));
+    }
+    let settings_text = serde_json::to_string(&settings_of).map_err(ApiError::internal)?;
+    // The Debug text of a validated search spells out every field, defaults applied.
+    let search_text = format!("{validated:?}");
+    Ok(Some(cache.key(&CacheKeyParts {
+        index_uid: "federated",
+        generation: &generations.join(","),
+        settings: &settings_text,
+        search: &search_text,
+        tenant_rules: Some(tenant_rules),
+    })))
 }
 
 /// Settings for an index validation already proved to exist; never used in practice.
