@@ -153,7 +153,7 @@ pub fn language_of_code(code: &str) -> Option<Lang> {
             .iter()
             .find(|(two, _)| *two == code)
             .and_then(|(_, three)| Lang::from_code(*three)),
-        3 => Lang::from_code(code),
+        3 if code.bytes().all(|byte| byte.is_ascii_lowercase()) => Lang::from_code(code),
         _ => None,
     }
 }
@@ -484,7 +484,7 @@ mod tests {
         let mut all: Vec<Lang> = Lang::all().to_vec();
         all.sort_by_key(|lang| lang.code());
         assert_eq!(named, all);
-        for unknown in ["xx", "xxx", "", "e", "english", "EN", "zh-CN"] {
+        for unknown in ["xx", "xxx", "", "e", "english", "EN", "ENG", "Fra", "zh-CN"] {
             assert_eq!(language_of_code(unknown), None, "{unknown}");
         }
     }

@@ -145,6 +145,54 @@ async fn a_federated_search_is_cached_whole() {
     test.stop().await;
 }
 
+/// Replicas sharing one Redis share cached answers only where their indexes hold the
+/// same documents: two builds of as many records, one of them replaced by a new version
+/// in between, never have the same key, though each replica counts its commits alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_holding_other_documents_never_share_a_cache_key() {
+    use indexer::index::{self, BuildOptions, IndexKind, MIN_SHARD_HEAP_NUM_BYTES};
+    use search_api::engine::Engine;
+    let test = TestService::start(Options::default()).await;
+    let key_of_a_build = |name: &'static str| {
+        let dir = test.dir.path().join(name);
+        let pool = test.db.pool.clone();
+        async move {
+            let options = BuildOptions {
+                num_shards: 1,
+                writer_heap_num_bytes: MIN_SHARD_HEAP_NUM_BYTES,
+                page_num_rows: 500,
+                progress_bar: false,
+            };
+            index::build(&pool, &dir, &[IndexKind::Records], &options)
+                .await
+                .expect("build");
+            let engine = Engine::open(&dir).expect("open");
+            let records = engine
+                .index_uids()
+                .into_iter()
+                .find(|info| info.uid == "records")
+                .expect("records open");
+            (
+                engine.generation("records").unwrap(),
+                records.number_of_documents,
+            )
+        }
+    };
+    let (before, num_before) = key_of_a_build("replica-before").await;
+    insert_record(
+        &test.db.pool,
+        "W1",
+        "Attention was all we had",
+        2018,
+        "Ashish Vaswani",
+    )
+    .await;
+    let (after, num_after) = key_of_a_build("replica-after").await;
+    assert_eq!(num_before, num_after, "as many records");
+    assert_ne!(before, after, "other documents, other key");
+    test.stop().await;
+}
+
 /// Replaces the value of the one response cached in Redis, keeping its expiry.
 async fn overwrite_the_cache_entry(test: &TestService, value: &[u8]) {
     let client = redis::Client::open(test.redis_url.as_str()).unwrap();

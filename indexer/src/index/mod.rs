@@ -40,7 +40,7 @@ pub use layout::{
     BUILD_LOCK_FILE, CURRENT_FILE, META_FILE,
 };
 pub use routing::shard_of;
-pub use sharded::{Shard, ShardedIndex};
+pub use sharded::{position_of_payload, Shard, ShardedIndex};
 pub use verify::{verify, IndexVerifyReport, ShardVerifyReport, VerifyOptions, VerifyReport};
 pub use writer::ShardedWriter;
 

@@ -36,6 +36,14 @@ pub(crate) struct CommitPayload {
     pub(crate) position: String,
 }
 
+/// Returns the feed position a shard commit's payload names, `None` when it names none.
+/// Shards at the same position hold the same documents, whichever replica wrote them.
+pub fn position_of_payload(payload: &str) -> Option<String> {
+    serde_json::from_str::<CommitPayload>(payload)
+        .ok()
+        .map(|payload| payload.position)
+}
+
 /// The current generation of one index, opened for searching.
 ///
 /// The generation stays open as long as this value lives, even when a rebuild makes another
@@ -198,14 +206,12 @@ impl ShardedIndex {
                 positions.push(None);
                 continue;
             };
-            match serde_json::from_str::<CommitPayload>(&payload) {
-                Ok(payload) => positions.push(Some(payload.position)),
-                Err(error) => {
-                    let index = self.kind;
-                    tracing::warn!(%index, shard, %error, "commit payload without a position");
-                    positions.push(None);
-                }
+            let position = position_of_payload(&payload);
+            if position.is_none() {
+                let index = self.kind;
+                tracing::warn!(%index, shard, %payload, "commit payload without a position");
             }
+            positions.push(position);
         }
         Ok(positions)
     }

@@ -51,11 +51,11 @@ mod workers;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use indexer::index::{schema as fields, IndexKind, ShardedIndex};
+use indexer::index::{position_of_payload, schema as fields, IndexKind, ShardedIndex};
 use serde::Serialize;
 use serde_json::Value;
 use tantivy::collector::{Count, TopDocs};
@@ -184,6 +184,8 @@ struct OpenIndex {
     sharded: ShardedIndex,
     searchers: Vec<Searcher>,
     generation_key: String,
+    /// Names what the searchers hold for keys shared with other replicas ([`Engine::generation`]).
+    content_key: String,
     updated_at: DateTime<Utc>,
     /// Word expansions in these searchers, shared with the next load while nothing changed.
     expansions: Arc<ExpansionCache>,
@@ -208,12 +210,21 @@ impl OpenIndex {
         previous: Option<&OpenIndex>,
     ) -> Result<OpenIndex> {
         let mut opstamps = Vec::with_capacity(sharded.num_shards());
+        let mut positions = Vec::with_capacity(sharded.num_shards());
         for shard in sharded.shards() {
             let metas = shard.index.load_metas().map_err(ApiError::internal)?;
             opstamps.push(metas.opstamp.to_string());
+            positions.push(metas.payload.as_deref().and_then(position_of_payload));
         }
         sharded.reload().map_err(ApiError::internal)?;
         let generation_key = format!("{}.{}", sharded.generation(), opstamps.join("."));
+        // Opstamps count one replica's commits: another replica reaches the same numbers
+        // holding other documents. The change-feed positions of the commits name the
+        // documents themselves; a shard committed without one makes the key this process's.
+        let content_key = match positions.into_iter().collect::<Option<Vec<String>>>() {
+            Some(positions) if !positions.is_empty() => format!("at.{}", positions.join(".")),
+            _ => format!("{}.{generation_key}", process_key()),
+        };
         let updated_at = match previous {
             Some(previous) if previous.generation_key == generation_key => previous.updated_at,
             Some(_) => Utc::now(),
@@ -253,6 +264,7 @@ impl OpenIndex {
             sharded,
             searchers,
             generation_key,
+            content_key,
             updated_at,
             expansions,
             surnames,
@@ -352,13 +364,15 @@ impl Engine {
             .collect()
     }
 
-    /// Returns a key that changes with every commit of the index `uid` (its generation
-    /// and the opstamp of each shard's commit), for response-cache keys; `None` when the
-    /// index is not open.
+    /// Returns a key that changes with every commit of the index `uid`, for response-cache
+    /// keys that replicas sharing one Redis share: the change-feed position of each
+    /// shard's commit, which names the documents the shards hold whichever replica wrote
+    /// them (never newer than what the searchers see, as it is read before they reload), or
+    /// where a shard has none, this process's own key of the generation and commits;
+    /// `None` when the index is not open.
     pub fn generation(&self, uid: &str) -> Option<String> {
         let kind = kind_of(uid)?;
-        self.open_index(kind)
-            .map(|index| index.generation_key.clone())
+        self.open_index(kind).map(|index| index.content_key.clone())
     }
 
     /// Returns the catalog of the index `uid`: its attribute lists, which the HTTP layer
@@ -889,6 +903,12 @@ fn merge_federated(
 }
 
 /// Returns the index kind named `uid`.
+/// Returns a key of this process, the same for its life and unlike any other's.
+fn process_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| format!("process-{}", uuid::Uuid::now_v7().simple()))
+}
+
 fn kind_of(uid: &str) -> Option<IndexKind> {
     IndexKind::ALL.into_iter().find(|kind| kind.name() == uid)
 }
