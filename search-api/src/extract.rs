@@ -108,7 +108,8 @@ impl<S: Send + Sync, T: RequestBody> FromRequest<S> for JsonBody<T> {
 }
 
 /// Returns `request_timeout` when the client paused sending the body past the request body
-/// timeout, or `payload_too_large` for the body limit and any other failed read.
+/// timeout, `payload_too_large` past the body limit, and `malformed_payload` for a body
+/// that could not be read otherwise (a broken chunked encoding, a connection cut).
 fn body_read_error(error: &axum::Error) -> ApiError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
@@ -118,9 +119,15 @@ fn body_read_error(error: &axum::Error) -> ApiError {
                 "the request body was not received in time; send it without pausing",
             );
         }
+        if current.is::<http_body_util::LengthLimitError>() {
+            return ApiError::payload_too_large(MAX_BODY_NUM_BYTES);
+        }
         source = current.source();
     }
-    ApiError::payload_too_large(MAX_BODY_NUM_BYTES)
+    ApiError::new(
+        Code::MalformedPayload,
+        "the request body could not be read; send it whole, with a valid transfer encoding",
+    )
 }
 
 #[cfg(test)]
