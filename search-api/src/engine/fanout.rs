@@ -693,6 +693,8 @@ struct TiesBuffer {
     floor_ordinal: Option<u64>,
     /// Whether every document offered is still in `docs`.
     holds_all: bool,
+    /// Up to this many documents offered, all are kept at the harvest.
+    keep_all_up_to: usize,
 }
 
 impl TiesBuffer {
@@ -704,6 +706,7 @@ impl TiesBuffer {
             floor: Score::NEG_INFINITY,
             floor_ordinal: None,
             holds_all: true,
+            keep_all_up_to: collector.keep_all_up_to,
         }
     }
 
@@ -722,6 +725,14 @@ impl TiesBuffer {
         self.docs.push((score, ordinal, doc));
         // Compacting when the buffer doubles keeps the work per document constant.
         if self.docs.len() >= 2 * self.limit {
+            self.compact();
+        }
+    }
+
+    /// Compacts the buffer a last time, unless it holds every document offered and few
+    /// enough to keep them all, should the other segments hold few too.
+    fn finish(&mut self) {
+        if !self.holds_all || self.docs.len() > self.keep_all_up_to {
             self.compact();
         }
     }
@@ -745,7 +756,6 @@ struct TopWithTiesSegmentCollector {
     segment: SegmentOrdinal,
     ids: SegmentIds,
     buffer: TiesBuffer,
-    keep_all_up_to: usize,
 }
 
 /// Sorts `docs` best first (smallest id ordinal first among equal scores) and keeps those
@@ -784,7 +794,6 @@ impl Collector for TopWithTiesCollector {
             segment,
             ids: SegmentIds::new(reader)?,
             buffer: TiesBuffer::new(self),
-            keep_all_up_to: self.keep_all_up_to,
         })
     }
 
@@ -868,10 +877,7 @@ impl SegmentCollector for TopWithTiesSegmentCollector {
     }
 
     fn harvest(mut self) -> Self::Fruit {
-        // A few matches are all kept, should the other segments hold few too.
-        if !self.buffer.holds_all || self.buffer.docs.len() > self.keep_all_up_to {
-            self.buffer.compact();
-        }
+        self.buffer.finish();
         SegmentBest {
             segment: self.segment,
             ids: self.ids,

@@ -20,17 +20,19 @@ use serde_json::{Map, Value};
 use tracing::Instrument;
 
 use super::search::{
-    apply_tenant_filter, cached_search, record_degraded, with_degraded_header, SearchAnswer,
+    apply_tenant_filter, cached_answer, cached_search, record_degraded, with_degraded_header,
+    SearchAnswer,
 };
 use super::{blocking, json_bytes};
 use crate::auth::keys::Action;
 use crate::auth::{Caller, Grant};
-use crate::cache::{with_processing_time, CacheKeyParts, ResponseCache};
+use crate::cache::{CacheKeyParts, ResponseCache};
 use crate::error::{ApiError, Result};
 use crate::extract::JsonBody;
 use crate::limits::MAX_CONCURRENT_MULTI_SEARCH_QUERIES;
 use crate::params::{
-    IndexCapabilities, IndexUid, MultiSearchRequest, Settings, ValidatedMultiSearch,
+    IndexCapabilities, IndexUid, MultiSearchRequest, Settings, ValidatedFederatedQuery,
+    ValidatedMultiSearch,
 };
 use crate::state::AppState;
 
@@ -164,20 +166,21 @@ async fn federated(
         .collect();
     let cache = state.cache();
     let cache_key = if cache.is_enabled() {
-        federated_cache_key(cache, &engine, &validated, &settings, tenant_rules)?
+        // The Debug text of a validated search spells out every field, defaults applied.
+        let search_text = format!("{validated:?}");
+        federated_cache_key(
+            cache,
+            &engine,
+            queries,
+            &search_text,
+            &settings,
+            tenant_rules,
+        )?
     } else {
         None
     };
-    if let Some(key) = &cache_key {
-        if let Some(bytes) = cache.get(key).await {
-            state.metrics().cache_hit();
-            let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            return Ok(json_bytes(
-                StatusCode::OK,
-                with_processing_time(bytes, millis),
-            ));
-        }
-        state.metrics().cache_miss();
+    if let Some(bytes) = cached_answer(state, cache_key.as_deref(), started).await {
+        return Ok(json_bytes(StatusCode::OK, bytes));
     }
     let time_budget = queries
         .iter()
@@ -206,18 +209,16 @@ async fn federated(
 }
 
 /// Returns the cache key of a federated search: the generations and settings of every
-/// index it merges, the validated queries (tenant filters applied) and the tenant rules;
-/// `None` when an index has no generation yet.
+/// index its `queries` merge, the validated search's text (tenant filters applied) and
+/// the tenant rules; `None` when an index has no generation yet.
 fn federated_cache_key(
     cache: &ResponseCache,
     engine: &crate::engine::Engine,
-    validated: &ValidatedMultiSearch,
+    queries: &[ValidatedFederatedQuery],
+    search_text: &str,
     settings: &HashMap<String, Settings>,
     tenant_rules: &str,
 ) -> Result<Option<String>> {
-    let ValidatedMultiSearch::Federated { queries, .. } = validated else {
-        return Ok(None);
-    };
     let mut uids: Vec<&str> = queries
         .iter()
         .map(|query| query.index_uid.as_str())
@@ -234,13 +235,11 @@ fn federated_cache_key(
         settings_of.push((uid, settings.get(uid)));
     }
     let settings_text = serde_json::to_string(&settings_of).map_err(ApiError::internal)?;
-    // The Debug text of a validated search spells out every field, defaults applied.
-    let search_text = format!("{validated:?}");
     Ok(Some(cache.key(&CacheKeyParts {
         index_uid: "federated",
         generation: &generations.join(","),
         settings: &settings_text,
-        search: &search_text,
+        search: search_text,
         tenant_rules: Some(tenant_rules),
     })))
 }

@@ -138,6 +138,23 @@ pub(crate) fn apply_tenant_filter(
     Ok(())
 }
 
+/// Returns the response cached under `key`, if any, telling the time answering it took
+/// since `started`; counts the cache hit or miss.
+pub(crate) async fn cached_answer(
+    state: &AppState,
+    key: Option<&str>,
+    started: Instant,
+) -> Option<Vec<u8>> {
+    let key = key?;
+    let Some(bytes) = state.cache().get(key).await else {
+        state.metrics().cache_miss();
+        return None;
+    };
+    state.metrics().cache_hit();
+    let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Some(with_processing_time(bytes, millis))
+}
+
 /// Returns the serialized response of a validated search, from the cache when an entry for
 /// the index's current generation exists, otherwise from the engine on the blocking pool.
 /// The search's time budget runs from `started`, when its request arrived, so that the
@@ -169,16 +186,11 @@ pub(crate) async fn cached_search(
         }
         _ => None,
     };
-    if let Some(key) = &cache_key {
-        if let Some(bytes) = cache.get(key).await {
-            state.metrics().cache_hit();
-            let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            return Ok(SearchAnswer {
-                bytes: with_processing_time(bytes, millis),
-                is_degraded: false,
-            });
-        }
-        state.metrics().cache_miss();
+    if let Some(bytes) = cached_answer(state, cache_key.as_deref(), started).await {
+        return Ok(SearchAnswer {
+            bytes,
+            is_degraded: false,
+        });
     }
 
     let time_budget = search.time_budget_for(&settings);
