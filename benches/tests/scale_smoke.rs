@@ -125,6 +125,27 @@ async fn measure_every_stage() {
         }
     }
     assert!(report.pg_setup_secs > 0.0);
+    let title_classes: Vec<QueryClass> = report
+        .postgres_title_search
+        .classes
+        .iter()
+        .map(|figures| figures.class)
+        .collect();
+    assert_eq!(
+        title_classes,
+        [QueryClass::TitleTypo, QueryClass::TitlePrefix]
+    );
+    for figures in &report.postgres_title_search.classes {
+        assert!(figures
+            .cells
+            .iter()
+            .all(|cell| cell.num_requests > 0 && cell.num_errors == 0));
+        assert!(
+            figures.relevance.recall_at_10 > 0.0,
+            "PostgreSQL's title search found nothing relevant for {:?}",
+            figures.class
+        );
+    }
 
     assert_eq!(report.matcher.num_profiles, 10);
     assert!(report.matcher.num_true_pairs > 0);
@@ -144,6 +165,10 @@ async fn measure_every_stage() {
     assert!(report.search_api_peak_rss_num_bytes.is_some());
     let markdown = report.to_markdown();
     assert!(markdown.contains("| title_typo | 1 |"));
+    assert!(
+        markdown.contains("| PostgreSQL title search p50 / p95 / p99 ms |"),
+        "{markdown}"
+    );
     assert!(
         markdown.contains("| req/s | errors | degraded |"),
         "{markdown}"

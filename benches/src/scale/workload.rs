@@ -35,6 +35,11 @@ impl QueryClass {
         QueryClass::LibrarianFilter,
     ];
 
+    /// Whether the class searches titles (a title search box's queries).
+    pub fn is_title(self) -> bool {
+        matches!(self, QueryClass::TitleTypo | QueryClass::TitlePrefix)
+    }
+
     /// Returns the class's name in reports.
     pub fn name(self) -> &'static str {
         match self {

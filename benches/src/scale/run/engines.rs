@@ -225,6 +225,37 @@ pub async fn postgres(pool: &PgPool, query: Query) -> anyhow::Result<Answer> {
     })
 }
 
+/// Runs a title query on PostgreSQL as one title search box would, not knowing whether
+/// the words were typed whole with a typo or the last one is cut: the prefix `tsquery` of
+/// [`postgres`] or trigram similarity (`%`), ordered by how well the query's words are
+/// found in the title (`word_similarity`), then by similarity of the whole.
+///
+/// [`postgres`] gives each class the query that suits it; an application cannot choose,
+/// as the search engine does not need to.
+///
+/// # Errors
+/// Fails when PostgreSQL does.
+pub async fn postgres_title_search(pool: &PgPool, query: Query) -> anyhow::Result<Answer> {
+    let rows = sqlx::query(
+        "select source, source_id from bench_pg_search
+         where to_tsvector('english', bench_unaccent(coalesce(title, '')))
+               @@ to_tsquery('english', $2)
+            or bench_unaccent(title) % bench_unaccent($1)
+         order by word_similarity(bench_unaccent($1), bench_unaccent(title)) desc,
+                  similarity(bench_unaccent(title), bench_unaccent($1)) desc,
+                  source, source_id
+         limit 10",
+    )
+    .bind(&query.q)
+    .bind(prefix_tsquery(&query.q).unwrap_or_default())
+    .fetch_all(pool)
+    .await?;
+    Ok(Answer {
+        keys: rows.iter().map(row_key).collect(),
+        ..Answer::default()
+    })
+}
+
 /// The filter of a librarian's search in SQL; `state = none` means no candidate exists.
 const LIBRARIAN_WHERE: &str = "year between $1 and $2
     and ($3::text is null or source = $3)

@@ -340,6 +340,18 @@ async fn measure_with_server(
     })
     .await;
     eprintln!("postgres search: done");
+    let title_queries: Vec<Query> = queries
+        .iter()
+        .filter(|query| query.class.is_title())
+        .cloned()
+        .collect();
+    report.postgres_title_search =
+        run_workload(options, "postgres title search", &title_queries, |query| {
+            let pool = pool.clone();
+            async move { engines::postgres_title_search(&pool, query).await }
+        })
+        .await;
+    eprintln!("postgres title search: done");
 
     let variants = GivenNameVariants::load_all(name_variant_paths(&options.samples_dir))
         .context("failed to load the given-name variants")?;

@@ -114,8 +114,11 @@ pub struct Report {
     pub search_api: EngineFigures,
     /// Seconds setting up PostgreSQL's own search took (table and indexes).
     pub pg_setup_secs: f64,
-    /// PostgreSQL's own search.
+    /// PostgreSQL's own search, each class with the query that suits it.
     pub postgres: EngineFigures,
+    /// The title classes through one PostgreSQL title search, as a search box that cannot
+    /// tell a title typed with a typo from one cut while typing runs them.
+    pub postgres_title_search: EngineFigures,
     /// The matcher.
     pub matcher: MatcherFigures,
     /// Why the matcher could not be measured, if it could not.
@@ -156,6 +159,7 @@ impl Report {
         for (engine_name, engine) in [
             ("search-api", &self.search_api),
             ("PostgreSQL", &self.postgres),
+            ("PostgreSQL title search", &self.postgres_title_search),
         ] {
             for class in &engine.classes {
                 for cell in class.cells.iter().filter(|cell| cell.num_errors > 0) {
@@ -378,12 +382,7 @@ impl Report {
             for (index, cell) in ours.cells.iter().enumerate() {
                 let other = theirs.and_then(|theirs| theirs.cells.get(index));
                 any_cut_by_budget |= cell.cut_by_budget || other.is_some_and(|o| o.cut_by_budget);
-                let ratio = match other {
-                    Some(other) if is_measured(cell) && is_measured(other) => {
-                        format!("{:.2}×", other.p50_ms / cell.p50_ms)
-                    }
-                    _ => "-".to_owned(),
-                };
+                let ratio = ratio(cell, other);
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {ratio} |",
@@ -425,7 +424,74 @@ impl Report {
                 ours.num_queries,
             );
         }
+        if !self.postgres_title_search.classes.is_empty() {
+            out.push('\n');
+            out.push_str(&self.title_search_table());
+        }
         out
+    }
+
+    /// The title classes against one PostgreSQL title search for both.
+    fn title_search_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Titles through one PostgreSQL title search (prefix `tsquery` or trigram `%`, \
+             ordered by `word_similarity`), as a search box that cannot tell the classes \
+             apart runs them:"
+        );
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "| class | conc. | search-api p50 / p95 / p99 ms | PostgreSQL title search p50 / p95 / p99 ms | req/s | errors | PostgreSQL p50 ÷ search-api p50 |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+        for theirs in &self.postgres_title_search.classes {
+            let Some(ours) = class(&self.search_api, theirs.class) else {
+                continue;
+            };
+            for (index, other) in theirs.cells.iter().enumerate() {
+                let cell = ours.cells.get(index);
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    theirs.class.name(),
+                    other.concurrency,
+                    cell.map_or_else(|| "-".to_owned(), latencies),
+                    latencies(other),
+                    per_sec(other, 1),
+                    other.num_errors,
+                    cell.map_or_else(|| "-".to_owned(), |cell| ratio(cell, Some(other))),
+                );
+            }
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "| class | queries | PostgreSQL title search recall@10 | MRR |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|");
+        for theirs in &self.postgres_title_search.classes {
+            let (recall, mrr) = relevance_cells(&theirs.relevance, theirs.num_queries);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {recall} | {mrr} |",
+                theirs.class.name(),
+                theirs.num_queries
+            );
+        }
+        out
+    }
+}
+
+/// Returns how many times faster the search API's median is than the other engine's, or
+/// "-" when either was not measured.
+fn ratio(ours: &CellFigures, theirs: Option<&CellFigures>) -> String {
+    match theirs {
+        Some(theirs) if is_measured(ours) && is_measured(theirs) => {
+            format!("{:.2}×", theirs.p50_ms / ours.p50_ms)
+        }
+        _ => "-".to_owned(),
     }
 }
 
@@ -540,6 +606,7 @@ mod tests {
         let report = Report {
             search_api: engine(cell(0, 12), 0),
             postgres: engine(cell(12, 0), 12),
+            postgres_title_search: engine(cell(12, 0), 12),
             matcher_error: Some("pool timed out".to_owned()),
             ..Report::default()
         };
@@ -550,6 +617,14 @@ mod tests {
         );
         assert!(
             markdown.contains("| title_typo | 12 | not measured | - | 0.500 |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| title_typo | 1 | not measured | 5.0 / 5.0 / 5.0 | 12.0 | 0 | - |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| title_typo | 12 | 0.500 |"),
             "{markdown}"
         );
         assert!(!markdown.contains("NaN"), "{markdown}");
