@@ -13,13 +13,13 @@ use std::ops::Bound;
 
 use tantivy::query::{
     EnableScoring, ExistsQuery, Explanation, InvertedIndexRangeQuery, Query, RangeQuery, Scorer,
-    TermQuery, TermSetQuery, Weight,
+    TermSetQuery, Weight,
 };
-use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::schema::Field;
 use tantivy::{DocId, Score, Searcher, SegmentReader, Term};
 
 use super::catalog::{Analysis, Attribute, IndexCatalog, ValueKind};
-use super::filter_set::{FilterNode, FilterSetQuery};
+use super::filter_set::{FilterNode, FilterSetQuery, TermFilter};
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Comparison, Condition, ConditionOperator, FilterExpr, FilterValue};
 use crate::limits::{MAX_FILTER_PATTERN_CONDITIONS, MAX_FILTER_PATTERN_NUM_TERMS};
@@ -458,9 +458,8 @@ fn has_value(attribute: &Attribute, field: Field) -> FilterNode {
 /// Returns the documents holding any of `terms`: a union of term queries for a few, a
 /// `TermSetQuery` (which builds an FST first) for long `IN` lists.
 fn terms_query(terms: Vec<Term>) -> FilterNode {
-    let term_query = |term: Term| -> FilterNode {
-        FilterNode::Condition(Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
-    };
+    let term_query =
+        |term: Term| -> FilterNode { FilterNode::Condition(Box::new(TermFilter::new(term))) };
     match terms.len() {
         0 => FilterNode::Nothing,
         1 => term_query(terms.into_iter().next().unwrap_or_else(|| unreachable!())),

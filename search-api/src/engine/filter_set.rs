@@ -12,8 +12,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use tantivy::index::SegmentId;
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+use tantivy::query::{ConstScorer, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
 use super::best_of::{all_bits, clear_past, explain_score, SegmentSet, SetScorer, SetsCache};
 
@@ -151,7 +152,7 @@ impl WeightNode {
         Ok(match self {
             Tree::All => all_bits(max_doc),
             Tree::Nothing => vec![0; num_buckets],
-            Tree::Condition(weight) => bits_of(weight.scorer(reader, 1.0)?.as_mut(), num_buckets),
+            Tree::Condition(weight) => bits_of(weight.as_ref(), reader, num_buckets)?,
             Tree::And(nodes) => and_of(nodes, reader)?,
             Tree::Or(nodes) => {
                 let mut bits = vec![0u64; num_buckets];
@@ -186,26 +187,28 @@ fn and_of(nodes: &[WeightNode], reader: &SegmentReader) -> tantivy::Result<Vec<u
     let mut others = Vec::new();
     for node in nodes {
         match node {
-            Tree::Condition(weight) => conditions.push(weight.scorer(reader, 1.0)?),
+            Tree::Condition(weight) => {
+                conditions.push((weight.as_ref(), weight.scorer(reader, 1.0)?));
+            }
             Tree::All => {}
             node => others.push(node),
         }
     }
-    conditions.sort_by_key(|scorer| scorer.size_hint());
+    conditions.sort_by_key(|(_, scorer)| scorer.size_hint());
     let mut conditions = conditions.into_iter();
     let mut bits = match conditions.next() {
-        Some(mut first) => bits_of(first.as_mut(), num_buckets),
+        Some((first, _)) => bits_of(first, reader, num_buckets)?,
         None => all_bits(max_doc),
     };
     let mut num_left: u64 = bits.iter().map(|word| u64::from(word.count_ones())).sum();
-    for mut scorer in conditions {
+    for (weight, mut scorer) in conditions {
         if num_left == 0 {
             return Ok(bits);
         }
         if num_left * SEEK_COST < u64::from(scorer.size_hint()) {
             keep_held(&mut bits, scorer.as_mut());
         } else {
-            let other = bits_of(scorer.as_mut(), num_buckets);
+            let other = bits_of(weight, reader, num_buckets)?;
             for (word, other) in bits.iter_mut().zip(other) {
                 *word &= other;
             }
@@ -239,15 +242,90 @@ fn and_of(nodes: &[WeightNode], reader: &SegmentReader) -> tantivy::Result<Vec<u
 /// Documents read from a condition's postings for about the cost of one seek in them.
 const SEEK_COST: u64 = 16;
 
-/// Returns the documents of `scorer`, one bit per document.
-fn bits_of(scorer: &mut dyn Scorer, num_buckets: usize) -> Vec<u64> {
+/// Returns the documents `weight` selects in `reader`'s segment, one bit per document,
+/// taken a buffer of documents at a time (a [`TermFilter`] hands over whole blocks of its
+/// postings).
+fn bits_of(
+    weight: &dyn Weight,
+    reader: &SegmentReader,
+    num_buckets: usize,
+) -> tantivy::Result<Vec<u64>> {
     let mut bits = vec![0u64; num_buckets];
-    let mut doc = scorer.doc();
-    while doc != TERMINATED {
-        bits[(doc / 64) as usize] |= 1u64 << (doc % 64);
-        doc = scorer.advance();
+    weight.for_each_no_score(reader, &mut |docs| {
+        for &doc in docs {
+            bits[(doc / 64) as usize] |= 1u64 << (doc % 64);
+        }
+    })?;
+    Ok(bits)
+}
+
+/// The documents holding one term, for filters: as tantivy's `TermQuery` without scores,
+/// except that reading them all (a filter's set) decodes whole blocks of postings rather
+/// than stepping through the documents one by one, which for a verification state or a
+/// source held by most of an index was most of a filter's cost.
+#[derive(Debug, Clone)]
+pub struct TermFilter {
+    term: Term,
+}
+
+impl TermFilter {
+    /// Returns the filter of the documents holding `term`.
+    pub fn new(term: Term) -> TermFilter {
+        TermFilter { term }
     }
-    bits
+}
+
+impl Query for TermFilter {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        visitor(&self.term, false);
+    }
+}
+
+impl Weight for TermFilter {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let postings = reader
+            .inverted_index(self.term.field())?
+            .read_postings(&self.term, IndexRecordOption::Basic)?;
+        Ok(match postings {
+            Some(postings) => Box::new(ConstScorer::new(postings, boost)),
+            None => Box::new(EmptyScorer),
+        })
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not hold the filter's term"
+            )));
+        }
+        Ok(Explanation::new("term filter", 1.0))
+    }
+
+    fn for_each_no_score(
+        &self,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(&[DocId]),
+    ) -> tantivy::Result<()> {
+        let Some(mut block) = reader
+            .inverted_index(self.term.field())?
+            .read_block_postings(&self.term, IndexRecordOption::Basic)?
+        else {
+            return Ok(());
+        };
+        loop {
+            let docs = block.docs();
+            if docs.is_empty() {
+                return Ok(());
+            }
+            callback(docs);
+            block.advance();
+        }
+    }
 }
 
 /// Clears the bits of the documents `scorer` does not hold, seeking it to each set bit
@@ -330,10 +408,59 @@ mod tests {
     }
 
     fn tag(field: tantivy::schema::Field, value: &str) -> FilterNode {
-        FilterNode::Condition(Box::new(TermQuery::new(
-            Term::from_field_text(field, value),
-            IndexRecordOption::Basic,
-        )))
+        FilterNode::Condition(Box::new(TermFilter::new(Term::from_field_text(
+            field, value,
+        ))))
+    }
+
+    #[test]
+    fn a_term_filter_selects_what_a_term_query_does_block_by_block_or_sought() {
+        let mut builder = Schema::builder();
+        let field = builder.add_text_field("tag", STRING);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        // Over seven blocks of postings, the last one partly filled.
+        for doc in 0..1_000u32 {
+            let value = if doc % 7 == 0 || doc % 3 == 1 {
+                "kept"
+            } else {
+                "other"
+            };
+            writer.add_document(doc!(field => value)).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let term = Term::from_field_text(field, "kept");
+        let mut expected: Vec<DocId> = searcher
+            .search(
+                &TermQuery::new(term.clone(), IndexRecordOption::Basic),
+                &DocSetCollector,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|address| address.doc_id)
+            .collect();
+        expected.sort_unstable();
+        assert!(expected.len() > 3 * 128, "{}", expected.len());
+        assert_eq!(docs_of(&searcher, tag(field, "kept")), expected);
+
+        // Sought document by document, as when few documents are left to ask about.
+        let reader = searcher.segment_reader(0);
+        let mut scorer = TermFilter::new(term).scorer(reader, 1.0).unwrap();
+        assert_eq!(scorer.size_hint() as usize, expected.len());
+        for &doc in expected.iter().step_by(41) {
+            assert_eq!(scorer.seek(doc), doc);
+        }
+        assert_eq!(scorer.seek(999), tantivy::TERMINATED, "999 is not kept");
+        let missing = Term::from_field_text(field, "missing");
+        assert_eq!(
+            docs_of(&searcher, tag(field, "missing")),
+            Vec::<DocId>::new()
+        );
+        assert_eq!(
+            TermFilter::new(missing).scorer(reader, 1.0).unwrap().doc(),
+            tantivy::TERMINATED
+        );
     }
 
     fn docs_of(searcher: &Searcher, root: FilterNode) -> Vec<DocId> {
