@@ -278,11 +278,24 @@ impl SegmentKeys {
         key
     }
 
+    /// Returns the first part of `doc`'s key, or `None` when the order has no criterion.
+    fn first_part(&self, doc: DocId) -> Option<i128> {
+        let (column, criterion) = self.columns.first()?;
+        Some(encode(column.value(doc), criterion))
+    }
+
     /// Appends the comparable key of `doc` to `key`.
     fn push_key(&self, doc: DocId, key: &mut Vec<i128>) {
+        self.push_key_after(self.first_part(doc), doc, key);
+    }
+
+    /// Appends the comparable key of `doc` to `key`, its first part already read.
+    fn push_key_after(&self, first: Option<i128>, doc: DocId, key: &mut Vec<i128>) {
+        key.extend(first);
         key.extend(
             self.columns
                 .iter()
+                .skip(1)
                 .map(|(column, criterion)| encode(column.value(doc), criterion)),
         );
     }
@@ -301,6 +314,10 @@ pub struct ValueOrderSegmentCollector {
     kept: BinaryHeap<(Vec<i128>, u64, DocId)>,
     /// The key of the document being collected.
     key: Vec<i128>,
+    /// Once `limit` documents are kept, the first part of the last one's key: a document
+    /// whose first part is greater cannot be kept, and is passed over without building its
+    /// whole key (most matches of a placeholder search fall behind the page).
+    last_first_part: Option<i128>,
 }
 
 impl Collector for ValueOrderCollector {
@@ -321,6 +338,7 @@ impl Collector for ValueOrderCollector {
             id_descending: self.id_descending,
             kept: BinaryHeap::new(),
             key: Vec::new(),
+            last_first_part: None,
         })
     }
 
@@ -360,29 +378,42 @@ impl SegmentCollector for ValueOrderSegmentCollector {
         if self.limit == 0 {
             return;
         }
-        // The key is built in a buffer and copied only for a document kept: most of a
-        // placeholder search's matches fall behind the page.
+        let first = self.keys.first_part(doc);
+        if let (Some(first), Some(last)) = (first, self.last_first_part) {
+            if first > last {
+                return;
+            }
+        }
+        // The key is built in a buffer and copied only for a document kept.
         let mut key = std::mem::take(&mut self.key);
         key.clear();
-        self.keys.push_key(doc, &mut key);
+        self.keys.push_key_after(first, doc, &mut key);
         if self.then_score {
             key.push(-((score * SCORE_KEY_SCALE) as i128));
         }
-        let worst = self.kept.peek().filter(|_| self.kept.len() >= self.limit);
-        let is_kept = match worst {
-            None => true,
-            Some(worst) => match key.cmp(&worst.0) {
-                Ordering::Less => true,
-                Ordering::Greater => false,
-                Ordering::Equal => directed(self.ids.ordinal(doc), self.id_descending) < worst.1,
-            },
-        };
-        if is_kept {
-            if self.kept.len() >= self.limit {
-                self.kept.pop();
-            }
+        if self.kept.len() < self.limit {
             let ordinal = directed(self.ids.ordinal(doc), self.id_descending);
             self.kept.push((key.clone(), ordinal, doc));
+        } else if let Some(mut worst) = self.kept.peek_mut() {
+            let ordinal = match key.cmp(&worst.0) {
+                Ordering::Less => Some(directed(self.ids.ordinal(doc), self.id_descending)),
+                Ordering::Greater => None,
+                Ordering::Equal => Some(directed(self.ids.ordinal(doc), self.id_descending))
+                    .filter(|&ordinal| ordinal < worst.1),
+            };
+            // The last kept document gives its place, and its key's allocation, to this
+            // one; the heap is put back in order when `worst` is dropped.
+            if let Some(ordinal) = ordinal {
+                worst.0.clone_from(&key);
+                worst.1 = ordinal;
+                worst.2 = doc;
+            }
+        }
+        if self.kept.len() >= self.limit {
+            self.last_first_part = self
+                .kept
+                .peek()
+                .and_then(|(last, _, _)| last.first().copied());
         }
         self.key = key;
     }
@@ -410,5 +441,87 @@ fn directed(ordinal: u64, descending: bool) -> u64 {
         u64::MAX - ordinal
     } else {
         ordinal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::query::AllQuery;
+    use tantivy::schema::{Schema, FAST, INDEXED, STORED, STRING};
+    use tantivy::{doc, Index};
+
+    use super::*;
+    use indexer::index::schema::{self as fields, ID};
+    use indexer::index::IndexKind;
+
+    /// The kept documents must be those of a whole sort, whatever the documents passed
+    /// over by their first value alone: ties on it are broken by the next criterion and
+    /// then the id, and documents without a value come last.
+    #[test]
+    fn the_first_in_value_order_are_kept_as_a_whole_sort_would_keep_them() {
+        let mut builder = Schema::builder();
+        let id = builder.add_text_field(ID, STRING | FAST | STORED);
+        let year = builder.add_i64_field(fields::YEAR, FAST | INDEXED);
+        let count = builder.add_u64_field(fields::MERGED_FROM_COUNT, FAST | INDEXED);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut all = Vec::new();
+        for batch in 0..2u64 {
+            for number in 0..300u64 {
+                let doc_id = format!("w{:04}", (number * 7919 + batch * 13) % 10_000);
+                let mut document = doc!(id => doc_id.clone(), count => number % 5);
+                let value = (number % 17 != 0).then(|| 1990 + ((number * 31 + batch) % 23) as i64);
+                if let Some(value) = value {
+                    document.add_i64(year, value);
+                }
+                writer.add_document(document).unwrap();
+                all.push((value, number % 5, doc_id));
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 2);
+        let catalog = IndexCatalog::of(IndexKind::Works);
+        let criteria = vec![
+            ValueCriterion {
+                attribute: catalog.attribute(fields::YEAR).unwrap(),
+                descending: true,
+            },
+            ValueCriterion {
+                attribute: catalog.attribute(fields::MERGED_FROM_COUNT).unwrap(),
+                descending: false,
+            },
+        ];
+        // Largest year first, missing years last; then smallest count; then id.
+        all.sort_by(|a, b| {
+            let year_key = |year: Option<i64>| year.map_or(i128::MAX, |y| -i128::from(y));
+            year_key(a.0)
+                .cmp(&year_key(b.0))
+                .then(a.1.cmp(&b.1))
+                .then(a.2.cmp(&b.2))
+        });
+        for limit in [1, 7, 40, 600, 700] {
+            let collector = ValueOrderCollector {
+                criteria: criteria.clone(),
+                limit,
+                then_score: false,
+                id_descending: false,
+            };
+            let kept = searcher.search(&AllQuery, &collector).unwrap();
+            let ids: Vec<String> = kept
+                .iter()
+                .map(|(_, address)| {
+                    let stored: TantivyDocument = searcher.doc(*address).unwrap();
+                    stored.get_first(id).unwrap().as_str().unwrap().to_owned()
+                })
+                .collect();
+            let expected: Vec<String> = all
+                .iter()
+                .take(limit)
+                .map(|(_, _, doc_id)| doc_id.clone())
+                .collect();
+            assert_eq!(ids, expected, "limit {limit}");
+        }
     }
 }
