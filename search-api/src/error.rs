@@ -171,6 +171,19 @@ error_codes! {
     InvalidSearchHybridQuery => "invalid_search_hybrid_query", BAD_REQUEST, InvalidRequest;
     /// The Atlas `timeBudgetMs` parameter is not an integer in the allowed range.
     InvalidSearchTimeBudget => "invalid_search_time_budget", BAD_REQUEST, InvalidRequest;
+    /// A facet search names no `facetName`.
+    MissingFacetSearchFacetName =>
+        "missing_facet_search_facet_name", BAD_REQUEST, InvalidRequest;
+    /// A facet search's `facetName` is not a string or not a filterable attribute.
+    InvalidFacetSearchFacetName =>
+        "invalid_facet_search_facet_name", BAD_REQUEST, InvalidRequest;
+    /// A facet search's `facetQuery` is not a string or is too long. Meilisearch's
+    /// documentation spells it `invalid_facet_search_facet_query`; this is the code its
+    /// server answers.
+    InvalidFacetSearchQuery => "invalid_facet_search_query", BAD_REQUEST, InvalidRequest;
+    /// A facet search's `exhaustiveFacetCount` is not a boolean.
+    InvalidFacetSearchExhaustiveFacetCount =>
+        "invalid_facet_search_exhaustive_facet_count", BAD_REQUEST, InvalidRequest;
     /// A multi-search body is not `{queries, federation}` or has too many queries.
     InvalidMultiSearchQueries => "invalid_multi_search_queries", BAD_REQUEST, InvalidRequest;
     /// The `federation` object of a multi-search is invalid.

@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::error::{ApiError, Code, Result};
 use crate::limits::MAX_BODY_NUM_BYTES;
-use crate::params::{DocumentsFetchRequest, MultiSearchRequest, SearchQuery, SettingsUpdate};
+use crate::params::{
+    DocumentsFetchRequest, FacetSearchQuery, MultiSearchRequest, SearchQuery, SettingsUpdate,
+};
 
 /// A request model read from a JSON body with Meilisearch's errors.
 pub trait RequestBody: Sized {
@@ -25,6 +27,12 @@ pub trait RequestBody: Sized {
 impl RequestBody for SearchQuery {
     fn from_json_value(value: Value) -> Result<Self> {
         SearchQuery::from_json_value(value)
+    }
+}
+
+impl RequestBody for FacetSearchQuery {
+    fn from_json_value(value: Value) -> Result<Self> {
+        FacetSearchQuery::from_json_value(value)
     }
 }
 

@@ -2,8 +2,8 @@
 //! validation that turns a request into something the engine can run, the engine itself,
 //! and the service around it.
 //!
-//! It reads search, multi-search, documents and settings requests from JSON bodies and GET
-//! query strings, parses Meilisearch's filter language into a syntax tree
+//! It reads search, facet search, multi-search, documents and settings requests from JSON
+//! bodies and GET query strings, parses Meilisearch's filter language into a syntax tree
 //! ([`filter::FilterExpr`]), checks every parameter against the index
 //! ([`params::IndexCapabilities`]) and the limits of [`limits`], and answers mistakes with
 //! Meilisearch's error shape and codes ([`ApiError`]). [`routes::app`] serves the routes
@@ -22,11 +22,14 @@
 //!
 //! - [`params::SearchQuery::from_json_value`], [`params::SearchQuery::from_query_string`],
 //!   then [`params::SearchQuery::validate`].
+//! - [`params::FacetSearchQuery::from_json_value`], then
+//!   [`params::FacetSearchQuery::validate`], for `POST /indexes/{uid}/facet-search`.
 //! - [`params::MultiSearchRequest`], [`params::DocumentsFetchRequest`],
 //!   [`params::SettingsUpdate`] with [`params::Settings::apply_update`].
 //! - [`filter::parse_filter`], [`filter::FilterInput::parse`], [`sort::parse_sort`].
 //! - [`extract::JsonBody`], an axum extractor that reads a body with Meilisearch's errors.
-//! - [`response::SearchResponse`] and the other response bodies.
+//! - [`response::SearchResponse`], [`response::FacetSearchResponse`] and the other response
+//!   bodies.
 //! - [`service::Service::start`] and [`service::Service::serve`], or [`app`] over a state
 //!   built by hand.
 //!

@@ -76,6 +76,11 @@ pub const DEFAULT_MAX_VALUES_PER_FACET: usize = 100;
 /// and a UI shows far fewer.
 pub const MAX_VALUES_PER_FACET_CEILING: usize = 10_000;
 
+/// Longest `facetQuery` of a facet search in bytes: it is matched whole, as one word with
+/// up to two typos, and the automaton doing so grows with its length (about 7 MB at this
+/// length); facet values (types, languages, identifiers) are far shorter.
+pub const MAX_FACET_QUERY_NUM_BYTES: usize = 256;
+
 /// Most queries in one multi-search: the matcher batches its lookups, and one request must
 /// not occupy every search worker of a replica.
 pub const MAX_MULTI_SEARCH_QUERIES: usize = 100;

@@ -1,5 +1,5 @@
-//! The response bodies of the search, multi-search and documents routes, in Meilisearch's
-//! shapes, and how their pagination fields follow from the request.
+//! The response bodies of the search, facet search, multi-search and documents routes, in
+//! Meilisearch's shapes, and how their pagination fields follow from the request.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -182,6 +182,27 @@ pub struct FacetStats {
     pub max: f64,
 }
 
+/// The answer to a facet search: the matching values of the facet with their counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FacetSearchResponse {
+    /// The values matching `facetQuery`, in Meilisearch's default order.
+    pub facet_hits: Vec<FacetHit>,
+    /// The `facetQuery` as sent, `null` when none was.
+    pub facet_query: Option<String>,
+    /// Time spent, in whole milliseconds.
+    pub processing_time_ms: u64,
+}
+
+/// One value of a facet and the number of counted documents holding it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetHit {
+    /// The value, spelled as in `facetDistribution`.
+    pub value: String,
+    /// Documents matching the search that hold the value.
+    pub count: u64,
+}
+
 /// The answer to a multi-search without federation: one response per query, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MultiSearchResponse {
@@ -340,6 +361,25 @@ mod tests {
             value,
             json!({"hitsPerPage": 20, "page": 2, "totalPages": 3, "totalHits": 41})
         );
+    }
+
+    #[test]
+    fn facet_search_response_has_meilisearch_fields() {
+        let response = FacetSearchResponse {
+            facet_hits: vec![FacetHit {
+                value: "article".into(),
+                count: 5,
+            }],
+            facet_query: None,
+            processing_time_ms: 2,
+        };
+        let text = serde_json::to_string(&response).unwrap();
+        assert_eq!(
+            text,
+            r#"{"facetHits":[{"value":"article","count":5}],"facetQuery":null,"processingTimeMs":2}"#
+        );
+        let read_back: FacetSearchResponse = serde_json::from_str(&text).unwrap();
+        assert_eq!(read_back, response);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The compatibility proof: the official Meilisearch Python client, installed from PyPI into
 //! a virtual environment under `target/`, runs `compat/meilisearch_client.py` against the
 //! service on a real socket: searches with filter, facets, sort, pagination and
-//! highlighting, multi-search, documents, settings and their task, stats, health, version,
-//! keys and a tenant token the client signs. The test fails when the client cannot be
+//! highlighting, facet search, multi-search, documents, settings and their task, stats,
+//! health, version, keys and a tenant token the client signs. The test fails when the client cannot be
 //! installed: a compatibility claim that was not checked is not a pass.
 
 mod common;

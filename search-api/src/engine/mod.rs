@@ -13,6 +13,9 @@
 //! 3. the shards' ranked lists are merged into the page asked for, each hit shown as JSON
 //!    ([`documents`]) with `_formatted` and `_matchesPosition` ([`highlight`]).
 //!
+//! A facet search runs the first two stages for no hits, one facet counted, then keeps the
+//! values matching its `facetQuery` ([`facet_values`]).
+//!
 //! The design choice that matters: ranking happens on stored values re-analysed with the
 //! index's own analyzers, not on tantivy's BM25, so every shard layout ranks alike, each
 //! Meilisearch rule is computed as such, and the same pass yields the highlight ranges.
@@ -32,6 +35,7 @@ mod candidates;
 mod catalog;
 mod distinct;
 mod documents;
+mod facet_values;
 mod facets;
 mod fanout;
 mod filter;
@@ -73,6 +77,7 @@ pub use catalog::{Analysis, Attribute, IndexCatalog, SearchableAttribute, ValueK
 
 use self::candidates::SurnameCache;
 use self::distinct::DistinctValues;
+use self::facet_values::{facet_hits, FacetQueryMatcher};
 use self::facets::{facet_response, FacetCounts};
 use self::fanout::{search_shards, sort_ranked, ShardSearch};
 use self::highlight::format_hit;
@@ -85,12 +90,12 @@ use self::vocabulary::VocabularySlot;
 use crate::error::{ApiError, Code, Result};
 use crate::filter::{Condition, ConditionOperator, FilterExpr};
 use crate::params::{
-    AttributeSelection, HitWindow, Settings, ValidatedDocumentsFetch, ValidatedMultiSearch,
-    ValidatedSearch,
+    AttributeSelection, HitWindow, Settings, ValidatedDocumentsFetch, ValidatedFacetSearch,
+    ValidatedMultiSearch, ValidatedSearch,
 };
 use crate::response::{
-    DocumentsResponse, FederatedHit, FederatedSearchResponse, FederationHitInfo, HitsInfo,
-    SearchHit, SearchResponse,
+    DocumentsResponse, FacetSearchResponse, FederatedHit, FederatedSearchResponse,
+    FederationHitInfo, HitsInfo, SearchHit, SearchResponse,
 };
 
 /// An index as `GET /indexes` lists it.
@@ -418,6 +423,46 @@ impl Engine {
             response.facet_stats = Some(stats);
         }
         Ok(response)
+    }
+
+    /// Runs `facet_search` on the index `uid`: counts its facet's values over the documents
+    /// its search matches, exactly across shards as `facetDistribution` counts them, and
+    /// returns those matching its `facetQuery`. Blocking CPU work: run it off the async
+    /// runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::search`], and `search_time_budget_exceeded` whenever `deadline` passes
+    /// before the counts are complete: counts cut short would be wrong, not degraded.
+    pub fn facet_search(
+        &self,
+        uid: &str,
+        facet_search: &ValidatedFacetSearch,
+        settings: &Settings,
+        deadline: Instant,
+    ) -> Result<FacetSearchResponse> {
+        let started = Instant::now();
+        let search = &facet_search.search;
+        let deadline = Deadline::new(deadline, search.time_budget_for(settings));
+        let mut outcome = self.run_search(uid, search, settings, &deadline)?;
+        if outcome.is_degraded {
+            return Err(deadline.exceeded_error());
+        }
+        let counts = outcome
+            .facets
+            .remove(&facet_search.facet_name)
+            .unwrap_or_default();
+        let matcher = FacetQueryMatcher::new(
+            facet_search.facet_query.as_deref(),
+            &facet_search.facet_name,
+            &settings.typo_tolerance,
+        );
+        let hits = facet_hits(counts, &matcher, search.max_values_per_facet, &deadline)?;
+        Ok(FacetSearchResponse {
+            facet_hits: hits,
+            facet_query: facet_search.facet_query.clone(),
+            processing_time_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
     }
 
     /// Runs a federated multi-search: every query on its index, the hits merged by

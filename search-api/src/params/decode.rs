@@ -95,6 +95,17 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(
     }
 }
 
+/// Reads a string that may be absent but not `null`, for a required parameter: absent is
+/// `None`, refused later as missing; `null` is a value of the wrong type, as in Meilisearch.
+pub(crate) fn present_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::String(text) => Ok(Some(text)),
+        other => Err(invalid("a string", &other)),
+    }
+}
+
 /// Reads an optional non-negative integer (Meilisearch's "positive integer").
 pub(crate) fn count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<usize>, D::Error> {
     match Option::<Value>::deserialize(deserializer)? {

@@ -1,9 +1,11 @@
-//! The request models of the search, multi-search, documents and settings routes, how they
-//! are read from a JSON body or a query string, and their validation against an index.
+//! The request models of the search, facet search, multi-search, documents and settings
+//! routes, how they are read from a JSON body or a query string, and their validation
+//! against an index.
 
 mod capabilities;
 mod decode;
 mod documents;
+mod facet_search;
 mod index_uid;
 mod multi_search;
 mod query_string;
@@ -13,6 +15,7 @@ mod validated;
 
 pub use capabilities::IndexCapabilities;
 pub use documents::{DocumentsFetchRequest, ValidatedDocumentsFetch};
+pub use facet_search::{FacetSearchQuery, ValidatedFacetSearch, FACET_SEARCH_PARAMETERS};
 pub use index_uid::IndexUid;
 pub use multi_search::{
     Federation, FederationOptions, MultiSearchQuery, MultiSearchRequest, ValidatedFederatedQuery,

@@ -6,6 +6,7 @@
 
 mod candidates;
 mod documents;
+mod facet_search;
 mod health;
 mod indexes;
 mod keys;
@@ -46,6 +47,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/indexes/{uid}/search",
             get(search::search_get).post(search::search_post),
+        )
+        .route(
+            "/indexes/{uid}/facet-search",
+            post(facet_search::facet_search),
         )
         .route("/multi-search", post(multi_search::multi_search))
         .route(

@@ -1,5 +1,5 @@
-//! `POST` and `GET /indexes/{uid}/search`, and the cached search both forms and the
-//! multi-search share.
+//! `POST` and `GET /indexes/{uid}/search`, the cached search both forms and the
+//! multi-search share, and the tenant filter and cache key the facet search shares too.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -155,6 +155,37 @@ pub(crate) async fn cached_answer(
     Some(with_processing_time(bytes, millis))
 }
 
+/// Returns the response cache key of `request` on the index `uid` under `settings` for the
+/// caller holding `grant`, or `None` when the cache is off or the index not open. The
+/// request's Debug text stands for it: a validated request spells out every field, defaults
+/// applied, so equal requests give equal text whatever form they were sent in, and its
+/// type's name keeps the requests of different routes apart.
+///
+/// # Errors
+///
+/// An internal error when the settings cannot be serialized.
+pub(crate) fn index_cache_key(
+    state: &AppState,
+    engine: &Engine,
+    uid: &str,
+    settings: &Settings,
+    request: &impl std::fmt::Debug,
+    grant: &Grant,
+) -> Result<Option<String>> {
+    let cache = state.cache();
+    let Some(generation) = engine.generation(uid).filter(|_| cache.is_enabled()) else {
+        return Ok(None);
+    };
+    let settings_text = serde_json::to_string(settings).map_err(ApiError::internal)?;
+    Ok(Some(cache.key(&CacheKeyParts {
+        index_uid: uid,
+        generation: &generation,
+        settings: &settings_text,
+        search: &format!("{request:?}"),
+        tenant_rules: grant.tenant_rules.as_deref(),
+    })))
+}
+
 /// Returns the serialized response of a validated search, from the cache when an entry for
 /// the index's current generation exists, otherwise from the engine on the blocking pool.
 /// The search's time budget runs from `started`, when its request arrived, so that the
@@ -170,22 +201,7 @@ pub(crate) async fn cached_search(
     started: Instant,
 ) -> Result<SearchAnswer> {
     let cache = state.cache();
-    let cache_key = match engine.generation(uid) {
-        Some(generation) if cache.is_enabled() => {
-            let settings_text = serde_json::to_string(&settings).map_err(ApiError::internal)?;
-            // The Debug text of a validated search spells out every field, defaults
-            // applied, so equal searches give equal text whatever form they were sent in.
-            let search_text = format!("{search:?}");
-            Some(cache.key(&CacheKeyParts {
-                index_uid: uid,
-                generation: &generation,
-                settings: &settings_text,
-                search: &search_text,
-                tenant_rules: grant.tenant_rules.as_deref(),
-            }))
-        }
-        _ => None,
-    };
+    let cache_key = index_cache_key(state, &engine, uid, &settings, &search, grant)?;
     if let Some(bytes) = cached_answer(state, cache_key.as_deref(), started).await {
         return Ok(SearchAnswer {
             bytes,

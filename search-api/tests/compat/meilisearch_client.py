@@ -41,6 +41,16 @@ assert result["estimatedTotalHits"] == 2, result
 assert result["facetDistribution"]["year"] == {"2017": 1, "2020": 1}, result
 assert "<em>Attention</em>" in result["hits"][0]["_formatted"]["title"], result["hits"][0]
 
+# Facet search, as a searchable refinement list asks for a facet's values.
+facet_values = records.facet_search("type", "ART", {"filter": "year >= 2017"})
+assert facet_values["facetHits"] == [{"value": "article", "count": 2}], facet_values
+assert facet_values["facetQuery"] == "ART", facet_values
+try:
+    records.facet_search("title", "a")
+    raise AssertionError("a facet search on an attribute that is not filterable answered")
+except MeilisearchApiError as error:
+    assert error.code == "invalid_facet_search_facet_name", error
+
 # Offset and limit, then pages.
 page = records.search("", {"offset": 1, "limit": 2, "sort": ["year:asc"]})
 assert [hit["year"] for hit in page["hits"]] == [2010, 2016], page["hits"]
