@@ -152,20 +152,8 @@ fn count_segment(
     let fast_fields = reader.fast_fields();
     let name = attribute.name;
     match attribute.value {
-        ValueKind::I64 if attribute.is_fast => {
-            let column = fast_fields.i64(name)?;
-            for (value, num_docs) in num_docs_per_value(&column, docs) {
-                counts.add(value.to_string(), num_docs);
-                counts.add_number(value as f64);
-            }
-        }
-        ValueKind::U64 if attribute.is_fast => {
-            let column = fast_fields.u64(name)?;
-            for (value, num_docs) in num_docs_per_value(&column, docs) {
-                counts.add(value.to_string(), num_docs);
-                counts.add_number(value as f64);
-            }
-        }
+        ValueKind::I64 if attribute.is_fast => count_numbers(&fast_fields.i64(name)?, docs, counts),
+        ValueKind::U64 if attribute.is_fast => count_numbers(&fast_fields.u64(name)?, docs, counts),
         ValueKind::Date if attribute.is_fast => {
             let column = fast_fields.date(name)?;
             for (value, num_docs) in num_docs_per_value(&column, docs) {
@@ -176,12 +164,19 @@ fn count_segment(
             let Some(column) = fast_fields.str(name)? else {
                 return Ok(());
             };
-            let mut num_docs_per_ordinal: FxHashMap<u64, u64> = FxHashMap::default();
-            for &doc in docs {
-                for ordinal in column.term_ords(doc) {
-                    *num_docs_per_ordinal.entry(ordinal).or_default() += 1;
+            let num_terms = column.num_terms();
+            let num_docs_per_ordinal: Vec<(u64, u64)> = if num_terms as u64 <= MAX_DENSE_FACET_SLOTS
+            {
+                num_docs_per_slot(num_terms, docs, |doc| column.term_ords(doc))
+            } else {
+                let mut num_docs: FxHashMap<u64, u64> = FxHashMap::default();
+                for &doc in docs {
+                    for ordinal in column.term_ords(doc) {
+                        *num_docs.entry(ordinal).or_default() += 1;
+                    }
                 }
-            }
+                num_docs.into_iter().collect()
+            };
             let mut value = String::new();
             for (ordinal, num_docs) in num_docs_per_ordinal {
                 value.clear();
@@ -193,6 +188,68 @@ fn count_segment(
         _ => count_from_postings(catalog, attribute, reader, docs, counts)?,
     }
     Ok(())
+}
+
+/// Most values a column may span (numbers from its smallest to its largest, or terms of
+/// its dictionary) to be counted in an array indexed by value, as years and labels are;
+/// wider columns are counted in a hash map.
+const MAX_DENSE_FACET_SLOTS: u64 = 4_096;
+
+/// Counts the documents of `docs` per value of a numeric `column` into `counts`.
+fn count_numbers<T>(column: &Column<T>, docs: &[DocId], counts: &mut FacetCounts)
+where
+    T: Into<i128> + PartialOrd + Copy + Eq + Hash + fmt::Debug + Send + Sync + 'static,
+{
+    let smallest: i128 = column.min_value().into();
+    let span = column.max_value().into() - smallest + 1;
+    let counted: Vec<(i128, u64)> = if (1..=i128::from(MAX_DENSE_FACET_SLOTS)).contains(&span) {
+        // Every value lies between the column's smallest and largest.
+        let slots_of = |doc| {
+            column
+                .values_for_doc(doc)
+                .map(move |value| (value.into() - smallest) as u64)
+        };
+        num_docs_per_slot(span as usize, docs, slots_of)
+            .into_iter()
+            .map(|(slot, num_docs)| (smallest + i128::from(slot), num_docs))
+            .collect()
+    } else {
+        num_docs_per_value(column, docs)
+            .into_iter()
+            .map(|(value, num_docs)| (value.into(), num_docs))
+            .collect()
+    };
+    for (value, num_docs) in counted {
+        counts.add(value.to_string(), num_docs);
+        counts.add_number(value as f64);
+    }
+}
+
+/// Returns, for each slot of `0..num_slots` some of `docs` are in (`slots_of` gives a
+/// document's), that slot and how many documents are in it, in slot order.
+fn num_docs_per_slot<I>(
+    num_slots: usize,
+    docs: &[DocId],
+    slots_of: impl Fn(DocId) -> I,
+) -> Vec<(u64, u64)>
+where
+    I: Iterator<Item = u64>,
+{
+    let mut num_docs = vec![0u64; num_slots];
+    for &doc in docs {
+        for slot in slots_of(doc) {
+            debug_assert!((slot as usize) < num_slots, "slot {slot} of {num_slots}");
+            if let Some(count) = num_docs.get_mut(slot as usize) {
+                *count += 1;
+            }
+        }
+    }
+    num_docs
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, count)| count > 0)
+        .map(|(slot, count)| (slot as u64, count))
+        .collect()
 }
 
 /// Returns how many of `docs` hold each value of `column`. Values are counted as they are
@@ -389,6 +446,69 @@ pub fn facet_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Narrow columns are counted in an array by value, wide ones in a hash map; both must
+    /// give every value's exact count, negative and missing values included.
+    #[test]
+    fn numbers_and_labels_are_counted_alike_whether_narrow_or_wide() {
+        use tantivy::schema::{Schema, FAST, INDEXED, STRING};
+        use tantivy::{doc, Index, TantivyDocument};
+
+        let mut builder = Schema::builder();
+        let narrow = builder.add_i64_field("narrow", FAST | INDEXED);
+        let wide = builder.add_u64_field("wide", FAST | INDEXED);
+        let label = builder.add_text_field("label", STRING | FAST);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer: tantivy::IndexWriter =
+            index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut expected_narrow: BTreeMap<String, u64> = BTreeMap::new();
+        let mut expected_wide: BTreeMap<String, u64> = BTreeMap::new();
+        let mut expected_label: BTreeMap<String, u64> = BTreeMap::new();
+        let labels = ["crossref", "openalex", "dblp"];
+        for number in 0..500i64 {
+            let mut document = TantivyDocument::default();
+            if number % 11 != 0 {
+                let value = -3 + number % 7;
+                document.add_i64(narrow, value);
+                *expected_narrow.entry(value.to_string()).or_default() += 1;
+            }
+            let value = (number as u64 % 4) * 1_000_000;
+            document.add_u64(wide, value);
+            *expected_wide.entry(value.to_string()).or_default() += 1;
+            let value = labels[number as usize % 3];
+            document.add_text(label, value);
+            *expected_label.entry(value.to_owned()).or_default() += 1;
+            writer.add_document(document).unwrap();
+        }
+        writer.add_document(doc!()).unwrap();
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let reader = searcher.segment_reader(0);
+        let docs: Vec<DocId> = (0..reader.max_doc()).collect();
+        let fast_fields = reader.fast_fields();
+
+        let mut counts = FacetCounts::default();
+        count_numbers(&fast_fields.i64("narrow").unwrap(), &docs, &mut counts);
+        assert_eq!(counts.values, expected_narrow.into_iter().collect());
+        assert_eq!(counts.range, Some((-3.0, 3.0)));
+
+        let mut counts = FacetCounts::default();
+        count_numbers(&fast_fields.u64("wide").unwrap(), &docs, &mut counts);
+        assert_eq!(counts.values, expected_wide.into_iter().collect());
+
+        let column = fast_fields.str("label").unwrap().unwrap();
+        let counted = num_docs_per_slot(column.num_terms(), &docs, |doc| column.term_ords(doc));
+        let mut value = String::new();
+        let counted: BTreeMap<String, u64> = counted
+            .into_iter()
+            .map(|(ordinal, num_docs)| {
+                value.clear();
+                assert!(column.ord_to_str(ordinal, &mut value).unwrap());
+                (value.clone(), num_docs)
+            })
+            .collect();
+        assert_eq!(counted, expected_label);
+    }
 
     #[test]
     fn merged_counts_are_cut_by_count_then_value() {
