@@ -1,10 +1,11 @@
-//! Tenant tokens, as Meilisearch defines them: a JWT signed with HS256 by an API key, whose
-//! `searchRules` name the indexes it may search and a filter added to each of its searches.
+//! Tenant tokens, as Meilisearch defines them: a JWT signed with HS256, HS384 or HS512 by an
+//! API key, whose `searchRules` name the indexes it may search and a filter added to each of
+//! its searches.
 //!
-//! Verification is written with `hmac` and `sha2` rather than a JWT crate: only HS256 is
-//! ever valid here, so the whole format is two base64url decodes, one HMAC checked in
-//! constant time and three claims, and the `alg` confusion attacks that general JWT
-//! libraries must guard against cannot arise.
+//! Verification is written with `hmac` and `sha2` rather than a JWT crate: only these three
+//! HMACs are ever valid here, so the whole format is two base64url decodes, one HMAC checked
+//! in constant time and three claims, and the `alg` confusion attacks that general JWT
+//! libraries must guard against (`none`, a public key taken for a secret) cannot arise.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
+use sha2::{Sha256, Sha384, Sha512};
 use uuid::Uuid;
 
 use super::keys::index_pattern_matches;
@@ -27,8 +28,8 @@ pub enum TokenError {
     /// Not three base64url parts of JSON.
     #[error("malformed tenant token: {0}")]
     Malformed(&'static str),
-    /// A header other than `{"alg": "HS256"}`.
-    #[error("tenant tokens must be signed with HS256")]
+    /// A header whose `alg` is not `HS256`, `HS384` or `HS512`.
+    #[error("tenant tokens must be signed with HS256, HS384 or HS512")]
     Algorithm,
     /// The claims miss or mistype a field.
     #[error("invalid tenant token claims: {0}")]
@@ -125,8 +126,60 @@ pub struct TenantClaims {
 pub struct UnverifiedToken {
     /// The claims, to be trusted only after [`UnverifiedToken::verify`].
     pub claims: TenantClaims,
+    algorithm: Algorithm,
     signing_input: String,
     signature: Vec<u8>,
+}
+
+/// The HMACs a token may be signed with, as Meilisearch accepts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Algorithm {
+    Hs256,
+    Hs384,
+    Hs512,
+}
+
+impl Algorithm {
+    /// Returns the algorithm a header's `alg` names, if it is one of the three.
+    fn of_header(header: &Value) -> Option<Algorithm> {
+        match header.get("alg").and_then(Value::as_str)? {
+            "HS256" => Some(Algorithm::Hs256),
+            "HS384" => Some(Algorithm::Hs384),
+            "HS512" => Some(Algorithm::Hs512),
+            _ => None,
+        }
+    }
+
+    /// Returns the signature of `input` with `key`.
+    fn sign(self, key: &str, input: &str) -> Vec<u8> {
+        fn mac<M: Mac + hmac::digest::KeyInit>(key: &str, input: &str) -> Vec<u8> {
+            let mut mac =
+                <M as Mac>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
+            mac.update(input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        match self {
+            Algorithm::Hs256 => mac::<Hmac<Sha256>>(key, input),
+            Algorithm::Hs384 => mac::<Hmac<Sha384>>(key, input),
+            Algorithm::Hs512 => mac::<Hmac<Sha512>>(key, input),
+        }
+    }
+
+    /// Whether `signature` is that of `input` with `key`, compared in constant time.
+    fn verify(self, key: &str, input: &str, signature: &[u8]) -> bool {
+        fn check<M: Mac + hmac::digest::KeyInit>(key: &str, input: &str, signature: &[u8]) -> bool {
+            let Ok(mut mac) = <M as Mac>::new_from_slice(key.as_bytes()) else {
+                return false;
+            };
+            mac.update(input.as_bytes());
+            mac.verify_slice(signature).is_ok()
+        }
+        match self {
+            Algorithm::Hs256 => check::<Hmac<Sha256>>(key, input, signature),
+            Algorithm::Hs384 => check::<Hmac<Sha384>>(key, input, signature),
+            Algorithm::Hs512 => check::<Hmac<Sha512>>(key, input, signature),
+        }
+    }
 }
 
 /// Returns whether `bearer` has the shape of a JWT rather than of an API key.
@@ -139,7 +192,8 @@ impl UnverifiedToken {
     ///
     /// # Errors
     ///
-    /// [`TokenError`] for anything but an HS256 JWT with `apiKeyUid` and `searchRules`.
+    /// [`TokenError`] for anything but an HS256, HS384 or HS512 JWT with `apiKeyUid` and
+    /// `searchRules`.
     pub fn parse(token: &str) -> Result<UnverifiedToken, TokenError> {
         if token.len() > MAX_TOKEN_NUM_BYTES {
             return Err(TokenError::Malformed("token too long"));
@@ -151,13 +205,12 @@ impl UnverifiedToken {
             return Err(TokenError::Malformed("expected three parts"));
         };
         let header: Value = decode_json(header)?;
-        if header.get("alg").and_then(Value::as_str) != Some("HS256") {
-            return Err(TokenError::Algorithm);
-        }
+        let algorithm = Algorithm::of_header(&header).ok_or(TokenError::Algorithm)?;
         let claims = read_claims(&decode_json(payload)?)?;
         let signature = decode(signature)?;
         Ok(UnverifiedToken {
             claims,
+            algorithm,
             signing_input: token[..token.len() - signature_len(token)].to_owned(),
             signature,
         })
@@ -170,11 +223,12 @@ impl UnverifiedToken {
     ///
     /// [`TokenError::Signature`] or [`TokenError::Expired`].
     pub fn verify(self, api_key: &str, now_secs: i64) -> Result<TenantClaims, TokenError> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(api_key.as_bytes())
-            .map_err(|_| TokenError::Signature)?;
-        mac.update(self.signing_input.as_bytes());
-        mac.verify_slice(&self.signature)
-            .map_err(|_| TokenError::Signature)?;
+        if !self
+            .algorithm
+            .verify(api_key, &self.signing_input, &self.signature)
+        {
+            return Err(TokenError::Signature);
+        }
         if self
             .claims
             .expires_at
@@ -256,17 +310,17 @@ fn canonical_json(value: &Value) -> String {
     }
 }
 
-/// Returns a token signed with `api_key`: for tests and for tools that mint tokens.
+/// Returns a token signed with `api_key` by the HMAC its header's `alg` names (HS256 for
+/// any other `alg`, so that tests can forge tokens the service must refuse): for tests and
+/// for tools that mint tokens.
 pub fn sign(header: &Value, claims: &Value, api_key: &str) -> String {
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(api_key.as_bytes()).expect("HMAC accepts any key length");
-    mac.update(signing_input.as_bytes());
-    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    let algorithm = Algorithm::of_header(header).unwrap_or(Algorithm::Hs256);
+    let signature = URL_SAFE_NO_PAD.encode(algorithm.sign(api_key, &signing_input));
     format!("{signing_input}.{signature}")
 }
 
@@ -305,6 +359,30 @@ mod tests {
         );
         assert_eq!(claims.search_rules.rule_for("works"), Some(None));
         assert_eq!(claims.search_rules.rule_for("profiles"), None);
+    }
+
+    /// Meilisearch's clients may sign with any of the three HMACs; a signature made with
+    /// one and announced as another is refused.
+    #[test]
+    fn tokens_signed_with_hs384_and_hs512_are_accepted_and_checked() {
+        let claims = json!({"apiKeyUid": uid(), "searchRules": ["records"]});
+        for alg in ["HS384", "HS512"] {
+            let token = sign(&json!({"alg": alg, "typ": "JWT"}), &claims, KEY);
+            let verified = UnverifiedToken::parse(&token).unwrap().verify(KEY, 0);
+            assert_eq!(
+                verified.unwrap().search_rules.rule_for("records"),
+                Some(None)
+            );
+            let wrong_key = UnverifiedToken::parse(&token).unwrap().verify("other", 0);
+            assert_eq!(wrong_key.unwrap_err(), TokenError::Signature, "{alg}");
+        }
+        // An HS256 signature under a header announcing HS512.
+        let hs256 = token(&claims);
+        let mut parts: Vec<String> = hs256.split('.').map(str::to_owned).collect();
+        parts[0] = URL_SAFE_NO_PAD.encode(json!({"alg": "HS512", "typ": "JWT"}).to_string());
+        let relabelled = parts.join(".");
+        let error = UnverifiedToken::parse(&relabelled).unwrap().verify(KEY, 0);
+        assert_eq!(error.unwrap_err(), TokenError::Signature);
     }
 
     #[test]
