@@ -413,6 +413,7 @@ async fn facet_search_mistakes_answer_meilisearch_codes() {
         "offset": 0,
         "facets": ["type", "year"],
         "sort": [],
+        "indexUid": "records",
     });
     let (status, answer) = facet_search(&served, from_instant_meilisearch, None).await;
     assert_eq!(status, 200, "{answer}");

@@ -16,6 +16,10 @@ use crate::filter::{attribute_is_allowed, not_allowed_message, FilterInput};
 use crate::limits::MAX_FACET_QUERY_NUM_BYTES;
 use crate::suggest::name_list;
 
+/// Names a client may leave in a facet search built from a multi-search query (the index
+/// is the path's), ignored as the search parameters are.
+const IGNORED_QUERY_PARAMETERS: &[&str] = &["indexUid"];
+
 /// Every parameter a facet search reads, as written in JSON: Meilisearch's, then the Atlas
 /// extension `timeBudgetMs`. The other search parameters are accepted and ignored, as
 /// Meilisearch ignores them: instant-meilisearch sends its whole search with the facet.
@@ -172,7 +176,8 @@ impl FacetSearchQuery {
         };
         object.retain(|name, _| {
             FACET_SEARCH_PARAMETERS.contains(&name.as_str())
-                || !SEARCH_PARAMETERS.contains(&name.as_str())
+                || !(SEARCH_PARAMETERS.contains(&name.as_str())
+                    || IGNORED_QUERY_PARAMETERS.contains(&name.as_str()))
         });
         from_json_value(Value::Object(object), &FACET_SEARCH_PARAMETER_TABLE)
     }
