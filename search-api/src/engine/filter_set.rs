@@ -415,21 +415,14 @@ mod tests {
 
     #[test]
     fn a_term_filter_selects_what_a_term_query_does_block_by_block_or_sought() {
-        let mut builder = Schema::builder();
-        let field = builder.add_text_field("tag", STRING);
-        let index = Index::create_in_ram(builder.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
         // Over seven blocks of postings, the last one partly filled.
-        for doc in 0..1_000u32 {
-            let value = if doc % 7 == 0 || doc % 3 == 1 {
-                "kept"
-            } else {
-                "other"
-            };
-            writer.add_document(doc!(field => value)).unwrap();
-        }
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+        let tags: Vec<&str> = (0..1_000u32)
+            .map(|doc| match doc % 7 == 0 || doc % 3 == 1 {
+                true => "kept",
+                false => "other",
+            })
+            .collect();
+        let (searcher, field) = searcher_of(&tags, "none");
         let term = Term::from_field_text(field, "kept");
         let mut expected: Vec<DocId> = searcher
             .search(

@@ -1,24 +1,25 @@
 //! The body of `POST /indexes/{uid}/facet-search`: the facet whose values are searched, the
 //! text they must start with, and the search parameters that choose which documents count.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use super::capabilities::IndexCapabilities;
-use super::decode::{self, from_json_value, ParameterTable};
+use super::decode::{self, from_json_value, unknown_parameter, ParameterTable};
 use super::describe_json;
-use super::search_query::{
-    code_of_search_parameter, MatchingStrategy, SearchQuery, SEARCH_PARAMETERS,
-};
+use super::search_query::{code_of_search_parameter, SearchQuery, SEARCH_PARAMETERS};
 use super::validated::ValidatedSearch;
 use crate::error::{ApiError, Code, Result};
-use crate::filter::{attribute_is_allowed, not_allowed_message, FilterInput};
+use crate::filter::{attribute_is_allowed, not_allowed_message};
 use crate::limits::MAX_FACET_QUERY_NUM_BYTES;
 use crate::suggest::name_list;
 
 /// Names a client may leave in a facet search built from a multi-search query (the index
 /// is the path's), ignored as the search parameters are.
 const IGNORED_QUERY_PARAMETERS: &[&str] = &["indexUid"];
+
+/// The parameters a facet search has and a search has not.
+const FACET_PARAMETERS: &[&str] = &["facetName", "facetQuery", "exhaustiveFacetCount"];
 
 /// Every parameter a facet search reads, as written in JSON: Meilisearch's, then the Atlas
 /// extension `timeBudgetMs`. The other search parameters are accepted and ignored, as
@@ -57,90 +58,23 @@ const FACET_SEARCH_PARAMETER_TABLE: ParameterTable = ParameterTable {
 
 /// A facet search as sent, before validation against an index. Absent and `null`
 /// parameters are both `None`, except `facetName`, for which `null` is a wrong value.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FacetSearchQuery {
     /// The filterable attribute whose values are searched; required.
-    #[serde(
-        default,
-        deserialize_with = "decode::present_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "decode::present_string")]
     pub facet_name: Option<String>,
     /// The text the values must start with, without regard to case or accents and with
     /// typos forgiven; every value of the facet when absent.
-    #[serde(
-        default,
-        deserialize_with = "decode::string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "decode::string")]
     pub facet_query: Option<String>,
-    /// The words of the search whose documents are counted; all documents when absent.
-    #[serde(
-        default,
-        deserialize_with = "decode::string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub q: Option<String>,
-    /// A filter on the documents counted, expression or array form.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filter: Option<FilterInput>,
-    /// Which words of `q` may be dropped, as in a search.
-    #[serde(
-        default,
-        deserialize_with = "decode::parsed",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub matching_strategy: Option<MatchingStrategy>,
-    /// Attributes the words of `q` are searched in.
-    #[serde(
-        default,
-        deserialize_with = "decode::string_list",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub attributes_to_search_on: Option<Vec<String>>,
-    /// Documents scoring below this, between 0 and 1, are not counted.
-    #[serde(
-        default,
-        deserialize_with = "decode::number",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ranking_score_threshold: Option<f64>,
-    /// Languages of `q`, as ISO 639 codes.
-    #[serde(
-        default,
-        deserialize_with = "decode::string_list",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub locales: Option<Vec<String>>,
     /// Accepted for compatibility: counts are always exact here.
-    #[serde(
-        default,
-        deserialize_with = "decode::boolean",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "decode::boolean")]
     pub exhaustive_facet_count: Option<bool>,
-    /// Meilisearch's vector search; refused by validation, as by the search route.
-    #[serde(
-        default,
-        deserialize_with = "decode::raw",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub vector: Option<Value>,
-    /// Meilisearch's hybrid search; refused by validation, as by the search route.
-    #[serde(
-        default,
-        deserialize_with = "decode::raw",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub hybrid: Option<Value>,
-    /// Atlas: the time this facet search may take, in milliseconds.
-    #[serde(
-        default,
-        deserialize_with = "decode::count_u64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub time_budget_ms: Option<u64>,
+    /// The search parameters choosing the documents counted (`q`, `filter`,
+    /// `matchingStrategy`…), read by the search route's own decoding.
+    #[serde(skip)]
+    pub search: SearchQuery,
 }
 
 /// A facet search ready to run on one index.
@@ -165,7 +99,7 @@ impl FacetSearchQuery {
     /// facet search nor a search parameter; the parameter's own code (such as
     /// `invalid_facet_search_facet_name`, `invalid_search_q`) for a value of the wrong type.
     pub fn from_json_value(value: Value) -> Result<FacetSearchQuery> {
-        let Value::Object(mut object) = value else {
+        let Value::Object(object) = value else {
             return Err(ApiError::new(
                 Code::BadRequest,
                 format!(
@@ -174,12 +108,23 @@ impl FacetSearchQuery {
                 ),
             ));
         };
-        object.retain(|name, _| {
-            FACET_SEARCH_PARAMETERS.contains(&name.as_str())
-                || !(SEARCH_PARAMETERS.contains(&name.as_str())
-                    || IGNORED_QUERY_PARAMETERS.contains(&name.as_str()))
-        });
-        from_json_value(Value::Object(object), &FACET_SEARCH_PARAMETER_TABLE)
+        let mut facet = Map::new();
+        let mut search = Map::new();
+        for (name, value) in object {
+            if FACET_PARAMETERS.contains(&name.as_str()) {
+                facet.insert(name, value);
+            } else if FACET_SEARCH_PARAMETERS.contains(&name.as_str()) {
+                search.insert(name, value);
+            } else if !(SEARCH_PARAMETERS.contains(&name.as_str())
+                || IGNORED_QUERY_PARAMETERS.contains(&name.as_str()))
+            {
+                return Err(unknown_parameter(&name, &FACET_SEARCH_PARAMETER_TABLE));
+            }
+        }
+        let mut query: FacetSearchQuery =
+            from_json_value(Value::Object(facet), &FACET_SEARCH_PARAMETER_TABLE)?;
+        query.search = SearchQuery::from_json_value(Value::Object(search))?;
+        Ok(query)
     }
 
     /// Returns the facet search checked against `index`.
@@ -194,19 +139,10 @@ impl FacetSearchQuery {
         let facet_name = validate_facet_name(self.facet_name, index)?;
         let facet_query = validate_facet_query(self.facet_query)?;
         let search = SearchQuery {
-            q: self.q,
-            filter: self.filter,
-            matching_strategy: self.matching_strategy,
-            attributes_to_search_on: self.attributes_to_search_on,
-            ranking_score_threshold: self.ranking_score_threshold,
-            locales: self.locales,
-            vector: self.vector,
-            hybrid: self.hybrid,
-            time_budget_ms: self.time_budget_ms,
             facets: Some(vec![facet_name.clone()]),
             // The documents are counted, never shown.
             limit: Some(0),
-            ..SearchQuery::default()
+            ..self.search
         }
         .validate(index)?;
         Ok(ValidatedFacetSearch {
@@ -262,6 +198,7 @@ mod tests {
     use super::*;
     use crate::limits::DEFAULT_MAX_TOTAL_HITS;
     use crate::params::HitWindow;
+    use crate::params::MatchingStrategy;
 
     fn index() -> IndexCapabilities {
         IndexCapabilities {
